@@ -1,0 +1,1 @@
+"""curation: instruction data → checked, warehoused, formatted training datasets."""

@@ -1,0 +1,115 @@
+"""Our own bridge from Great Expectations 1.x suites to Dagster asset checks.
+
+dagster-ge supports only GX < 1.0, so this small factory does the job: a ``GxSuite`` names its
+expectations without importing GX (the import costs seconds, so it happens only when a suite
+is evaluated), ``gx_check_spec`` declares the blocking Dagster check, and ``evaluate_suite``
+validates a DataFrame in an ephemeral GX context and returns the check result with every
+failed expectation, its unexpected count and examples in the metadata.
+
+Assets evaluate their suites *before* they publish (validate-then-write), so a failing suite
+keeps bad data out of the tables downstream assets and users read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import dagster as dg
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class GxSuite:
+    name: str
+    expectations: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = field(default=())
+
+    @staticmethod
+    def of(name: str, expectations: list[tuple[str, dict[str, Any]]]) -> "GxSuite":
+        frozen = tuple((kind, tuple(sorted(kwargs.items()))) for kind, kwargs in expectations)
+        return GxSuite(name=name, expectations=frozen)
+
+    @property
+    def check_name(self) -> str:
+        return f"gx_{self.name}"
+
+    def describe(self) -> str:
+        lines = [f"Great Expectations suite '{self.name}':"]
+        for kind, kwargs in self.expectations:
+            arguments = ", ".join(f"{key}={value!r}" for key, value in kwargs)
+            lines.append(f"- {kind}({arguments})")
+        return "\n".join(lines)
+
+    def build(self):
+        import great_expectations as gx
+
+        suite = gx.ExpectationSuite(name=self.name)
+        for kind, kwargs in self.expectations:
+            expectation_class = getattr(gx.expectations, kind)
+            suite.add_expectation(expectation_class(**dict(kwargs)))
+        return suite
+
+
+@lru_cache(maxsize=1)
+def _batch_definition():
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    asset = context.data_sources.add_pandas("curation").add_dataframe_asset("records")
+    return asset.add_batch_definition_whole_dataframe("whole_table")
+
+
+def validate_frame(frame: pd.DataFrame, suite: GxSuite):
+    """The GX validation result of ``suite`` on ``frame``."""
+    # GX's pandas metrics do not accept pandas' nullable extension dtypes everywhere.
+    plain = frame.astype(object).where(frame.notna(), None)
+    batch = _batch_definition().get_batch(batch_parameters={"dataframe": plain})
+    return batch.validate(suite.build(), result_format="SUMMARY")
+
+
+def gx_check_spec(asset_key: dg.AssetKey, suite: GxSuite) -> dg.AssetCheckSpec:
+    return dg.AssetCheckSpec(name=suite.check_name, asset=asset_key, blocking=True, description=suite.describe())
+
+
+def evaluate_suite(asset_key: dg.AssetKey, frame: pd.DataFrame, suite: GxSuite) -> dg.AssetCheckResult:
+    result = validate_frame(frame, suite)
+    failures = {}
+    for expectation_result in result.results:
+        if expectation_result.success:
+            continue
+        config = expectation_result.expectation_config
+        label = f"{config.type}({config.kwargs.get('column', config.kwargs.get('column_list', ''))})"
+        details = expectation_result.result or {}
+        failures[label] = {
+            key: details[key]
+            for key in ("unexpected_count", "partial_unexpected_list", "observed_value")
+            if key in details
+        }
+        if expectation_result.exception_info and expectation_result.exception_info.get("raised_exception"):
+            failures[label]["exception"] = str(expectation_result.exception_info.get("exception_message"))[:500]
+    statistics = result.statistics
+    return dg.AssetCheckResult(
+        asset_key=asset_key,
+        check_name=suite.check_name,
+        passed=bool(result.success),
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={
+            "evaluated_expectations": int(statistics["evaluated_expectations"]),
+            "failed_expectations": int(statistics["unsuccessful_expectations"]),
+            "rows_validated": len(frame),
+            "failures": dg.MetadataValue.json(_json_safe(failures)),
+        },
+    )
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(key): _json_safe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(item) for item in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)

@@ -1,0 +1,83 @@
+"""HTML to readable text with the standard library's HTML parser.
+
+Only text that contains real HTML tags is parsed, so prose such as ``3 < 5 and 7 > 2`` or
+``a<b`` in code is never mistaken for markup. Code in ``<pre>``/``<code>`` keeps its layout,
+list items become ``- `` lines, block elements become line breaks, scripts and styles vanish.
+"""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+from html.parser import HTMLParser
+
+_TAG_NAMES = (
+    "a|abbr|article|aside|b|blockquote|body|br|caption|center|code|dd|div|dl|dt|em|font|footer|"
+    "h[1-6]|head|header|hr|html|i|img|li|main|nav|ol|p|pre|script|section|small|span|strong|style|"
+    "sub|sup|table|tbody|td|tfoot|th|thead|title|tr|u|ul"
+)
+_HTML_TAG = re.compile(rf"</?(?:{_TAG_NAMES})(?:\s[^<>]*)?/?>", re.IGNORECASE)
+_BLOCK_TAGS = {
+    "article", "aside", "blockquote", "br", "caption", "dd", "div", "dl", "dt", "footer", "h1", "h2", "h3",
+    "h4", "h5", "h6", "header", "hr", "li", "main", "nav", "ol", "p", "pre", "section", "table", "tr", "ul",
+}
+_DROPPED_TAGS = {"script", "style", "head", "title"}
+
+
+def contains_html(text: str) -> bool:
+    return _HTML_TAG.search(text) is not None
+
+
+class _TextExtractor(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._dropped_depth = 0
+        self._pre_depth = 0
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag in _DROPPED_TAGS:
+            self._dropped_depth += 1
+        elif tag == "pre":
+            self._pre_depth += 1
+            self.parts.append("\n")
+        elif tag == "li":
+            self.parts.append("\n- ")
+        elif tag in ("td", "th"):
+            self.parts.append(" | ")
+        elif tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _DROPPED_TAGS:
+            self._dropped_depth = max(0, self._dropped_depth - 1)
+        elif tag == "pre":
+            self._pre_depth = max(0, self._pre_depth - 1)
+            self.parts.append("\n")
+        elif tag == "li":
+            return  # the next item or the list's end breaks the line; a newline here would double it
+        elif tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_startendtag(self, tag: str, attrs: list) -> None:
+        if tag in ("br", "hr"):
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if self._dropped_depth:
+            return
+        if self._pre_depth:
+            self.parts.append(data)
+        else:
+            self.parts.append(re.sub(r"[ \t\r\n]+", " ", data))
+
+
+def html_to_text(text: str) -> str:
+    """Text with HTML markup removed; text without HTML tags is returned unchanged."""
+    if not contains_html(text):
+        return text
+    extractor = _TextExtractor()
+    extractor.feed(text)
+    extractor.close()
+    lines = [line.strip(" ") if not line.startswith("    ") else line.rstrip() for line in "".join(extractor.parts).split("\n")]
+    return unescape(re.sub(r"\n{3,}", "\n\n", "\n".join(lines))).strip()

@@ -1,0 +1,95 @@
+"""The canonical record schema shared by every stage, and the normalization that identity rests on."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+import pandas as pd
+
+TEXT_FIELDS = ("instruction", "input", "response")
+
+# Column order is part of the contract: every record table in the warehouse has exactly these.
+RECORD_COLUMNS = (
+    "record_id",
+    "source",
+    "source_position",
+    "instruction",
+    "input",
+    "response",
+    "kind",
+    "lineage",
+)
+RECORD_DTYPES = {
+    "record_id": "string",
+    "source": "string",
+    "source_position": "int64",
+    "instruction": "string",
+    "input": "string",
+    "response": "string",
+    "kind": "string",
+    "lineage": "string",
+}
+KINDS = ("real", "synthetic")
+
+REJECTION_COLUMNS = (
+    "record_id",
+    "source",
+    "source_position",
+    "stage",
+    "reason",
+    "detail",
+    "instruction",
+    "input",
+    "response",
+    "kind",
+    "lineage",
+)
+REJECTION_DTYPES = {**RECORD_DTYPES, "stage": "string", "reason": "string", "detail": "string"}
+REJECTION_DTYPES["source_position"] = "Int64"  # a file-level problem may have no position
+
+_WHITESPACE = re.compile(r"\s+")
+
+
+def normalize_text(text: str) -> str:
+    """NFKC, casefold, collapse whitespace: equal after this means 'the same text' for dedup."""
+    return _WHITESPACE.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+
+
+def record_id(source: str, position: int, item: int | None, instruction: str, input_: str, response: str) -> str:
+    """A stable id: the hash of where the record came from and what it said when loaded."""
+    parts = [source, str(position), "" if item is None else str(item), instruction, input_, response]
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:20]
+
+
+def content_key(frame: pd.DataFrame, fields: tuple[str, ...] | list[str]) -> pd.Series:
+    """The normalized content of ``fields`` joined, one string per record."""
+    normalized = [frame[field].fillna("").map(normalize_text) for field in fields]
+    joined = normalized[0]
+    for column in normalized[1:]:
+        joined = joined + "\x1f" + column
+    return joined
+
+
+def empty_records() -> pd.DataFrame:
+    return as_records(pd.DataFrame({column: [] for column in RECORD_COLUMNS}))
+
+
+def as_records(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with exactly the record columns, in order, with their dtypes."""
+    return frame.loc[:, list(RECORD_COLUMNS)].astype(RECORD_DTYPES).reset_index(drop=True)
+
+
+def as_rejections(frame: pd.DataFrame, stage: str) -> pd.DataFrame:
+    """Rejected rows in the rejections schema; ``frame`` carries record columns + reason + detail."""
+    frame = frame.copy()
+    frame["stage"] = stage
+    for column in REJECTION_COLUMNS:
+        if column not in frame:
+            frame[column] = None
+    return frame.loc[:, list(REJECTION_COLUMNS)].astype(REJECTION_DTYPES).reset_index(drop=True)
+
+
+def empty_rejections(stage: str) -> pd.DataFrame:
+    return as_rejections(pd.DataFrame({"reason": pd.Series([], dtype="string")}), stage)

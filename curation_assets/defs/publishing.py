@@ -1,0 +1,142 @@
+"""What every record asset does after its pure stage ran: check, then publish or quarantine."""
+
+
+from dataclasses import dataclass
+
+import dagster as dg
+import pandas as pd
+
+from curation_assets.checks.gx_factory import GxSuite, evaluate_suite, gx_check_spec
+from curation_assets.core.reconcile import Reconciliation
+from curation_assets.core.records import RECORD_COLUMNS, RECORD_DTYPES
+from curation_assets.resources.warehouse import Warehouse
+
+RECONCILIATION_CHECK = "reconciliation"
+_PREVIEW_ROWS = 8
+_PREVIEW_CELL_CHARS = 80
+_SCHEMA = dg.TableSchema(
+    columns=[dg.TableColumn(name, "BIGINT" if RECORD_DTYPES[name] == "int64" else "VARCHAR") for name in RECORD_COLUMNS]
+)
+
+
+def record_check_specs(asset_key: dg.AssetKey, suite: GxSuite, reconciled: bool = True) -> list[dg.AssetCheckSpec]:
+    specs = [gx_check_spec(asset_key, suite)]
+    if reconciled:
+        specs.append(
+            dg.AssetCheckSpec(
+                name=RECONCILIATION_CHECK,
+                asset=asset_key,
+                blocking=True,
+                description="Every record that entered the stage left it exactly once: in = out + rejected, by id.",
+            )
+        )
+    return specs
+
+
+def reconciliation_result(asset_key: dg.AssetKey, reconciliation: Reconciliation) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        asset_key=asset_key,
+        check_name=RECONCILIATION_CHECK,
+        passed=reconciliation.balanced,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={key: dg.MetadataValue.json(value) if isinstance(value, list) else value
+                  for key, value in reconciliation.as_metadata().items()},
+    )
+
+
+def preview_markdown(frame: pd.DataFrame, rows: int = _PREVIEW_ROWS) -> str:
+    def cell(value) -> str:
+        text = "" if value is None or value is pd.NA else str(value)
+        text = text.replace("\n", " ").replace("|", "\\|")
+        return text if len(text) <= _PREVIEW_CELL_CHARS else text[: _PREVIEW_CELL_CHARS - 1] + "…"
+
+    columns = [column for column in frame.columns if column != "lineage"]
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for row in frame.head(rows).itertuples(index=False):
+        values = row._asdict()
+        lines.append("| " + " | ".join(cell(values[column]) for column in columns) + " |")
+    return "\n".join(lines)
+
+
+def table_metadata(table: str, warehouse: Warehouse, records: pd.DataFrame) -> dict:
+    return {
+        "dagster/row_count": len(records),
+        "dagster/column_schema": _SCHEMA,
+        "dagster/table_name": f"main.{table}",
+        "warehouse": dg.MetadataValue.path(str(warehouse.path)),
+        "preview": dg.MetadataValue.md(preview_markdown(records)),
+        "records_by_source": dg.MetadataValue.json(
+            {str(k): int(v) for k, v in records["source"].value_counts().sort_index().items()}
+        ),
+    }
+
+
+@dataclass
+class StageOutput:
+    """One published table of a stage and everything needed to check and report it."""
+
+    asset_key: dg.AssetKey
+    table: str
+    records: pd.DataFrame
+    suite: GxSuite
+    reconciliation: Reconciliation | None
+
+
+def publish_or_quarantine(
+    context: dg.AssetExecutionContext,
+    warehouse: Warehouse,
+    table: str,
+    records: pd.DataFrame,
+    rejections: pd.DataFrame,
+    checks: list[dg.AssetCheckResult],
+    stage: str,
+    source: str | None = None,
+) -> bool:
+    """Validate before write: publish only when every check passed, else quarantine (which blocks downstream)."""
+    passed = all(check.passed for check in checks)
+    if passed:
+        warehouse.publish(table, records, rejections, stage=stage, source=source)
+    else:
+        warehouse.quarantine(table, records, rejections)
+        failed = ", ".join(check.check_name for check in checks if not check.passed)
+        context.log.error(
+            f"{table}: check(s) {failed} failed; nothing published. "
+            f"Inspect quarantine.{table} and quarantine.{table}_rejections in {warehouse.path}."
+        )
+    return passed
+
+
+def stage_metadata(
+    table: str, warehouse: Warehouse, records: pd.DataFrame, rejections: pd.DataFrame, stage: str, published: bool
+) -> dict:
+    reasons = {} if rejections.empty else {
+        f"{stage}:{reason}": int(count) for reason, count in rejections["reason"].value_counts().sort_index().items()
+    }
+    return {
+        **table_metadata(table, warehouse, records),
+        "published": published,
+        "rejected": len(rejections),
+        "rejected_by_reason": dg.MetadataValue.json(reasons),
+    }
+
+
+def check_and_publish(
+    context: dg.AssetExecutionContext,
+    warehouse: Warehouse,
+    output: StageOutput,
+    rejections: pd.DataFrame,
+    stage: str,
+    source: str | None = None,
+    extra_metadata: dict | None = None,
+) -> dg.MaterializeResult:
+    checks = [evaluate_suite(output.asset_key, output.records, output.suite)]
+    if output.reconciliation is not None:
+        checks.append(reconciliation_result(output.asset_key, output.reconciliation))
+    published = publish_or_quarantine(
+        context, warehouse, output.table, output.records, rejections, checks, stage=stage, source=source
+    )
+    metadata = {
+        **stage_metadata(output.table, warehouse, output.records, rejections, stage, published),
+        **(extra_metadata or {}),
+    }
+    return dg.MaterializeResult(asset_key=output.asset_key, metadata=metadata, check_results=checks)

@@ -1,0 +1,1 @@
+SELECT * FROM main.{table} ORDER BY record_id;
