@@ -1,0 +1,60 @@
+"""The code location loads and has the graph the README promises."""
+
+import importlib
+import subprocess
+import sys
+
+import dagster as dg
+import yaml
+
+from support import DEMO_CONFIG, REPO_ROOT, SHARED_CONFIG
+from curation_assets.config import load_config
+from curation_assets.definitions import CURATE_JOB, build_definitions
+
+STAGE_ASSETS = {"combined", "deduplicated", "cleaned", "train", "eval", "exports"}
+
+
+def _keys(defs: dg.Definitions) -> set[str]:
+    return {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()}
+
+
+def test_definitions_module_loads_the_demo_graph(monkeypatch):
+    monkeypatch.delenv("CURATION_CONFIG", raising=False)
+    module = importlib.reload(importlib.import_module("curation_assets.definitions"))
+    dg.Definitions.validate_loadable(module.defs)
+    demo_sources = {f"raw_{source.name}" for source in load_config(DEMO_CONFIG).sources}
+    assert _keys(module.defs) == demo_sources | STAGE_ASSETS
+    assert module.defs.resolve_job_def(CURATE_JOB) is not None
+
+
+def test_every_record_asset_has_a_blocking_suite_and_reconciliation():
+    defs = build_definitions(load_config(SHARED_CONFIG))
+    graph = defs.resolve_asset_graph()
+    checks_by_asset: dict[str, set[str]] = {}
+    for check_key in graph.asset_check_keys:
+        checks_by_asset.setdefault(check_key.asset_key.to_user_string(), set()).add(check_key.name)
+    for asset in _keys(defs) - {"exports"}:
+        assert f"gx_{asset}" in checks_by_asset[asset], asset
+    for asset in _keys(defs) - {"exports", "eval"}:
+        assert "reconciliation" in checks_by_asset[asset], asset
+    assert "no_instruction_in_both_splits" in checks_by_asset["eval"]
+    assert "files_match_tables" in checks_by_asset["exports"]
+    blocking = [spec.blocking for asset in defs.assets for spec in asset.check_specs]
+    assert blocking and all(blocking)
+
+
+def test_shared_data_config_gives_one_raw_asset_per_source():
+    defs = build_definitions(load_config(SHARED_CONFIG))
+    assert {"raw_gsm8k", "raw_self_instruct_seeds", "raw_gpteacher_toolformer"} <= _keys(defs)
+
+
+def test_workspace_yaml_points_at_the_definitions_module():
+    workspace = yaml.safe_load((REPO_ROOT / "workspace.yaml").read_text())
+    module_name = workspace["load_from"][0]["python_module"]["module_name"]
+    assert module_name == "curation_assets.definitions"
+    # `dagster definitions validate` loads the code location the way `dagster dev` does.
+    completed = subprocess.run(
+        [sys.executable, "-m", "dagster", "definitions", "validate", "-w", str(REPO_ROOT / "workspace.yaml")],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr

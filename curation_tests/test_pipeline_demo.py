@@ -1,0 +1,130 @@
+"""A full materialization of the built-in demo: every stage published, checked and reconciled."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from support import DEMO_CONFIG, materialize_config, query
+from curation_assets.config import load_config
+from curation_assets.core.records import RECORD_COLUMNS
+
+RECORD_TABLES = ["combined", "deduplicated", "cleaned", "train", "eval"]
+# (table read by the stage, table it publishes, its stage name in `rejections`)
+STAGES = [("combined", "deduplicated", "dedup"), ("deduplicated", "cleaned", "clean")]
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("demo")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CURATION_WAREHOUSE", str(folder / "warehouse.duckdb"))
+        patch.setenv("CURATION_OUTPUT_DIR", str(folder / "exports"))
+        result = materialize_config(DEMO_CONFIG)
+    return result, folder
+
+
+def test_every_asset_materializes_and_every_check_passes(demo_run):
+    result, _ = demo_run
+    assert result.success
+    evaluations = result.get_asset_check_evaluations()
+    assert len(evaluations) >= 17
+    failed = [(e.asset_key.to_user_string(), e.check_name) for e in evaluations if not e.passed]
+    assert failed == []
+
+
+def test_every_record_table_has_the_canonical_schema(demo_run):
+    _, folder = demo_run
+    warehouse = folder / "warehouse.duckdb"
+    tables = [f"raw_{s.name}" for s in load_config(DEMO_CONFIG).sources] + RECORD_TABLES
+    for table in tables:
+        columns = [row[0] for row in query(warehouse, f"SELECT column_name FROM (DESCRIBE main.{table})")]
+        assert columns == list(RECORD_COLUMNS), table
+
+
+def test_rows_in_equal_rows_out_plus_rejected_for_every_stage(demo_run):
+    _, folder = demo_run
+    warehouse = folder / "warehouse.duckdb"
+
+    def count(table):
+        return query(warehouse, f"SELECT count(*) FROM main.{table}")[0][0]
+
+    raw_total = sum(count(f"raw_{s.name}") for s in load_config(DEMO_CONFIG).sources)
+    assert count("combined") == raw_total
+    for upstream, downstream, stage in STAGES:
+        rejected = query(warehouse, "SELECT count(*) FROM rejections WHERE stage = ?", [stage])[0][0]
+        assert count(upstream) == count(downstream) + rejected, stage
+    assert count("cleaned") == count("train") + count("eval")
+    # And by id: nothing kept is also rejected, nothing is rejected twice.
+    overlap = query(warehouse, "SELECT count(*) FROM main.cleaned c JOIN rejections r USING (record_id)")
+    assert overlap[0][0] == 0
+    repeated = query(warehouse, "SELECT count(*) - count(DISTINCT record_id) FROM rejections")
+    assert repeated[0][0] == 0
+
+
+def test_demo_mess_lands_in_rejections_with_reasons(demo_run):
+    _, folder = demo_run
+    reasons = dict(query(folder / "warehouse.duckdb",
+                         "SELECT stage || ':' || reason, count(*) FROM rejections GROUP BY ALL"))
+    assert reasons["load:malformed_json"] == 1
+    assert reasons["clean:empty_response"] == 1
+    assert reasons["dedup:exact_duplicate"] > 10
+    line = query(folder / "warehouse.duckdb",
+                 "SELECT source, source_position, detail FROM rejections WHERE reason = 'malformed_json'")[0]
+    assert line[0] == "support_logs" and line[1] == 41 and "line 41" in line[2]
+
+
+def test_a_real_record_beats_its_synthetic_duplicate(demo_run):
+    _, folder = demo_run
+    rows = query(folder / "warehouse.duckdb",
+                 "SELECT source, stage, reason FROM rejections WHERE instruction = 'Is anyone there?' ORDER BY stage")
+    # The real support log is kept by dedup (then dropped by cleaning for its empty reply); the synthetic copy goes.
+    assert rows == [("support_logs", "clean", "empty_response"), ("tool_snippets", "dedup", "exact_duplicate")]
+
+
+def test_every_exported_record_traces_back_to_its_source_line(demo_run):
+    _, folder = demo_run
+    config = load_config(DEMO_CONFIG)
+    rows = query(folder / "warehouse.duckdb",
+                 "SELECT source, source_position, lineage FROM main.train WHERE source = 'support_logs' LIMIT 20")
+    lines = config.source_path(config.sources[0]).read_text(encoding="utf-8").splitlines()
+    for source, position, lineage in rows:
+        lineage = json.loads(lineage)
+        assert lineage["source"] == source and lineage["position"] == position
+        original = json.loads(lines[position - 1])
+        assert original["ticket_id"] >= 1000
+
+
+def test_no_instruction_is_in_both_splits(demo_run):
+    _, folder = demo_run
+    shared = query(folder / "warehouse.duckdb",
+                   "SELECT count(*) FROM main.train t JOIN main.eval e "
+                   "ON lower(trim(t.instruction)) = lower(trim(e.instruction))")
+    assert shared[0][0] == 0
+
+
+def test_exports_are_chat_jsonl_with_a_manifest(demo_run):
+    _, folder = demo_run
+    exports = folder / "exports"
+    train = [json.loads(line) for line in (exports / "train.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert train and all([m["role"] for m in example["messages"]] == ["user", "assistant"] for example in train)
+    manifest = json.loads((exports / "manifest.json").read_text())
+    assert manifest["files"]["train"]["records"] == len(train)
+    assert manifest["sources"]["support_logs"]["license"] == "proprietary (demo user logs)"
+    assert query(folder / "warehouse.duckdb", "SELECT count(*) FROM main.exports")[0][0] == 2
+
+
+def test_rematerializing_is_idempotent_and_exports_are_byte_identical(demo_run, tmp_path, monkeypatch):
+    _, first = demo_run
+    for folder in (first, tmp_path):  # again into the same warehouse, and into a fresh one
+        monkeypatch.setenv("CURATION_WAREHOUSE", str(folder / "warehouse.duckdb"))
+        monkeypatch.setenv("CURATION_OUTPUT_DIR", str(folder / "again"))
+        assert materialize_config(DEMO_CONFIG).success
+        for name in ("train.jsonl", "eval.jsonl", "manifest.json"):
+            assert (folder / "again" / name).read_bytes() == (first / "exports" / name).read_bytes(), name
+    counts = [query(folder / "warehouse.duckdb", "SELECT stage, reason, count(*) FROM rejections GROUP BY ALL ORDER BY ALL")
+              for folder in (first, tmp_path)]
+    assert counts[0] == counts[1]
+    tables = [query(folder / "warehouse.duckdb", "SELECT record_id, instruction, response FROM main.train ORDER BY ALL")
+              for folder in (first, tmp_path)]
+    assert tables[0] == tables[1]
