@@ -154,10 +154,11 @@ class PipelineConfig(_Strict):
 def _expand_env(text: str) -> str:
     def replace(match: re.Match) -> str:
         value = os.environ.get(match.group("name"))
-        if value:
-            return value
-        if match.group("default") is not None:
-            return match.group("default")
+        default = match.group("default")
+        if value is not None and (value or default is None):
+            return value  # like the shell: ${VAR:-d} falls back when VAR is empty, ${VAR} does not
+        if default is not None:
+            return default
         raise ConfigError(f"config refers to ${{{match.group('name')}}}, which is not set and has no default")
 
     return _ENV_REFERENCE.sub(replace, text)

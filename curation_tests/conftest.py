@@ -8,13 +8,6 @@ from support import SHARED_DATA
 
 
 @pytest.fixture
-def shared_data() -> Path:
-    if not (SHARED_DATA / "gsm8k_train.jsonl").is_file():
-        pytest.fail(f"the public datasets are expected at {SHARED_DATA} (set CURATION_SHARED_DATA)")
-    return SHARED_DATA
-
-
-@pytest.fixture
 def workdir(tmp_path, monkeypatch) -> Path:
     """Warehouse and exports of this test go to its own folder."""
     monkeypatch.setenv("CURATION_WAREHOUSE", str(tmp_path / "warehouse.duckdb"))

@@ -1,14 +1,14 @@
 """HTML to readable text with the standard library's HTML parser.
 
-Only text that contains real HTML tags is parsed, so prose such as ``3 < 5 and 7 > 2`` or
-``a<b`` in code is never mistaken for markup. Code in ``<pre>``/``<code>`` keeps its layout,
+Only text that contains real HTML is parsed: a closing tag of a known element, or a void
+element (``<br>``, ``<hr>``, ``<img …>``). So prose such as ``3 < 5 and 7 > 2`` and code such as
+``if (a<b && b>c)`` or ``x<i and i>0`` is never mistaken for markup. Code in ``<pre>``/``<code>`` keeps its layout,
 list items become ``- `` lines, block elements become line breaks, scripts and styles vanish.
 """
 
 from __future__ import annotations
 
 import re
-from html import unescape
 from html.parser import HTMLParser
 
 _TAG_NAMES = (
@@ -16,7 +16,10 @@ _TAG_NAMES = (
     "h[1-6]|head|header|hr|html|i|img|li|main|nav|ol|p|pre|script|section|small|span|strong|style|"
     "sub|sup|table|tbody|td|tfoot|th|thead|title|tr|u|ul"
 )
-_HTML_TAG = re.compile(rf"</?(?:{_TAG_NAMES})(?:\s[^<>]*)?/?>", re.IGNORECASE)
+_CLOSING_TAG = re.compile(rf"</(?:{_TAG_NAMES})\s*>", re.IGNORECASE)
+_VOID_TAG = re.compile(r"<(?:br|hr)\s*/?>|<img\s[^<>]*>", re.IGNORECASE)
+# Spaces and newlines inside <pre> are protected from the line tidying applied to flowing text.
+_PRE_NEWLINE, _PRE_SPACE, _PRE_TAB = "\x00", "\x01", "\x02"
 _BLOCK_TAGS = {
     "article", "aside", "blockquote", "br", "caption", "dd", "div", "dl", "dt", "footer", "h1", "h2", "h3",
     "h4", "h5", "h6", "header", "hr", "li", "main", "nav", "ol", "p", "pre", "section", "table", "tr", "ul",
@@ -25,7 +28,7 @@ _DROPPED_TAGS = {"script", "style", "head", "title"}
 
 
 def contains_html(text: str) -> bool:
-    return _HTML_TAG.search(text) is not None
+    return _CLOSING_TAG.search(text) is not None or _VOID_TAG.search(text) is not None
 
 
 class _TextExtractor(HTMLParser):
@@ -67,7 +70,7 @@ class _TextExtractor(HTMLParser):
         if self._dropped_depth:
             return
         if self._pre_depth:
-            self.parts.append(data)
+            self.parts.append(data.replace("\n", _PRE_NEWLINE).replace(" ", _PRE_SPACE).replace("\t", _PRE_TAB))
         else:
             self.parts.append(re.sub(r"[ \t\r\n]+", " ", data))
 
@@ -79,5 +82,7 @@ def html_to_text(text: str) -> str:
     extractor = _TextExtractor()
     extractor.feed(text)
     extractor.close()
-    lines = [line.strip(" ") if not line.startswith("    ") else line.rstrip() for line in "".join(extractor.parts).split("\n")]
-    return unescape(re.sub(r"\n{3,}", "\n\n", "\n".join(lines))).strip()
+    lines = [line.strip(" ") for line in "".join(extractor.parts).split("\n")]
+    text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    # The parser already decoded entities (convert_charrefs): decoding again would turn &amp;lt; into <.
+    return text.replace(_PRE_NEWLINE, "\n").replace(_PRE_SPACE, " ").replace(_PRE_TAB, "\t")

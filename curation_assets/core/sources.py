@@ -184,7 +184,9 @@ def _as_text(value: Any) -> str | None:
         return ""
     if isinstance(value, str):
         return value
-    if isinstance(value, (int, float, bool)):
+    if isinstance(value, bool):
+        return "true" if value else "false"  # as the source file wrote it, not Python's True
+    if isinstance(value, (int, float)):
         return str(value)
     return None
 

@@ -1,0 +1,180 @@
+"""load_config: the demo and example configs, path resolution, ${VAR} expansion, validation, env overrides."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from curation_assets.config import DEMO_CONFIG_PATH, ConfigError, load_config
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE_CONFIG = PROJECT_ROOT / "examples" / "shared-data.yaml"
+
+ONE_SOURCE = """\
+sources:
+  - name: {name}
+    path: {path}
+    format: {format}
+    fields: {{instruction: q, response: a}}
+    kind: real
+    license: MIT
+"""
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch):
+    for name in ("CURATION_CONFIG", "CURATION_WAREHOUSE", "CURATION_OUTPUT_DIR", "CURATION_SHARED_DATA",
+                 "CURATION_TEST_DATA_DIR"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def write_config(folder: Path, text: str, name: str = "pipeline.yaml") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def one_source(name: str = "logs", path: str = "data/logs.jsonl", format_: str = "jsonl") -> str:
+    return ONE_SOURCE.format(name=name, path=path, format=format_)
+
+
+def config_error(path: Path) -> str:
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+    return str(raised.value)
+
+
+def test_demo_config_loads_with_its_four_sources_present_on_disk():
+    config = load_config()  # no path, no $CURATION_CONFIG: the built-in demo
+    assert [(source.name, source.format) for source in config.sources] == [
+        ("support_logs", "jsonl"), ("faq_export", "csv"), ("math_drills", "parquet"), ("tool_snippets", "json"),
+    ]
+    assert Path(config.base_dir) == DEMO_CONFIG_PATH.parent
+    for source in config.sources:
+        assert config.source_path(source).is_file(), source.name
+    assert config.split.eval_fraction == 0.1
+    assert config.source_rank("math_drills") == 2
+
+
+def test_example_shared_data_config_loads_with_paths_to_the_shared_folder():
+    config = load_config(EXAMPLE_CONFIG)
+    assert [source.name for source in config.sources] == ["gsm8k", "self_instruct_seeds", "gpteacher_toolformer"]
+    seeds = config.sources[1]
+    assert seeds.explode == "instances"
+    assert (seeds.fields.instruction, seeds.fields.input, seeds.fields.response) == (
+        "instruction", "instances.input", "instances.output"
+    )
+    assert [source.kind for source in config.sources] == ["real", "real", "synthetic"]
+    expected_folder = (EXAMPLE_CONFIG.parent / "../../shared/data").resolve()
+    assert config.source_path(config.sources[0]).resolve() == expected_folder / "gsm8k_train.jsonl"
+    assert config.export.system_prompt is None
+    assert config.split.eval_fraction == 0.05
+
+
+def test_config_path_comes_from_the_environment_when_not_given(tmp_path, monkeypatch):
+    path = write_config(tmp_path, one_source(name="from_env"))
+    monkeypatch.setenv("CURATION_CONFIG", str(path))
+    assert [source.name for source in load_config().sources] == ["from_env"]
+
+
+def test_relative_source_paths_resolve_against_the_config_folder_not_the_working_directory(tmp_path, monkeypatch):
+    config_dir = tmp_path / "project" / "configs"
+    second = one_source(name="absolute", path="/srv/elsewhere/table.csv", format_="csv")
+    path = write_config(config_dir, one_source(path="data/logs.jsonl") + second.split("\n", 1)[1])
+    elsewhere = tmp_path / "somewhere_else"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+
+    config = load_config(path)
+    assert config.source_path(config.sources[0]) == config_dir / "data" / "logs.jsonl"
+    assert config.source_path(config.sources[1]) == Path("/srv/elsewhere/table.csv")
+
+
+def test_env_reference_uses_the_variable_when_set_and_the_default_otherwise(tmp_path, monkeypatch):
+    path = write_config(tmp_path, one_source(path="${CURATION_TEST_DATA_DIR:-fallback}/logs.jsonl"))
+    assert load_config(path).sources[0].path == "fallback/logs.jsonl"
+
+    monkeypatch.setenv("CURATION_TEST_DATA_DIR", "/data/mounted")
+    config = load_config(path)
+    assert config.sources[0].path == "/data/mounted/logs.jsonl"
+    assert config.source_path(config.sources[0]) == Path("/data/mounted/logs.jsonl")
+
+
+def test_env_reference_without_default_to_an_unset_variable_is_a_config_error(tmp_path):
+    path = write_config(tmp_path, one_source(path="${CURATION_TEST_DATA_DIR}/logs.jsonl"))
+    message = config_error(path)
+    assert "${CURATION_TEST_DATA_DIR}" in message
+    assert "not set and has no default" in message
+
+
+def test_unknown_format_is_a_config_error_naming_the_field(tmp_path):
+    message = config_error(write_config(tmp_path, one_source(format_="xml")))
+    assert str(tmp_path / "pipeline.yaml") in message
+    assert "sources.0.format" in message
+    assert "'jsonl', 'json', 'csv' or 'parquet'" in message
+    assert "'xml'" in message
+
+
+def test_bad_source_name_is_a_config_error_explaining_the_rule(tmp_path):
+    message = config_error(write_config(tmp_path, one_source(name="Support-Logs")))
+    assert "source name 'Support-Logs' must be lowercase letters, digits and underscores" in message
+
+
+def test_duplicate_source_names_are_a_config_error_naming_them(tmp_path):
+    text = one_source(name="logs") + one_source(name="logs").split("\n", 1)[1]
+    message = config_error(write_config(tmp_path, text))
+    assert "source names must be unique; repeated: logs" in message
+
+
+@pytest.mark.parametrize(
+    ("extra_yaml", "key"),
+    [
+        ("split:\n  eval_fraction: 0.1\n  sead: 3\n", "split.sead"),
+        ("dedupe:\n  fields: [instruction]\n", "dedupe"),
+    ],
+)
+def test_unknown_key_is_a_config_error_naming_it(tmp_path, extra_yaml, key):
+    message = config_error(write_config(tmp_path, one_source() + extra_yaml))
+    assert key in message
+    assert "Extra inputs are not permitted" in message
+
+
+def test_out_of_range_settings_are_config_errors(tmp_path):
+    message = config_error(write_config(tmp_path, one_source() + "split:\n  eval_fraction: 1.0\n"))
+    assert "split.eval_fraction" in message
+    message = config_error(write_config(tmp_path, one_source() + "clean:\n  min_response_chars: 0\n"))
+    assert "clean.min_response_chars" in message
+
+
+def test_missing_invalid_or_non_mapping_config_files_are_config_errors(tmp_path):
+    assert "does not exist" in config_error(tmp_path / "nope.yaml")
+    assert "is not valid YAML" in config_error(write_config(tmp_path, "sources: [\n", name="broken.yaml"))
+    assert "must hold a mapping" in config_error(write_config(tmp_path, "- just\n- a list\n", name="list.yaml"))
+    assert "sources" in config_error(write_config(tmp_path, "split: {seed: 1}\n", name="nosources.yaml"))
+
+
+def test_output_locations_resolve_against_the_working_directory(tmp_path, monkeypatch):
+    path = write_config(tmp_path / "cfg", one_source())
+    monkeypatch.chdir(tmp_path)
+    config = load_config(path)
+    assert config.warehouse_path() == tmp_path / "curation_data" / "warehouse.duckdb"
+    assert config.output_dir() == tmp_path / "curation_data" / "exports"
+
+
+def test_warehouse_and_output_dir_environment_overrides_win(tmp_path, monkeypatch):
+    path = write_config(tmp_path / "cfg", one_source() + "warehouse:\n  path: from_config.duckdb\n")
+    monkeypatch.setenv("CURATION_WAREHOUSE", str(tmp_path / "env" / "wh.duckdb"))
+    monkeypatch.setenv("CURATION_OUTPUT_DIR", str(tmp_path / "env" / "out"))
+    config = load_config(path)
+    assert config.warehouse_path() == tmp_path / "env" / "wh.duckdb"
+    assert config.output_dir() == tmp_path / "env" / "out"
+
+
+def test_config_version_ignores_where_the_file_lives_but_not_what_it_says(tmp_path):
+    first = load_config(write_config(tmp_path / "a", one_source()))
+    moved = load_config(write_config(tmp_path / "b", one_source()))
+    changed = load_config(write_config(tmp_path / "c", one_source() + "split:\n  seed: 9\n"))
+    assert first.version() == moved.version()
+    assert first.version() != changed.version()
