@@ -16,6 +16,18 @@ from curation_assets.defs.stages import stage_assets
 
 CURATE_JOB = "curate"
 
+# Each step runs in its own process. Forking them from a server that has already imported
+# Dagster, pandas, DuckDB, GX and our definitions saves seconds of imports per step.
+EXECUTOR = dg.multiprocess_executor.configured(
+    {
+        "start_method": {
+            "forkserver": {
+                "preload_modules": ["curation_assets.definitions", "great_expectations", "great_expectations.expectations"]
+            }
+        }
+    }
+)
+
 
 def build_definitions(config: PipelineConfig) -> dg.Definitions:
     assets = [
@@ -28,6 +40,7 @@ def build_definitions(config: PipelineConfig) -> dg.Definitions:
         assets=assets,
         jobs=[dg.define_asset_job(CURATE_JOB, selection=dg.AssetSelection.all(), description="The whole graph.")],
         resources={"warehouse": WarehouseResource(path=str(config.warehouse_path()))},
+        executor=EXECUTOR,
     )
 
 
