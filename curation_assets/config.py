@@ -74,14 +74,74 @@ class WarehouseConfig(_Strict):
     path: str = "curation_data/warehouse.duckdb"
 
 
-class DedupConfig(_Strict):
-    """Exact dedup after normalization (NFKC, casefold, collapsed whitespace).
+TextField = Literal["instruction", "input", "response"]
+KeepCriterion = Literal["real_first", "longest_response", "shortest_response", "earliest_position", "source_order"]
 
-    The kept representative: real before synthetic, then the source listed first in the config,
+
+class NearDuplicatesConfig(_Strict):
+    """MinHash + LSH near-duplicates (datasketch), verified on exact Jaccard, clustered transitively."""
+
+    enabled: bool = True
+    fields: list[TextField] = Field(default=["instruction", "input", "response"], min_length=1)
+    shingle_kind: Literal["word", "char"] = "word"
+    shingle_size: int = Field(default=5, ge=1, le=64)
+    num_perm: int = Field(default=128, ge=16, le=1024)
+    seed: int = 1
+    threshold: float = Field(default=0.8, gt=0.0, le=1.0)
+    # A shingle in at least this share of the batch's documents (and in at least
+    # boilerplate_min_documents of them) is template text: pairs must also be similar without it.
+    # null turns the guard off.
+    boilerplate_share: float | None = Field(default=0.01, gt=0.0, le=1.0)
+    boilerplate_min_documents: int = Field(default=20, ge=2)
+    keep: list[KeepCriterion] = Field(default=["real_first", "longest_response", "earliest_position"], min_length=1)
+    # Compare the batch with every record published by earlier runs (signatures kept in the warehouse).
+    incremental: bool = True
+    # Processes for signing large batches (0 = one per core).
+    workers: int = Field(default=0, ge=0)
+
+
+class ConflictsConfig(_Strict):
+    """Same normalized instruction+input with different responses; same response for different instructions."""
+
+    same_prompt: bool = True
+    same_response: bool = True
+    # Shorter responses ("Yes.", "4") legitimately answer many instructions.
+    min_response_tokens: int = Field(default=8, ge=1)
+    policy: Literal["best", "first", "drop_all"] = "best"
+
+
+class RepetitionConfig(_Strict):
+    """Gopher-style repetition rules on the response (Rae et al. 2021, table A1); null turns a rule off.
+
+    The line and paragraph maximums are Gopher's. Its n-gram maximums (top 2/3/4-gram 0.20/0.18/0.16,
+    duplicate 5..10-grams 0.15..0.10) were set for web pages; on short answers they flag ~5% of
+    GSM8K's worked solutions (repeated "x * y = <<...>>" phrasing), whose measures stay below 0.36,
+    while a looping answer scores above 0.6. Hence 0.4 here.
+    """
+
+    enabled: bool = True
+    max_duplicate_line_fraction: float | None = Field(default=0.3, ge=0.0, le=1.0)
+    max_duplicate_line_char_fraction: float | None = Field(default=0.2, ge=0.0, le=1.0)
+    max_duplicate_paragraph_fraction: float | None = Field(default=0.3, ge=0.0, le=1.0)
+    max_duplicate_paragraph_char_fraction: float | None = Field(default=0.2, ge=0.0, le=1.0)
+    max_top_ngram_char_fraction: dict[int, float] = {2: 0.4, 3: 0.4, 4: 0.4}
+    max_duplicate_ngram_char_fraction: dict[int, float] = {5: 0.4, 6: 0.4, 7: 0.4, 8: 0.4, 9: 0.4, 10: 0.4}
+    # The n-gram rules judge prose; a short answer repeats words without being degenerate.
+    min_words_for_ngram_rules: int = Field(default=50, ge=1)
+
+
+class DedupConfig(_Strict):
+    """Exact dedup after normalization (NFKC, casefold, collapsed whitespace), then repetition,
+    near-duplicates and conflicts.
+
+    The exact duplicate kept: real before synthetic, then the source listed first in the config,
     then the earliest source position.
     """
 
-    fields: list[Literal["instruction", "input", "response"]] = ["instruction", "input", "response"]
+    fields: list[TextField] = ["instruction", "input", "response"]
+    near_duplicates: NearDuplicatesConfig = NearDuplicatesConfig()
+    conflicts: ConflictsConfig = ConflictsConfig()
+    repetition: RepetitionConfig = RepetitionConfig()
 
 
 class CleanConfig(_Strict):

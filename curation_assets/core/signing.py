@@ -1,0 +1,63 @@
+"""Texts → shingles and MinHash signatures, in chunks, on every core when the batch is large.
+
+Threads do not help here (measured: the Python parts hold the GIL long enough to serialize the
+chunks), so large batches go to a pool of spawned processes; small ones stay in-process, where
+a pool's start-up (about a second for the imports) would cost more than it saves.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from curation_assets.core.minhash import signatures
+from curation_assets.core.shingles import Shingles, ShingleKind, shingle_hashes
+
+CHUNK_DOCUMENTS = 2000
+PARALLEL_MIN_DOCUMENTS = 20000
+
+
+@dataclass(frozen=True)
+class ShingleSpec:
+    kind: ShingleKind
+    size: int
+    num_perm: int
+    seed: int
+
+
+def _sign_chunk(texts: Sequence[str], spec: ShingleSpec) -> tuple[Shingles, np.ndarray]:
+    shingles = shingle_hashes(texts, spec.kind, spec.size)
+    return shingles, signatures(shingles, spec.num_perm, spec.seed)
+
+
+def worker_count(configured: int) -> int:
+    return configured if configured > 0 else (os.cpu_count() or 1)
+
+
+def sign_texts(texts: Sequence[str], spec: ShingleSpec, workers: int = 1) -> tuple[Shingles, np.ndarray]:
+    """Shingles and signatures of every text, in order (the same result for any ``workers``)."""
+    chunks = [texts[start : start + CHUNK_DOCUMENTS] for start in range(0, len(texts), CHUNK_DOCUMENTS)]
+    if workers > 1 and len(texts) >= PARALLEL_MIN_DOCUMENTS:
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            parts = list(pool.map(_sign_chunk, chunks, [spec] * len(chunks)))
+    else:
+        parts = [_sign_chunk(chunk, spec) for chunk in chunks]
+    return concatenate(parts, spec.num_perm)
+
+
+def concatenate(parts: list[tuple[Shingles, np.ndarray]], num_perm: int) -> tuple[Shingles, np.ndarray]:
+    if not parts:
+        return Shingles(np.zeros(0, np.uint32), np.zeros(1, np.int64)), np.zeros((0, num_perm), np.uint32)
+    hashes = np.concatenate([shingles.hashes for shingles, _ in parts])
+    offsets = [np.zeros(1, np.int64)]
+    base = 0
+    for shingles, _ in parts:
+        offsets.append(shingles.offsets[1:] + base)
+        base += int(shingles.offsets[-1])
+    return Shingles(hashes, np.concatenate(offsets)), np.concatenate([signature for _, signature in parts])

@@ -1,0 +1,106 @@
+"""From signatures to verified near-duplicate pairs and clusters.
+
+LSH proposes candidate pairs; a pair is a near-duplicate when the exact Jaccard similarity of
+the two shingle sets reaches the threshold, and so does the Jaccard similarity of their content
+shingles (boilerplate set aside, see boilerplate.py). The MinHash estimate only screens:
+candidates whose estimate is more than ``SCREEN_MARGIN`` below the threshold (about four
+standard errors at 128 permutations) are dropped without the exact computation. Clusters are the
+connected components of the verified pairs, so a chain A~B~C is one cluster even when A and C
+are not similar.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from curation_assets.core.boilerplate import Boilerplate
+from curation_assets.core.minhash import estimated_jaccard
+from curation_assets.core.shingles import Shingles
+
+SCREEN_MARGIN = 0.15
+_PAIR_BLOCK = 65536
+
+
+@dataclass(frozen=True)
+class Edges:
+    """Verified near-duplicate pairs (i < j) with their exact and estimated Jaccard."""
+
+    pairs: np.ndarray  # (k, 2) int64
+    jaccard: np.ndarray  # float64, exact on shingle sets
+    estimate: np.ndarray  # float64, MinHash
+    content_jaccard: np.ndarray  # float64, exact on non-boilerplate shingles
+
+    @classmethod
+    def empty(cls) -> "Edges":
+        return cls(np.zeros((0, 2), dtype=np.int64), np.zeros(0), np.zeros(0), np.zeros(0))
+
+
+def pair_estimates(signatures: np.ndarray, pairs: np.ndarray) -> np.ndarray:
+    estimates = np.empty(len(pairs))
+    for start in range(0, len(pairs), _PAIR_BLOCK):
+        block = pairs[start : start + _PAIR_BLOCK]
+        estimates[start : start + len(block)] = estimated_jaccard(signatures[block[:, 0]], signatures[block[:, 1]])
+    return estimates
+
+
+class ShingleSets:
+    """Each document's distinct shingles (and those that are not boilerplate), computed once when needed."""
+
+    def __init__(self, shingles: Shingles, boilerplate: Boilerplate | None = None) -> None:
+        self._shingles = shingles
+        self._boilerplate = boilerplate
+        self._sets: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    def __getitem__(self, document: int) -> tuple[np.ndarray, np.ndarray]:
+        found = self._sets.get(document)
+        if found is None:
+            full = np.unique(self._shingles.of(document))
+            content = full if self._boilerplate is None else full[~self._boilerplate.mask(full)]
+            found = self._sets[document] = (full, content)
+        return found
+
+
+def _jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    if len(a) == 0 and len(b) == 0:
+        return 1.0
+    shared = len(np.intersect1d(a, b, assume_unique=True))
+    return shared / (len(a) + len(b) - shared)
+
+
+def exact_jaccard(sets: ShingleSets, pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per pair: Jaccard of the shingle sets, and of their content (non-boilerplate) shingles."""
+    full = np.empty(len(pairs))
+    content = np.empty(len(pairs))
+    for index, (left, right) in enumerate(pairs.tolist()):
+        (left_full, left_content), (right_full, right_content) = sets[left], sets[right]
+        full[index] = _jaccard(left_full, right_full)
+        content[index] = full[index] if left_content is left_full and right_content is right_full \
+            else _jaccard(left_content, right_content)
+    return full, content
+
+
+def verify(pairs: np.ndarray, signatures: np.ndarray, sets: ShingleSets, threshold: float) -> Edges:
+    """The candidate pairs whose exact Jaccard, overall and on content, reaches ``threshold``."""
+    if len(pairs) == 0:
+        return Edges.empty()
+    estimates = pair_estimates(signatures, pairs)
+    screened = estimates >= threshold - SCREEN_MARGIN
+    pairs, estimates = pairs[screened], estimates[screened]
+    full, content = exact_jaccard(sets, pairs)
+    similar = (full >= threshold) & (content >= threshold)
+    return Edges(pairs[similar], full[similar], estimates[similar], content[similar])
+
+
+def components(documents: int, pairs: np.ndarray) -> np.ndarray:
+    """A component label per document (connected components of the pairs)."""
+    if documents == 0:
+        return np.zeros(0, dtype=np.int64)
+    graph = coo_matrix(
+        (np.ones(len(pairs), dtype=np.int8), (pairs[:, 0], pairs[:, 1])), shape=(documents, documents)
+    ).tocsr()
+    _, labels = connected_components(graph, directed=False)
+    return labels.astype(np.int64)
