@@ -96,6 +96,9 @@ def repetition_finding(text: str, settings: RepetitionConfig) -> str | None:
         finding = over(f"top_{n}gram_char_fraction", _top_ngram_chars(words, n) / total_chars, maximum)
         if finding:
             return finding
+    shortest = min(settings.max_duplicate_ngram_char_fraction, default=0)
+    if shortest and len(set(zip(*(words[i:] for i in range(shortest))))) == len(words) - shortest + 1:
+        return None  # no n-gram of the shortest length repeats, so no longer one does
     for n, maximum in sorted(settings.max_duplicate_ngram_char_fraction.items()):
         finding = over(f"duplicate_{n}gram_char_fraction", _repeated_ngram_chars(words, n) / total_chars, maximum)
         if finding:

@@ -12,6 +12,7 @@ are not similar.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 from scipy.sparse import coo_matrix
@@ -48,20 +49,32 @@ def pair_estimates(signatures: np.ndarray, pairs: np.ndarray) -> np.ndarray:
 
 
 class ShingleSets:
-    """Each document's distinct shingles (and those that are not boilerplate), computed once when needed."""
+    """Each document's distinct shingles (and those that are not boilerplate), computed once when needed.
 
-    def __init__(self, shingles: Shingles, boilerplate: Boilerplate | None = None) -> None:
-        self._shingles = shingles
+    ``shingles_of(documents)`` returns the shingle hashes of those documents, one array each.
+    """
+
+    def __init__(self, shingles_of: Callable[[list[int]], list[np.ndarray]],
+                 boilerplate: Boilerplate | None = None) -> None:
+        self._shingles_of = shingles_of
         self._boilerplate = boilerplate
         self._sets: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
-    def __getitem__(self, document: int) -> tuple[np.ndarray, np.ndarray]:
-        found = self._sets.get(document)
-        if found is None:
-            full = np.unique(self._shingles.of(document))
+    @classmethod
+    def of(cls, shingles: Shingles, boilerplate: Boilerplate | None = None) -> "ShingleSets":
+        return cls(lambda documents: [shingles.of(document) for document in documents], boilerplate)
+
+    def prefetch(self, documents) -> None:
+        missing = sorted({int(document) for document in documents} - self._sets.keys())
+        for document, hashes in zip(missing, self._shingles_of(missing)):
+            full = np.unique(hashes)
             content = full if self._boilerplate is None else full[~self._boilerplate.mask(full)]
-            found = self._sets[document] = (full, content)
-        return found
+            self._sets[document] = (full, content)
+
+    def __getitem__(self, document: int) -> tuple[np.ndarray, np.ndarray]:
+        if document not in self._sets:
+            self.prefetch([document])
+        return self._sets[document]
 
 
 def _jaccard(a: np.ndarray, b: np.ndarray) -> float:
@@ -83,16 +96,22 @@ def exact_jaccard(sets: ShingleSets, pairs: np.ndarray) -> tuple[np.ndarray, np.
     return full, content
 
 
-def verify(pairs: np.ndarray, signatures: np.ndarray, sets: ShingleSets, threshold: float) -> Edges:
-    """The candidate pairs whose exact Jaccard, overall and on content, reaches ``threshold``."""
+def verify(pairs: np.ndarray, signatures: np.ndarray, sets: ShingleSets, threshold: float,
+           near_miss_margin: float = 0.1) -> tuple[Edges, Edges]:
+    """The candidate pairs whose exact Jaccard, overall and on content, reaches ``threshold``; and the
+    near misses, whose lower of the two is within ``near_miss_margin`` below it (to judge the threshold by)."""
     if len(pairs) == 0:
-        return Edges.empty()
+        return Edges.empty(), Edges.empty()
     estimates = pair_estimates(signatures, pairs)
     screened = estimates >= threshold - SCREEN_MARGIN
     pairs, estimates = pairs[screened], estimates[screened]
+    sets.prefetch(np.unique(pairs))
     full, content = exact_jaccard(sets, pairs)
-    similar = (full >= threshold) & (content >= threshold)
-    return Edges(pairs[similar], full[similar], estimates[similar], content[similar])
+    lower = np.minimum(full, content)
+    similar = lower >= threshold
+    missed = ~similar & (lower >= threshold - near_miss_margin)
+    return (Edges(pairs[similar], full[similar], estimates[similar], content[similar]),
+            Edges(pairs[missed], full[missed], estimates[missed], content[missed]))
 
 
 def components(documents: int, pairs: np.ndarray) -> np.ndarray:
