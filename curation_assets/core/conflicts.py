@@ -101,8 +101,8 @@ def find_conflicts(
         prompt_key=prompt_keys(records).to_numpy() if len(records) else [],
         response_key=records["response"].fillna("").map(response_token_key).to_numpy() if len(records) else [],
     )
-    universe = pd.concat([batch, earlier.loc[:, columns + ["prompt_key", "response_key"]].assign(fixed=True)],
-                         ignore_index=True)
+    parts = [batch, earlier.loc[:, columns + ["prompt_key", "response_key"]].assign(fixed=True)]
+    universe = pd.concat([part for part in parts if len(part)] or parts[:1], ignore_index=True)
     rows, rejected_at, details = [], [], []
     alive = np.ones(len(universe), dtype=bool)
     if settings.same_prompt and len(universe):

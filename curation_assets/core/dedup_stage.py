@@ -108,7 +108,7 @@ def deduplicate(
         result=StageResult(as_records(kept), as_records_rejections(rejections)),
         clusters=clusters,
         conflicts=conflicts.table if len(conflicts.table) else pd.DataFrame({c: [] for c in CONFLICT_COLUMNS}),
-        history_rows=pd.concat([new_rows, refreshed], ignore_index=True),
+        history_rows=pd.concat([part for part in (new_rows, refreshed) if len(part)] or [new_rows], ignore_index=True),
         near=near,
     )
 

@@ -122,10 +122,8 @@ def find_near_duplicates(
     sets = ShingleSets(_shingle_source(shingles, history, settings), boilerplate)
     edges, near_misses = verify(pairs, all_signatures, sets, settings.threshold)
 
-    universe = pd.concat(
-        [records.loc[:, _UNIVERSE_COLUMNS].assign(fixed=False), history.loc[:, _UNIVERSE_COLUMNS].assign(fixed=True)],
-        ignore_index=True,
-    )
+    parts = [records.loc[:, _UNIVERSE_COLUMNS].assign(fixed=False), history.loc[:, _UNIVERSE_COLUMNS].assign(fixed=True)]
+    universe = pd.concat([part for part in parts if len(part)] or parts[:1], ignore_index=True)
     universe["text"] = texts + record_texts(history, settings.fields)
     labels = components(batch_size + history_size, edges.pairs)
     clustered = np.zeros(batch_size + history_size, dtype=bool)

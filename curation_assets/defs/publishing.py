@@ -91,11 +91,15 @@ def publish_or_quarantine(
     checks: list[dg.AssetCheckResult],
     stage: str,
     source: str | None = None,
+    also=None,
 ) -> bool:
-    """Validate before write: publish only when every check passed, else quarantine (which blocks downstream)."""
+    """Validate before write: publish only when every check passed, else quarantine (which blocks downstream).
+
+    ``also(connection)`` writes the stage's other tables inside the publishing transaction.
+    """
     passed = all(check.passed for check in checks)
     if passed:
-        warehouse.publish(table, records, rejections, stage=stage, source=source)
+        warehouse.publish(table, records, rejections, stage=stage, source=source, also=also)
     else:
         warehouse.quarantine(table, records, rejections)
         failed = ", ".join(check.check_name for check in checks if not check.passed)
@@ -128,12 +132,15 @@ def check_and_publish(
     stage: str,
     source: str | None = None,
     extra_metadata: dict | None = None,
+    extra_checks: list[dg.AssetCheckResult] | None = None,
+    also=None,
 ) -> dg.MaterializeResult:
     checks = [evaluate_suite(output.asset_key, output.records, output.suite)]
     if output.reconciliation is not None:
         checks.append(reconciliation_result(output.asset_key, output.reconciliation))
+    checks.extend(extra_checks or [])
     published = publish_or_quarantine(
-        context, warehouse, output.table, output.records, rejections, checks, stage=stage, source=source
+        context, warehouse, output.table, output.records, rejections, checks, stage=stage, source=source, also=also
     )
     metadata = {
         **stage_metadata(output.table, warehouse, output.records, rejections, stage, published),

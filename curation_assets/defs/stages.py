@@ -6,11 +6,12 @@ import pandas as pd
 
 from curation_assets.checks.suites import record_suite
 from curation_assets.config import PipelineConfig
-from curation_assets.core import clean, dedup
+from curation_assets.core import clean
 from curation_assets.core.combine import combine_sources
 from curation_assets.core.reconcile import reconcile_ids
 from curation_assets.core.records import empty_rejections
 from curation_assets.core.stage_result import StageResult
+from curation_assets.defs.dedup import DEDUP_KEY, dedup_asset
 from curation_assets.defs.publishing import StageOutput, check_and_publish, record_check_specs
 from curation_assets.defs.resources import WarehouseResource
 from curation_assets.defs.sources import raw_table
@@ -53,26 +54,8 @@ def stage_assets(config: PipelineConfig) -> list[dg.AssetsDefinition]:
         return _publish_stage(context, store, combined_key, combined_suite, ids_in,
                               StageResult(records, empty_rejections("combine")), stage="combine")
 
-    dedup_key = dg.AssetKey("deduplicated")
-    dedup_suite = record_suite("deduplicated", config, require_text=False)
-
-    @dg.asset(
-        key=dedup_key,
-        deps=[combined_key],
-        group_name=GROUP,
-        kinds={"duckdb"},
-        description=(
-            "Exact duplicates after normalization (NFKC, casefold, whitespace) removed. Kept: real before "
-            "synthetic, then the source listed first, then the earliest position."
-        ),
-        code_version=config.stage_version(config.dedup, config.checks),
-        check_specs=record_check_specs(dedup_key, dedup_suite),
-    )
-    def deduplicated(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-        store = warehouse.get()
-        records = store.read_records("combined")
-        result = dedup.exact_dedup(records, list(config.dedup.fields), config.source_rank)
-        return _publish_stage(context, store, dedup_key, dedup_suite, records["record_id"], result, stage=dedup.STAGE)
+    dedup_key = DEDUP_KEY
+    deduplicated = dedup_asset(config, upstream=combined_key, group=GROUP)
 
     clean_key = dg.AssetKey("cleaned")
     clean_suite = record_suite("cleaned", config, require_text=True)

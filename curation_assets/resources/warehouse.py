@@ -12,7 +12,7 @@ import os
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import duckdb
 import pandas as pd
@@ -78,8 +78,12 @@ class Warehouse:
         rejections: pd.DataFrame,
         stage: str,
         source: str | None = None,
+        also: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
     ) -> None:
-        """Atomically replace ``table`` and this stage's (or source's) rejections; clear old quarantine."""
+        """Atomically replace ``table`` and this stage's (or source's) rejections; clear old quarantine.
+
+        ``also`` writes a stage's other tables in the same transaction.
+        """
         with self.connect() as connection:
             connection.register("staged", records)
             connection.register("staged_rejections", rejections.loc[:, list(REJECTION_COLUMNS)])
@@ -89,6 +93,8 @@ class Warehouse:
                 connection.execute(sql("delete_stage_rejections"), {"stage": stage, "source": source})
                 connection.execute(sql("insert_rejections"))
                 connection.execute(sql("drop_quarantine", table=table))
+                if also is not None:
+                    also(connection)
                 connection.execute("COMMIT")
             except Exception:
                 connection.execute("ROLLBACK")

@@ -1,0 +1,153 @@
+"""The ``deduplicated`` asset: every dedup pass, its checks, and one transaction for all its tables.
+
+Besides the ``deduplicated`` records and the stage's rejections, the transaction writes
+``duplicate_clusters``, ``conflicts`` and the ``dedup_history`` rows that let the next batch be
+deduplicated against this one. A failed check publishes none of them.
+"""
+
+
+import dagster as dg
+import pandas as pd
+
+from curation_assets.checks.suites import record_suite
+from curation_assets.config import PipelineConfig
+from curation_assets.core import dedup_report
+from curation_assets.core.conflicts import SAME_PROMPT, SAME_RESPONSE
+from curation_assets.core.dedup_stage import STAGE, DedupOutcome, deduplicate
+from curation_assets.core.history import HISTORY_COLUMNS
+from curation_assets.core.reconcile import reconcile_ids
+from curation_assets.defs.publishing import StageOutput, check_and_publish, record_check_specs
+from curation_assets.defs.resources import WarehouseResource
+from curation_assets.resources.sql_files import sql
+from curation_assets.resources.warehouse import Warehouse
+
+DEDUP_KEY = dg.AssetKey("deduplicated")
+NEAR_DUPLICATE_CHECK = "no_near_duplicates_kept"
+CONFLICT_REASONS = (SAME_PROMPT, SAME_RESPONSE)
+
+
+def read_history(store: Warehouse) -> pd.DataFrame:
+    with store.connect() as connection:
+        connection.execute(sql("create_dedup_history"))
+        return connection.execute(sql("read_dedup_history")).df()
+
+
+def _write_side_tables(outcome: DedupOutcome, batch_ids: pd.Series):
+    scope = pd.DataFrame({"record_id": pd.concat([batch_ids, outcome.history_rows["record_id"]]).unique()})
+    history = outcome.history_rows.loc[:, list(HISTORY_COLUMNS)]
+
+    def write(connection) -> None:
+        connection.register("staged_clusters", outcome.clusters)
+        connection.register("staged_conflicts", outcome.conflicts)
+        connection.register("staged_history", history)
+        connection.register("staged_history_scope", scope)
+        connection.execute(sql("create_duplicate_clusters"))
+        if len(outcome.clusters):
+            connection.execute(sql("insert_duplicate_clusters"))
+        connection.execute(sql("create_conflicts"))
+        if len(outcome.conflicts):
+            connection.execute(sql("insert_conflicts"))
+        connection.execute(sql("create_dedup_history"))
+        connection.execute(sql("delete_dedup_history"))
+        if len(history):
+            connection.execute(sql("insert_dedup_history"))
+
+    return write
+
+
+def _near_duplicate_check(outcome: DedupOutcome) -> dg.AssetCheckResult:
+    residual = outcome.near.residual if outcome.near is not None else pd.DataFrame()
+    kept = set(outcome.result.kept["record_id"])
+    reason_of = dict(zip(outcome.result.rejected["record_id"], outcome.result.rejected["reason"]))
+    # Every cluster keeps only its representative: this batch's (unless the conflicts pass, which runs
+    # after, rejected it), or one published earlier.
+    problems = []
+    for row in outcome.clusters.itertuples(index=False):
+        others_kept = [member for member in row.member_ids[1:] if member in kept]
+        representative_reason = reason_of.get(row.representative_id)
+        if others_kept or representative_reason not in (None, *CONFLICT_REASONS):
+            problems.append(f"cluster {row.cluster_id}: representative rejected as {representative_reason}, "
+                            f"other members kept: {others_kept}")
+    examples = [] if residual.empty else residual.head(5)[["left_id", "right_id", "jaccard", "content_jaccard"]].to_dict("records")
+    return dg.AssetCheckResult(
+        asset_key=DEDUP_KEY,
+        check_name=NEAR_DUPLICATE_CHECK,
+        passed=residual.empty and not problems,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={
+            "near_duplicate_pairs_kept": len(residual),
+            "examples": dg.MetadataValue.json(examples),
+            "cluster_problems": dg.MetadataValue.json(problems[:10]),
+        },
+    )
+
+
+def _metadata(outcome: DedupOutcome, records: pd.DataFrame) -> dict:
+    near = outcome.near
+    texts = {}
+    if near is not None:
+        for frame in (near.pairs, near.near_misses):
+            texts.update(zip(frame["left_id"], frame["left_text"]))
+            texts.update(zip(frame["right_id"], frame["right_text"]))
+    return {
+        "near_duplicates": dg.MetadataValue.json(near.stats if near is not None else {"enabled": False}),
+        "duplicate_clusters": len(outcome.clusters),
+        "largest_clusters": dg.MetadataValue.md(dedup_report.largest_clusters(outcome, texts)),
+        "pairs_nearest_the_threshold": dg.MetadataValue.md(
+            dedup_report.pairs_side_by_side(near.pairs) if near is not None else "Near-duplicates off."),
+        "near_misses_below_the_threshold": dg.MetadataValue.md(
+            dedup_report.pairs_side_by_side(near.near_misses, most_similar_first=True) if near is not None else "—"),
+        "conflicts": dg.MetadataValue.md(dedup_report.conflicts_preview(outcome)),
+        "conflict_groups": len(outcome.conflicts),
+    }
+
+
+def dedup_asset(config: PipelineConfig, upstream: dg.AssetKey, group: str) -> dg.AssetsDefinition:
+    suite = record_suite("deduplicated", config, require_text=False)
+    upstream_table = upstream.path[-1]
+    near = config.dedup.near_duplicates
+
+    @dg.asset(
+        key=DEDUP_KEY,
+        deps=[upstream],
+        group_name=group,
+        kinds={"duckdb"},
+        description=(
+            "Exact duplicates after normalization (NFKC, casefold, whitespace), self-repeating responses, "
+            f"near-duplicates (MinHash/LSH, {near.shingle_kind} {near.shingle_size}-shingles, Jaccard ≥ "
+            f"{near.threshold}) and conflicting records removed, also against every record published earlier. "
+            "Writes duplicate_clusters and conflicts too."
+        ),
+        code_version=config.stage_version(config.dedup, config.checks),
+        check_specs=[
+            *record_check_specs(DEDUP_KEY, suite),
+            dg.AssetCheckSpec(
+                name=NEAR_DUPLICATE_CHECK,
+                asset=DEDUP_KEY,
+                blocking=True,
+                description="A fresh LSH pass over the kept records finds no near-duplicate pair, and no "
+                "cluster keeps a member other than its representative.",
+            ),
+        ],
+    )
+    def deduplicated(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+        store = warehouse.get()
+        records = store.read_records(upstream_table)
+        history = read_history(store) if near.incremental else None
+        outcome = deduplicate(records, config.dedup, config.source_rank, history)
+        output = StageOutput(
+            asset_key=DEDUP_KEY,
+            table=DEDUP_KEY.path[-1],
+            records=outcome.result.kept,
+            suite=suite,
+            reconciliation=reconcile_ids(records["record_id"], outcome.result.kept["record_id"],
+                                         outcome.result.rejected["record_id"]),
+        )
+        return check_and_publish(
+            context, store, output, outcome.result.rejected, stage=STAGE,
+            extra_metadata=_metadata(outcome, records),
+            extra_checks=[_near_duplicate_check(outcome)],
+            also=_write_side_tables(outcome, records["record_id"]),
+        )
+
+    return deduplicated

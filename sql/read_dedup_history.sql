@@ -1,0 +1,1 @@
+SELECT * FROM dedup_history ORDER BY record_id;
