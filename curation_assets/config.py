@@ -81,6 +81,13 @@ KeepCriterion = Literal["real_first", "longest_response", "shortest_response", "
 class NearDuplicatesConfig(_Strict):
     """MinHash + LSH near-duplicates (datasketch), verified on exact Jaccard, clustered transitively."""
 
+    @field_validator("lsh_weights")
+    @classmethod
+    def _weights_sum_to_one(cls, weights: tuple[float, float]) -> tuple[float, float]:
+        if min(weights) < 0 or abs(sum(weights) - 1.0) > 1e-9:
+            raise ValueError(f"lsh_weights must be two non-negative numbers summing to 1, got {list(weights)}")
+        return weights
+
     enabled: bool = True
     fields: list[TextField] = Field(default=["instruction", "input", "response"], min_length=1)
     shingle_kind: Literal["word", "char"] = "word"
@@ -88,6 +95,9 @@ class NearDuplicatesConfig(_Strict):
     num_perm: int = Field(default=128, ge=16, le=1024)
     seed: int = 1
     threshold: float = Field(default=0.8, gt=0.0, le=1.0)
+    # datasketch's MinHashLSH banding weights (false positive, false negative). Candidates are verified
+    # exactly, so a false positive costs a comparison and a false negative a missed duplicate: lean on recall.
+    lsh_weights: tuple[float, float] = (0.05, 0.95)
     # A shingle in at least this share of the batch's documents (and in at least
     # boilerplate_min_documents of them) is template text: pairs must also be similar without it.
     # null turns the guard off.

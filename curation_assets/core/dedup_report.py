@@ -15,6 +15,10 @@ def _cell(text, limit: int = _CELL_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _number(value: float) -> str:
+    return "—" if pd.isna(value) else f"{value:.2f}"
+
+
 def largest_clusters(outcome: DedupOutcome, texts: dict[str, str], count: int = 5) -> str:
     clusters = outcome.clusters
     if clusters.empty:
@@ -33,12 +37,12 @@ def pairs_side_by_side(pairs: pd.DataFrame, count: int = 5, most_similar_first: 
     first (near misses just below it)."""
     if pairs.empty:
         return "None."
-    ranked = pairs.assign(_lower=pairs[["jaccard", "content_jaccard"]].min(axis=1)).sort_values(
+    ranked = pairs.assign(_lower=pairs[["jaccard", "content_jaccard"]].min(axis=1).fillna(pairs["estimated_jaccard"])).sort_values(
         ["_lower", "left_id", "right_id"], ascending=[not most_similar_first, True, True], kind="mergesort")
     closest = ranked.head(count)
     lines = ["| Jaccard | without boilerplate | MinHash estimate | one | other |", "|---|---|---|---|---|"]
     for row in closest.itertuples(index=False):
-        lines.append(f"| {row.jaccard:.2f} | {row.content_jaccard:.2f} | {row.estimated_jaccard:.2f} | "
+        lines.append(f"| {_number(row.jaccard)} | {_number(row.content_jaccard)} | {row.estimated_jaccard:.2f} | "
                      f"{_cell(row.left_text)} | {_cell(row.right_text)} |")
     return "\n".join(lines)
 

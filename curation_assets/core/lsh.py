@@ -17,6 +17,8 @@ import numpy as np
 from datasketch import MinHashLSH
 from datasketch.minhash import _fmix
 
+from curation_assets.core.arrays import sorted_unique
+
 # A bucket holding more documents than this pairs each with its next ``MAX_BUCKET_NEIGHBOURS``
 # members (in document order) instead of with all of them: a template shared by thousands of
 # records must not produce millions of candidate pairs. Truly similar documents share many
@@ -26,9 +28,9 @@ _BAND_MULTIPLIERS = np.random.default_rng(20261127).integers(1, 1 << 63, size=40
 
 
 @lru_cache(maxsize=32)
-def banding(threshold: float, num_perm: int) -> tuple[int, int]:
-    """(bands, rows) as datasketch's ``MinHashLSH`` chooses them for this threshold and num_perm."""
-    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+def banding(threshold: float, num_perm: int, weights: tuple[float, float] = (0.5, 0.5)) -> tuple[int, int]:
+    """(bands, rows) as datasketch's ``MinHashLSH`` chooses them for this threshold, num_perm and weights."""
+    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm, weights=tuple(weights))
     return lsh.b, lsh.r
 
 
@@ -61,5 +63,5 @@ def candidate_pairs(keys: np.ndarray, eligible: np.ndarray | None = None) -> np.
         return np.zeros((0, 2), dtype=np.int64)
     pairs = np.concatenate(found)
     pairs.sort(axis=1)
-    encoded = np.unique(pairs[:, 0].astype(np.int64) * documents + pairs[:, 1])
+    encoded = sorted_unique(pairs[:, 0].astype(np.int64) * documents + pairs[:, 1])
     return np.stack((encoded // documents, encoded % documents), axis=1)

@@ -85,7 +85,7 @@ def _residual_pairs(kept_mask: np.ndarray, history_size: int, all_signatures: np
     """An independent LSH pass over what is kept: near-duplicate pairs left with a batch record in them."""
     batch_size = len(kept_mask)
     survivors = np.concatenate((np.flatnonzero(kept_mask), batch_size + np.arange(history_size)))
-    keys = band_keys(all_signatures[survivors], *banding(settings.threshold, settings.num_perm))
+    keys = band_keys(all_signatures[survivors], *banding(settings.threshold, settings.num_perm, settings.lsh_weights))
     pairs = survivors[candidate_pairs(keys, eligible[survivors])]
     pairs = pairs[pairs[:, 0] < batch_size]
     edges, _ = verify(pairs, all_signatures, sets, settings.threshold)
@@ -112,13 +112,12 @@ def find_near_duplicates(
     batch_size, history_size = len(records), len(history)
     all_signatures = np.concatenate((signatures, history_signatures))
     eligible = np.concatenate((shingles.counts > 0, (history_signatures != EMPTY).any(axis=1)))
-    pairs = candidate_pairs(band_keys(all_signatures, *banding(settings.threshold, settings.num_perm)), eligible)
+    pairs = candidate_pairs(band_keys(all_signatures, *banding(settings.threshold, settings.num_perm, settings.lsh_weights)), eligible)
     pairs = pairs[pairs[:, 0] < batch_size]  # two earlier records: nothing to decide
 
     boilerplate = None
     if settings.boilerplate_share is not None and batch_size:
-        boilerplate = Boilerplate(shingles.hashes, batch_size, settings.boilerplate_share,
-                                  settings.boilerplate_min_documents)
+        boilerplate = Boilerplate(shingles, settings.boilerplate_share, settings.boilerplate_min_documents)
     sets = ShingleSets(_shingle_source(shingles, history, settings), boilerplate)
     edges, near_misses = verify(pairs, all_signatures, sets, settings.threshold)
 
@@ -172,6 +171,7 @@ def find_near_duplicates(
         "largest_cluster": int(clusters["size"].max()) if len(clusters) else 0,
         "history_records_compared": int(history_size),
         "boilerplate_min_count": boilerplate.min_count if boilerplate is not None else None,
+        "boilerplate_shingles": len(boilerplate.hashes) if boilerplate is not None else 0,
     }
     return NearDuplicates(
         result=StageResult(as_records(records[kept_mask]), as_rejections(rejected_rows, STAGE)),
@@ -182,3 +182,31 @@ def find_near_duplicates(
         residual=_residual_pairs(kept_mask, history_size, all_signatures, eligible, sets, universe, settings),
         stats=stats,
     )
+
+
+def cluster_texts(texts: list[str], settings: NearDuplicatesConfig, timings: dict | None = None) -> tuple[np.ndarray, Edges]:
+    """Raw texts → a cluster label per text and the verified pairs: the engine without records or history."""
+    import time
+
+    timings = {} if timings is None else timings
+    clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[name] = timings.get(name, 0.0) + now - clock
+        clock = now
+
+    shingles, signatures = sign_texts(texts, spec_of(settings), worker_count(settings.workers))
+    lap("shingle+sign")
+    pairs = candidate_pairs(band_keys(signatures, *banding(settings.threshold, settings.num_perm, settings.lsh_weights)), shingles.counts > 0)
+    lap("lsh")
+    boilerplate = None
+    if settings.boilerplate_share is not None and len(texts):
+        boilerplate = Boilerplate(shingles, settings.boilerplate_share, settings.boilerplate_min_documents)
+    edges, _ = verify(pairs, signatures, ShingleSets.of(shingles, boilerplate), settings.threshold)
+    lap("verify")
+    labels = components(len(texts), edges.pairs)
+    lap("components")
+    timings["candidate_pairs"] = len(pairs)
+    return labels, edges

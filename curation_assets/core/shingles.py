@@ -8,10 +8,11 @@ fewer than ``size`` units has one shingle, all of it; a document without a token
 
 Why not a Python loop over shingles: at ~250 shingles per 1.5 KB document, one Python-level
 hash call per shingle costs more than all the rest of near-duplicate detection together. Here
-a whole chunk of documents becomes one byte array, and every unit and window is hashed with
-polynomial prefix sums in wrapping uint64 arithmetic (a window's hash is the difference of two
-prefix sums, rescaled), then finished with the MurmurHash3 64-bit finalizer and cut to the 32
-bits that datasketch's ``affine32`` MinHash scheme takes from its ``hashfunc``.
+a whole chunk of documents becomes one byte array; each token (or character) is hashed from
+unaligned 8-byte reads of its bytes, and each window of units with polynomial prefix sums in
+wrapping uint64 arithmetic (a window's hash is the difference of two prefix sums, rescaled),
+then finished with the MurmurHash3 64-bit finalizer and cut to the 32 bits that datasketch's
+``affine32`` MinHash scheme takes from its ``hashfunc``.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from typing import Literal, Sequence
 import numpy as np
 from datasketch.minhash import _fmix
 
+from curation_assets.core.arrays import sorted_unique
+
 ShingleKind = Literal["word", "char"]
 
 _MASK64 = (1 << 64) - 1
@@ -32,16 +35,21 @@ _BYTE_BASE = 0x100000001B3  # odd: invertible modulo 2**64
 _UNIT_BASE = 0x9E3779B97F4A7C15  # odd
 _SPACE_UNIT = np.uint64(0x5BD1E9955BD1E995)  # the hash of the space between two tokens (char shingles)
 
-# Non-ASCII text: everything that is not a word character becomes a space, and characters of
-# scripts without spaces between words are spaced out so that each is a token.
+# Non-ASCII text: everything that is not a word character becomes a space. Characters of scripts
+# without spaces between words (these code point ranges: Thai, kana, CJK ideographs) are tokens of
+# their own; all are three bytes long in UTF-8, which is where shingling splits them off.
 _NON_WORD = re.compile(r"[\W_]+")
-_UNSPACED_SCRIPT = re.compile("([\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff])")
+_NON_ASCII_SEPARATOR = re.compile(r"[^\w\x00-\x7f]")
+_UNSPACED_RANGES = ((0x0E00, 0x0E7F), (0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF))
+_UNSPACED_CLASS = "".join(f"\\u{low:04x}-\\u{high:04x}" for low, high in _UNSPACED_RANGES)
+_TOKEN = re.compile(f"[{_UNSPACED_CLASS}]|[^\\s{_UNSPACED_CLASS}]+")
 
 # ASCII text goes straight to bytes: a byte is part of a token if it is a letter or digit, or
 # belongs to a multi-byte UTF-8 character (only word characters are left after the pass above).
 _WORD_BYTE = np.zeros(256, dtype=bool)
 _WORD_BYTE[[ord(c) for c in "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"]] = True
 _WORD_BYTE[0x80:] = True
+_BYTE_MASKS = np.array([(1 << (8 * n)) - 1 if n < 8 else (1 << 64) - 1 for n in range(9)], dtype=np.uint64)
 
 
 @dataclass(frozen=True)
@@ -58,19 +66,25 @@ class Shingles:
     def of(self, document: int) -> np.ndarray:
         return self.hashes[self.offsets[document] : self.offsets[document + 1]]
 
+    def take(self, documents: np.ndarray) -> "Shingles":
+        """The shingles of ``documents``, in that order."""
+        counts = self.counts[documents]
+        offsets = np.zeros(len(documents) + 1, dtype=np.int64)
+        np.cumsum(counts, out=offsets[1:])
+        positions = np.repeat(self.offsets[:-1][documents] - offsets[:-1], counts) + np.arange(offsets[-1])
+        return Shingles(self.hashes[positions], offsets)
+
 
 def prepare(text: str) -> str:
     """NFKC + casefold; for non-ASCII text also the token separation done by regular expressions."""
     text = unicodedata.normalize("NFKC", text).casefold()
-    if text.isascii():
-        return text
-    return _UNSPACED_SCRIPT.sub(r" \1 ", _NON_WORD.sub(" ", text))
+    # ASCII punctuation is left to the byte pass; only non-ASCII separators need the (slower) regex.
+    return text if text.isascii() or not _NON_ASCII_SEPARATOR.search(text) else _NON_WORD.sub(" ", text)
 
 
 def tokens(text: str) -> list[str]:
     """The tokens shingling sees in ``text`` (for explanations and tests; shingling itself works on bytes)."""
-    prepared = prepare(text)
-    return [token for token in re.split(r"[^0-9a-z\u0080-\U0010ffff]+", prepared) if token]
+    return _TOKEN.findall(_NON_WORD.sub(" ", prepare(text)))
 
 
 @lru_cache(maxsize=8)
@@ -132,18 +146,18 @@ def shingle_hashes(texts: Sequence[str], kind: ShingleKind = "word", size: int =
     document_starts = np.zeros(documents + 1, dtype=np.int64)
     np.cumsum(lengths + 1, out=document_starts[1:])
 
-    is_word = _WORD_BYTE[data]
-    edges = np.diff(np.concatenate(([False], is_word, [False])).astype(np.int8))
-    token_starts = np.flatnonzero(edges == 1)
-    token_ends = np.flatnonzero(edges == -1)
+    is_word = np.concatenate(([False], _WORD_BYTE[data], [False]))
+    changes = np.flatnonzero(is_word[1:] != is_word[:-1])
+    token_starts, token_ends = changes[0::2], changes[1::2]
+    if not all(text.isascii() for text in prepared):
+        token_starts, token_ends = _split_unspaced(data, token_starts, token_ends)
     token_documents = np.searchsorted(document_starts, token_starts, side="right") - 1
-    byte_values = data.astype(np.uint64) + np.uint64(1)
 
     if kind == "word":
-        unit_values = _window_hashes(byte_values, token_starts, token_ends, _BYTE_BASE)
+        unit_values = _packed_hashes(data, token_starts, token_ends)
         unit_documents = token_documents
     elif kind == "char":
-        unit_values, unit_documents = _characters(data, byte_values, is_word, token_ends, token_documents)
+        unit_values, unit_documents = _characters(data, is_word[1:-1], token_ends, token_documents)
     else:
         raise ValueError(f"unknown shingle kind {kind!r} (word or char)")
 
@@ -152,7 +166,24 @@ def shingle_hashes(texts: Sequence[str], kind: ShingleKind = "word", size: int =
     return Shingles(_finish(hashes), offsets)
 
 
-def _characters(data, byte_values, is_word, token_ends, token_documents):
+def _split_unspaced(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Token boundaries before and after every character of an unspaced script (3 UTF-8 bytes each)."""
+    leads = np.flatnonzero((data[:-2] & 0xF0) == 0xE0)
+    code_points = (((data[leads].astype(np.int64) & 0x0F) << 12) | ((data[leads + 1].astype(np.int64) & 0x3F) << 6)
+                   | (data[leads + 2].astype(np.int64) & 0x3F))
+    unspaced = np.zeros(len(leads), dtype=bool)
+    for low, high in _UNSPACED_RANGES:
+        unspaced |= (code_points >= low) & (code_points <= high)
+    cuts = sorted_unique(np.concatenate((leads[unspaced], leads[unspaced] + 3)))
+    # A cut strictly inside a token splits it; cuts at a token's edge change nothing.
+    token = np.maximum(np.searchsorted(starts, cuts, side="right") - 1, 0)
+    inside = (cuts > starts[token]) & (cuts < ends[token]) if len(starts) else np.zeros(len(cuts), dtype=bool)
+    extra = cuts[inside]
+    return (np.insert(starts, np.searchsorted(starts, extra), extra),
+            np.insert(ends, np.searchsorted(ends, extra), extra))
+
+
+def _characters(data, is_word, token_ends, token_documents):
     """Per character of every token a hash of its UTF-8 bytes, with a space unit between tokens of a document."""
     leading = is_word & ((data & 0xC0) != 0x80)
     char_starts = np.flatnonzero(leading)
@@ -160,14 +191,37 @@ def _characters(data, byte_values, is_word, token_ends, token_documents):
     next_start = np.append(char_starts[1:], len(data))
     token_of_char = np.searchsorted(token_ends, char_starts, side="right")
     char_ends = np.minimum(next_start, token_ends[token_of_char])
-    char_values = _window_hashes(byte_values, char_starts, char_ends, _BYTE_BASE)
+    char_values = _packed_hashes(data, char_starts, char_ends)
     char_documents = token_documents[token_of_char]
 
     # The separator between consecutive tokens of the same document, placed at the first token's end.
     joined = np.flatnonzero(token_documents[1:] == token_documents[:-1])
     space_positions = token_ends[joined]
-    positions = np.concatenate((char_starts, space_positions))
+    # Spaces first: where a script without spaces was split, a token ends where the next begins.
+    positions = np.concatenate((space_positions, char_starts))
     order = np.argsort(positions, kind="stable")
-    values = np.concatenate((char_values, np.full(len(space_positions), _SPACE_UNIT)))[order]
-    documents = np.concatenate((char_documents, token_documents[joined]))[order]
+    values = np.concatenate((np.full(len(space_positions), _SPACE_UNIT), char_values))[order]
+    documents = np.concatenate((token_documents[joined], char_documents))[order]
     return values, documents
+
+
+def _packed_hashes(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """A 64-bit hash of each byte range: its bytes read 8 at a time as integers, combined, mixed.
+
+    Most words fit in one 8-byte read, so this costs a few operations per token rather than per byte.
+    """
+    padded = np.concatenate((data, np.zeros(8, dtype=np.uint8)))
+    # Every byte offset viewed as the start of a little-endian uint64 (unaligned, stride 1).
+    words = np.ndarray(shape=(len(data) + 1,), dtype="<u8", buffer=padded, strides=(1,))
+    lengths = (ends - starts).astype(np.uint64)
+    hashes = lengths * np.uint64(_UNIT_BASE)
+    remaining = np.arange(len(starts))
+    offset = 0
+    while len(remaining):
+        chunk = words[starts[remaining] + offset]
+        left = lengths[remaining] - np.uint64(offset)
+        chunk &= _BYTE_MASKS[np.minimum(left, np.uint64(8)).astype(np.intp)]
+        hashes[remaining] = _fmix((hashes[remaining] ^ chunk) * np.uint64(_BYTE_BASE), 64)
+        remaining = remaining[left > np.uint64(8)]
+        offset += 8
+    return hashes

@@ -1,14 +1,17 @@
 """Texts → shingles and MinHash signatures, in chunks, on every core when the batch is large.
 
 Threads do not help here (measured: the Python parts hold the GIL long enough to serialize the
-chunks), so large batches go to a pool of spawned processes; small ones stay in-process, where
-a pool's start-up (about a second for the imports) would cost more than it saves.
+chunks), so large batches go to a pool of processes; small ones stay in-process. The pool forks
+when this process runs a single Python thread (start-up in milliseconds) and spawns otherwise,
+as in a Dagster step, where forking beside other threads risks inheriting a held lock (spawned
+workers import numpy and datasketch first: one to three seconds, measured).
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Sequence
@@ -43,7 +46,8 @@ def sign_texts(texts: Sequence[str], spec: ShingleSpec, workers: int = 1) -> tup
     """Shingles and signatures of every text, in order (the same result for any ``workers``)."""
     chunks = [texts[start : start + CHUNK_DOCUMENTS] for start in range(0, len(texts), CHUNK_DOCUMENTS)]
     if workers > 1 and len(texts) >= PARALLEL_MIN_DOCUMENTS:
-        context = multiprocessing.get_context("spawn")
+        single_threaded = threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("fork" if single_threaded else "spawn")
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             parts = list(pool.map(_sign_chunk, chunks, [spec] * len(chunks)))
     else:

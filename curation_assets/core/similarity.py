@@ -31,9 +31,9 @@ class Edges:
     """Verified near-duplicate pairs (i < j) with their exact and estimated Jaccard."""
 
     pairs: np.ndarray  # (k, 2) int64
-    jaccard: np.ndarray  # float64, exact on shingle sets
+    jaccard: np.ndarray  # float64, exact on shingle sets (NaN: accepted on a clear estimate, see verify)
     estimate: np.ndarray  # float64, MinHash
-    content_jaccard: np.ndarray  # float64, exact on non-boilerplate shingles
+    content_jaccard: np.ndarray  # float64, exact on non-boilerplate shingles (NaN likewise)
 
     @classmethod
     def empty(cls) -> "Edges":
@@ -58,29 +58,33 @@ class ShingleSets:
                  boilerplate: Boilerplate | None = None) -> None:
         self._shingles_of = shingles_of
         self._boilerplate = boilerplate
-        self._sets: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._sets: dict[int, tuple[frozenset, frozenset]] = {}
 
     @classmethod
     def of(cls, shingles: Shingles, boilerplate: Boilerplate | None = None) -> "ShingleSets":
         return cls(lambda documents: [shingles.of(document) for document in documents], boilerplate)
 
     def prefetch(self, documents) -> None:
-        missing = sorted({int(document) for document in documents} - self._sets.keys())
+        missing = sorted(set(documents) - self._sets.keys())
         for document, hashes in zip(missing, self._shingles_of(missing)):
-            full = np.unique(hashes)
-            content = full if self._boilerplate is None else full[~self._boilerplate.mask(full)]
-            self._sets[document] = (full, content)
+            full = frozenset(hashes.tolist())
+            template = self._boilerplate.of(full) if self._boilerplate else frozenset()
+            self._sets[document] = (full, full - template if template else full)
 
-    def __getitem__(self, document: int) -> tuple[np.ndarray, np.ndarray]:
+    @property
+    def has_boilerplate(self) -> bool:
+        return bool(self._boilerplate)
+
+    def __getitem__(self, document: int) -> tuple[frozenset, frozenset]:
         if document not in self._sets:
             self.prefetch([document])
         return self._sets[document]
 
 
-def _jaccard(a: np.ndarray, b: np.ndarray) -> float:
-    if len(a) == 0 and len(b) == 0:
+def _jaccard(a: frozenset, b: frozenset) -> float:
+    if not a and not b:
         return 1.0
-    shared = len(np.intersect1d(a, b, assume_unique=True))
+    shared = len(a & b)
     return shared / (len(a) + len(b) - shared)
 
 
@@ -99,16 +103,24 @@ def exact_jaccard(sets: ShingleSets, pairs: np.ndarray) -> tuple[np.ndarray, np.
 def verify(pairs: np.ndarray, signatures: np.ndarray, sets: ShingleSets, threshold: float,
            near_miss_margin: float = 0.1) -> tuple[Edges, Edges]:
     """The candidate pairs whose exact Jaccard, overall and on content, reaches ``threshold``; and the
-    near misses, whose lower of the two is within ``near_miss_margin`` below it (to judge the threshold by)."""
+    near misses, whose lower of the two is within ``near_miss_margin`` below it (to judge the threshold by).
+
+    Where the batch has no boilerplate, a pair whose estimate clears the threshold by ``SCREEN_MARGIN``
+    is accepted on the estimate (its ``jaccard`` is NaN): the exact value would not change the verdict.
+    """
     if len(pairs) == 0:
         return Edges.empty(), Edges.empty()
     estimates = pair_estimates(signatures, pairs)
     screened = estimates >= threshold - SCREEN_MARGIN
     pairs, estimates = pairs[screened], estimates[screened]
-    sets.prefetch(np.unique(pairs))
-    full, content = exact_jaccard(sets, pairs)
+    certain = estimates >= threshold + SCREEN_MARGIN if not sets.has_boilerplate else np.zeros(len(pairs), dtype=bool)
+    full = np.full(len(pairs), np.nan)
+    content = np.full(len(pairs), np.nan)
+    uncertain = pairs[~certain]
+    sets.prefetch(uncertain.ravel().tolist())
+    full[~certain], content[~certain] = exact_jaccard(sets, uncertain)
     lower = np.minimum(full, content)
-    similar = lower >= threshold
+    similar = certain | (lower >= threshold)
     missed = ~similar & (lower >= threshold - near_miss_margin)
     return (Edges(pairs[similar], full[similar], estimates[similar], content[similar]),
             Edges(pairs[missed], full[missed], estimates[missed], content[missed]))

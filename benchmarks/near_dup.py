@@ -1,0 +1,213 @@
+"""Near-duplicate detection: quality against planted ground truth, throughput, memory, scaling.
+
+    python benchmarks/near_dup.py                       # 100k documents, with the datasketch baselines
+    python benchmarks/near_dup.py --docs 10000          # another size
+    python benchmarks/near_dup.py --scaling 10000,100000,1000000   # one fresh process per size
+
+The corpus (planted_corpus.py) is generated first and not timed. Timed, end to end: raw texts →
+shingles → MinHash signatures (datasketch affine32, on every core) → LSH banding → exact
+verification → connected components, with the default settings of ``dedup.near_duplicates``.
+In the same run, on a sample, the same work done with datasketch the straightforward way:
+
+- naive: one ``MinHash.update`` per shingle (SHA-1), then ``MinHashLSH.insert`` and ``query``;
+- datasketch fast paths: ``MinHash.bulk`` (``update_batch``) with a fast hash (crc32),
+  ``LeanMinHash``, ``MinHashLSH.insertion_session`` and ``query``, one process.
+
+Quality: pair precision = share of the pairs we call near-duplicates whose exact Jaccard (on
+token 5-gram sets, computed from the tokens, not from hashes) reaches the threshold; recall =
+share of the planted pairs with exact Jaccard >= threshold + 0.05 that end up in one cluster.
+Peak memory: the largest resident set of this process and of any worker (ru_maxrss).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import resource
+import subprocess
+import sys
+import time
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from planted_corpus import generate, jaccard, shingle_set  # noqa: E402
+
+from curation_assets.config import NearDuplicatesConfig  # noqa: E402
+from curation_assets.core.near_dup import cluster_texts  # noqa: E402
+from curation_assets.core.shingles import tokens  # noqa: E402
+from curation_assets.core.signing import worker_count  # noqa: E402
+
+
+def _peak_mib() -> tuple[float, float]:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return own, children
+
+
+def _word_shingles(text: str, size: int) -> list[bytes]:
+    units = tokens(text)
+    if len(units) < size:
+        return [" ".join(units).encode()] if units else []
+    return [" ".join(units[i : i + size]).encode() for i in range(len(units) - size + 1)]
+
+
+def _datasketch_clusters(texts: list[str], settings: NearDuplicatesConfig, fast: bool) -> float:
+    """Seconds to go from texts to LSH candidates with datasketch's own objects."""
+    from datasketch import LeanMinHash, MinHash, MinHashLSH
+
+    started = time.perf_counter()
+    shingled = [_word_shingles(text, settings.shingle_size) for text in texts]
+    if fast:
+        def crc(data: bytes) -> int:
+            return zlib.crc32(data)
+
+        minhashes = [LeanMinHash(m) for m in MinHash.bulk(shingled, num_perm=settings.num_perm, seed=settings.seed,
+                                                            hashfunc=crc)]
+    else:
+        minhashes = []
+        for shingles in shingled:
+            minhash = MinHash(num_perm=settings.num_perm, seed=settings.seed)
+            for shingle in shingles:
+                minhash.update(shingle)
+            minhashes.append(minhash)
+    lsh = MinHashLSH(threshold=settings.threshold, num_perm=settings.num_perm)
+    with lsh.insertion_session() as session:
+        for key, minhash in enumerate(minhashes):
+            session.insert(key, minhash, check_duplication=False)
+    for minhash in minhashes:
+        lsh.query(minhash)
+    return time.perf_counter() - started
+
+
+def _quality(corpus, labels: np.ndarray, edges, threshold: float) -> dict:
+    cache: dict[int, frozenset] = {}
+
+    def shingles(document: int) -> frozenset:
+        found = cache.get(document)
+        if found is None:
+            found = cache[document] = shingle_set(corpus.texts[document])
+        return found
+
+    truth = {pair: jaccard(shingles(pair[0]), shingles(pair[1])) for pair in corpus.family_pairs()}
+    relevant = [pair for pair, value in truth.items() if value >= threshold + 0.05]
+    recall = np.mean([labels[a] == labels[b] for a, b in relevant]) if relevant else 1.0
+    edge_truth = [truth.get((int(a), int(b))) for a, b in edges.pairs]
+    edge_truth = [jaccard(shingles(a), shingles(b)) if value is None else value
+                  for value, (a, b) in zip(edge_truth, edges.pairs.tolist())]
+    precision = np.mean(np.array(edge_truth) >= threshold) if edge_truth else 1.0
+    edge_recall = len({(int(a), int(b)) for a, b in edges.pairs} & set(
+        pair for pair, value in truth.items() if value >= threshold)) / max(1, sum(v >= threshold for v in truth.values()))
+    # Co-clustered planted pairs below the threshold: what chains cost (A~B~C puts A and C together).
+    below = [pair for pair, value in truth.items() if value < threshold]
+    merged_below = np.mean([labels[a] == labels[b] for a, b in below]) if below else 0.0
+    computed = ~np.isnan(edges.jaccard)
+    hashed_vs_exact = np.abs(edges.jaccard[computed] - np.array(edge_truth)[computed]).max() if computed.any() else 0.0
+    return {
+        "precision": float(precision), "recall": float(recall), "relevant_pairs": len(relevant),
+        "verified_pairs": len(edge_truth), "edge_recall_at_threshold": edge_recall,
+        "planted_pairs_below_threshold_clustered": float(merged_below),
+        "max_abs_error_hashed_vs_token_jaccard": float(hashed_vs_exact),
+    }
+
+
+def run(documents: int, seed: int, baseline_sample: int) -> dict:
+    settings = NearDuplicatesConfig()
+    started = time.perf_counter()
+    corpus = generate(documents, seed=seed)
+    generated = time.perf_counter() - started
+    megabytes = sum(len(text.encode("utf-8")) for text in corpus.texts) / 1e6
+    gc.collect()
+    before_mib, _ = _peak_mib()
+
+    timings: dict = {}
+    started = time.perf_counter()
+    labels, edges = cluster_texts(corpus.texts, settings, timings)
+    elapsed = time.perf_counter() - started
+    own_mib, worker_mib = _peak_mib()
+
+    clusters = np.bincount(labels)
+    result = {
+        "documents": documents, "megabytes": megabytes, "generate_s": generated, "seconds": elapsed,
+        "docs_per_s": documents / elapsed, "mb_per_s": megabytes / elapsed, "timings": timings,
+        "workers": worker_count(settings.workers), "clusters": int((clusters > 1).sum()),
+        "largest_cluster": int(clusters.max()), "removed": int((clusters[clusters > 1] - 1).sum()),
+        "peak_rss_mib": own_mib, "rss_before_mib": before_mib, "worker_peak_rss_mib": worker_mib,
+    }
+    quality_started = time.perf_counter()
+    result.update(_quality(corpus, labels, edges, settings.threshold))
+    result["quality_s"] = time.perf_counter() - quality_started
+    if baseline_sample:
+        sample = corpus.texts[: min(baseline_sample, documents)]
+        naive = sample[: max(1, len(sample) // 10)]
+        result["naive_docs_per_s"] = len(naive) / _datasketch_clusters(naive, settings, fast=False)
+        result["naive_sample"] = len(naive)
+        result["fast_docs_per_s"] = len(sample) / _datasketch_clusters(sample, settings, fast=True)
+        result["fast_sample"] = len(sample)
+    return result
+
+
+def report(result: dict, settings: NearDuplicatesConfig) -> None:
+    t = result["timings"]
+    print(f"documents:        {result['documents']:,} ({result['megabytes']:.0f} MB of text, "
+          f"{result['megabytes'] * 1e6 / result['documents']:.0f} B/doc; generated in {result['generate_s']:.0f} s, untimed)")
+    print(f"settings:         {settings.shingle_kind} {settings.shingle_size}-shingles, num_perm {settings.num_perm}, "
+          f"threshold {settings.threshold}, boilerplate guard {settings.boilerplate_share}, {result['workers']} workers")
+    print(f"throughput:       {result['docs_per_s']:,.0f} docs/s, {result['mb_per_s']:.1f} MB/s "
+          f"(raw text -> clusters, {result['seconds']:.2f} s)")
+    print(f"  stages:         shingle+sign {t['shingle+sign']:.2f} s (incl. worker start-up), lsh {t['lsh']:.2f} s, "
+          f"verify {t['verify']:.2f} s ({t['candidate_pairs']:,} candidates), components {t['components']:.2f} s")
+    if "naive_docs_per_s" in result:
+        print(f"baseline naive:   {result['naive_docs_per_s']:,.0f} docs/s (datasketch MinHash.update per shingle + "
+              f"MinHashLSH insert/query, 1 process, {result['naive_sample']:,}-doc sample)")
+        print(f"baseline fast:    {result['fast_docs_per_s']:,.0f} docs/s (datasketch MinHash.bulk/update_batch, crc32, "
+              f"LeanMinHash, insertion_session, query, 1 process, {result['fast_sample']:,}-doc sample)")
+        print(f"speed-up:         {result['docs_per_s'] / result['naive_docs_per_s']:.0f}x naive, "
+              f"{result['docs_per_s'] / result['fast_docs_per_s']:.1f}x datasketch fast paths")
+    print(f"quality:          pair precision {result['precision']:.4f} ({result['verified_pairs']:,} pairs called "
+          f"near-duplicates), recall {result['recall']:.4f} ({result['relevant_pairs']:,} planted pairs with "
+          f"Jaccard >= {settings.threshold + 0.05:.2f})")
+    print(f"  also:           planted pairs >= threshold found as pairs: {result['edge_recall_at_threshold']:.4f}; "
+          f"planted pairs below it put in one cluster (chains): {result['planted_pairs_below_threshold_clustered']:.4f}; "
+          f"max |hashed - token Jaccard| {result['max_abs_error_hashed_vs_token_jaccard']:.4f}")
+    print(f"clusters:         {result['clusters']:,} clusters, {result['removed']:,} documents would be removed, "
+          f"largest {result['largest_cluster']}")
+    print(f"peak RSS:         {result['peak_rss_mib']:,.0f} MiB this process (corpus in memory: "
+          f"{result['rss_before_mib']:,.0f} MiB before dedup), {result['worker_peak_rss_mib']:,.0f} MiB largest worker")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--docs", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--baseline-sample", type=int, default=5000,
+                        help="documents for the datasketch fast-path baseline (a tenth of them for naive); 0 = skip")
+    parser.add_argument("--scaling", help="comma-separated sizes, each run in a fresh process")
+    parser.add_argument("--json", action="store_true", help="print the result as one JSON line")
+    arguments = parser.parse_args()
+    if arguments.scaling:
+        sizes = [int(size) for size in arguments.scaling.split(",")]
+        print(f"{'documents':>10} {'seconds':>8} {'docs/s':>8} {'MB/s':>6} {'peak RSS MiB':>13} {'worker MiB':>11} "
+              f"{'precision':>9} {'recall':>7}")
+        for size in sizes:
+            output = subprocess.run(
+                [sys.executable, __file__, "--docs", str(size), "--seed", str(arguments.seed), "--baseline-sample", "0",
+                 "--json"], capture_output=True, text=True, check=True).stdout
+            r = json.loads(output.strip().splitlines()[-1])
+            print(f"{size:>10,} {r['seconds']:>8.2f} {r['docs_per_s']:>8,.0f} {r['mb_per_s']:>6.1f} "
+                  f"{r['peak_rss_mib']:>13,.0f} {r['worker_peak_rss_mib']:>11,.0f} {r['precision']:>9.4f} {r['recall']:>7.4f}")
+        return 0
+    result = run(arguments.docs, arguments.seed, arguments.baseline_sample)
+    if arguments.json:
+        print(json.dumps(result))
+    else:
+        report(result, NearDuplicatesConfig())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
