@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -47,6 +48,13 @@ def _peak_mib() -> tuple[float, float]:
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return own, children
+
+
+def _cpu_seconds() -> float:
+    """User + system CPU time of this process and its finished children."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def _word_shingles(text: str, size: int) -> list[bytes]:
@@ -125,15 +133,18 @@ def run(documents: int, seed: int, baseline_sample: int) -> dict:
     before_mib, _ = _peak_mib()
 
     timings: dict = {}
+    cpu_before = _cpu_seconds()
     started = time.perf_counter()
     labels, edges = cluster_texts(corpus.texts, settings, timings)
     elapsed = time.perf_counter() - started
+    cpu = _cpu_seconds() - cpu_before
     own_mib, worker_mib = _peak_mib()
 
     clusters = np.bincount(labels)
     result = {
         "documents": documents, "megabytes": megabytes, "generate_s": generated, "seconds": elapsed,
-        "docs_per_s": documents / elapsed, "mb_per_s": megabytes / elapsed, "timings": timings,
+        "docs_per_s": documents / elapsed, "mb_per_s": megabytes / elapsed, "timings": timings, "cpu_s": cpu,
+        "load_average": os.getloadavg()[0],
         "workers": worker_count(settings.workers), "clusters": int((clusters > 1).sum()),
         "largest_cluster": int(clusters.max()), "removed": int((clusters[clusters > 1] - 1).sum()),
         "peak_rss_mib": own_mib, "rss_before_mib": before_mib, "worker_peak_rss_mib": worker_mib,
@@ -159,6 +170,9 @@ def report(result: dict, settings: NearDuplicatesConfig) -> None:
           f"threshold {settings.threshold}, boilerplate guard {settings.boilerplate_share}, {result['workers']} workers")
     print(f"throughput:       {result['docs_per_s']:,.0f} docs/s, {result['mb_per_s']:.1f} MB/s "
           f"(raw text -> clusters, {result['seconds']:.2f} s)")
+    print(f"  CPU:            {result['cpu_s']:.2f} CPU-s ({result['documents'] / result['cpu_s']:,.0f} docs per CPU-second); "
+          f"1-minute load average {result['load_average']:.1f} on {os.cpu_count()} cores (other work on the machine "
+          f"slows the wall clock, not the CPU-seconds)")
     print(f"  stages:         shingle+sign {t['shingle+sign']:.2f} s (incl. worker start-up), lsh {t['lsh']:.2f} s, "
           f"verify {t['verify']:.2f} s ({t['candidate_pairs']:,} candidates), components {t['components']:.2f} s")
     if "naive_docs_per_s" in result:

@@ -38,7 +38,8 @@ class Boilerplate:
             frequent = distinct[run_starts[run_lengths >= bar]]
         else:
             frequent = distinct
-        self.hashes = frozenset(sorted_unique(frequent).tolist())
+        self.sorted_hashes = sorted_unique(frequent)
+        self.hashes = frozenset(self.sorted_hashes.tolist())
 
     def __bool__(self) -> bool:
         return bool(self.hashes)

@@ -26,7 +26,7 @@ from curation_assets.core.minhash import EMPTY, estimated_jaccard
 from curation_assets.core.records import as_records, as_rejections
 from curation_assets.core.shingles import Shingles
 from curation_assets.core.signing import ShingleSpec, sign_texts, worker_count
-from curation_assets.core.similarity import Edges, ShingleSets, components, exact_jaccard, verify
+from curation_assets.core.similarity import Edges, ShingleSets, components, verify
 from curation_assets.core.stage_result import StageResult
 
 STAGE = "dedup"
@@ -60,13 +60,12 @@ def _shingle_source(batch: Shingles, history: pd.DataFrame, settings: NearDuplic
     batch_size = len(batch.counts)
     spec = spec_of(settings)
 
-    def shingles_of(documents: list[int]) -> list[np.ndarray]:
-        earlier = [document - batch_size for document in documents if document >= batch_size]
-        computed = iter([])
-        if earlier:
-            part, _ = sign_texts(record_texts(history.iloc[earlier], settings.fields), spec)
-            computed = iter(part.of(index) for index in range(len(earlier)))
-        return [batch.of(document) if document < batch_size else next(computed) for document in documents]
+    def shingles_of(documents: np.ndarray) -> Shingles:
+        own, earlier = documents[documents < batch_size], documents[documents >= batch_size] - batch_size
+        parts = [batch.take(own)]
+        if len(earlier):
+            parts.append(sign_texts(record_texts(history.iloc[earlier], settings.fields), spec)[0])
+        return Shingles.concatenate(parts)
 
     return shingles_of
 
@@ -134,23 +133,29 @@ def find_near_duplicates(
     order = order[clustered[order]]
     members_by_label = pd.Series(order).groupby(labels[order], sort=False).apply(list)
 
-    rows, rejected_index, representative_of, cluster_of, jaccard_of, estimate_of = [], [], [], [], [], []
-    for members in members_by_label:
-        representative = members[0]
-        member_pairs = np.array([[representative, member] for member in members])
-        full, _ = exact_jaccard(sets, member_pairs)
-        estimate = estimated_jaccard(all_signatures[member_pairs[:, 0]], all_signatures[member_pairs[:, 1]])
-        representative_id = universe.at[representative, "record_id"]
+    groups = list(members_by_label)
+    member_pairs = np.array([[members[0], member] for members in groups for member in members], dtype=np.int64)
+    member_full, _ = sets.jaccard(member_pairs.reshape(-1, 2))
+    member_estimates = estimated_jaccard(all_signatures[member_pairs[:, 0]], all_signatures[member_pairs[:, 1]]) \
+        if len(member_pairs) else np.zeros(0)
+    rows, rejected_index, representative_of, jaccard_of, estimate_of = [], [], [], [], []
+    fixed = universe["fixed"].to_numpy()
+    ids = universe["record_id"].to_numpy()
+    at = 0
+    for members in groups:
+        full, estimate = member_full[at : at + len(members)], member_estimates[at : at + len(members)]
+        at += len(members)
+        representative_id = ids[members[0]]
         rows.append({
             "cluster_id": representative_id,
             "representative_id": representative_id,
             "size": len(members),
-            "member_ids": universe["record_id"].iloc[members].tolist(),
-            "jaccard": [round(float(value), 4) for value in full],
-            "estimated_jaccard": [round(float(value), 4) for value in estimate],
+            "member_ids": ids[members].tolist(),
+            "jaccard": np.round(full, 4).tolist(),
+            "estimated_jaccard": np.round(estimate, 4).tolist(),
         })
         for place, member in enumerate(members[1:], start=1):
-            if not universe.at[member, "fixed"]:
+            if not fixed[member]:
                 rejected_index.append(member)
                 representative_of.append(representative_id)
                 jaccard_of.append(full[place])

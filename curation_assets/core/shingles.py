@@ -66,6 +66,16 @@ class Shingles:
     def of(self, document: int) -> np.ndarray:
         return self.hashes[self.offsets[document] : self.offsets[document + 1]]
 
+    @classmethod
+    def concatenate(cls, parts: Sequence["Shingles"]) -> "Shingles":
+        offsets = [np.zeros(1, np.int64)]
+        base = 0
+        for part in parts:
+            offsets.append(part.offsets[1:] + base)
+            base += int(part.offsets[-1])
+        hashes = np.concatenate([part.hashes for part in parts]) if parts else np.zeros(0, np.uint32)
+        return cls(hashes, np.concatenate(offsets))
+
     def take(self, documents: np.ndarray) -> "Shingles":
         """The shingles of ``documents``, in that order."""
         counts = self.counts[documents]

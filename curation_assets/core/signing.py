@@ -56,12 +56,7 @@ def sign_texts(texts: Sequence[str], spec: ShingleSpec, workers: int = 1) -> tup
 
 
 def concatenate(parts: list[tuple[Shingles, np.ndarray]], num_perm: int) -> tuple[Shingles, np.ndarray]:
+    shingles = Shingles.concatenate([part for part, _ in parts])
     if not parts:
-        return Shingles(np.zeros(0, np.uint32), np.zeros(1, np.int64)), np.zeros((0, num_perm), np.uint32)
-    hashes = np.concatenate([shingles.hashes for shingles, _ in parts])
-    offsets = [np.zeros(1, np.int64)]
-    base = 0
-    for shingles, _ in parts:
-        offsets.append(shingles.offsets[1:] + base)
-        base += int(shingles.offsets[-1])
-    return Shingles(hashes, np.concatenate(offsets)), np.concatenate([signature for _, signature in parts])
+        return shingles, np.zeros((0, num_perm), np.uint32)
+    return shingles, np.concatenate([signature for _, signature in parts])

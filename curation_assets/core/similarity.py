@@ -18,6 +18,7 @@ import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from curation_assets.core.arrays import sorted_unique
 from curation_assets.core.boilerplate import Boilerplate
 from curation_assets.core.minhash import estimated_jaccard
 from curation_assets.core.shingles import Shingles
@@ -49,55 +50,73 @@ def pair_estimates(signatures: np.ndarray, pairs: np.ndarray) -> np.ndarray:
 
 
 class ShingleSets:
-    """Each document's distinct shingles (and those that are not boilerplate), computed once when needed.
+    """Exact Jaccard similarities of document pairs, from their shingle hashes, vectorized.
 
-    ``shingles_of(documents)`` returns the shingle hashes of those documents, one array each.
+    ``shingles_of(documents)`` returns the shingles of those (sorted, distinct) documents.
     """
 
-    def __init__(self, shingles_of: Callable[[list[int]], list[np.ndarray]],
-                 boilerplate: Boilerplate | None = None) -> None:
+    def __init__(self, shingles_of: Callable[[np.ndarray], Shingles], boilerplate: Boilerplate | None = None) -> None:
         self._shingles_of = shingles_of
         self._boilerplate = boilerplate
-        self._sets: dict[int, tuple[frozenset, frozenset]] = {}
 
     @classmethod
     def of(cls, shingles: Shingles, boilerplate: Boilerplate | None = None) -> "ShingleSets":
-        return cls(lambda documents: [shingles.of(document) for document in documents], boilerplate)
-
-    def prefetch(self, documents) -> None:
-        missing = sorted(set(documents) - self._sets.keys())
-        for document, hashes in zip(missing, self._shingles_of(missing)):
-            full = frozenset(hashes.tolist())
-            template = self._boilerplate.of(full) if self._boilerplate else frozenset()
-            self._sets[document] = (full, full - template if template else full)
+        return cls(shingles.take, boilerplate)
 
     @property
     def has_boilerplate(self) -> bool:
         return bool(self._boilerplate)
 
-    def __getitem__(self, document: int) -> tuple[frozenset, frozenset]:
-        if document not in self._sets:
-            self.prefetch([document])
-        return self._sets[document]
+    def jaccard(self, pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per pair: Jaccard of the shingle sets, and of their content (non-boilerplate) shingles.
+
+        Each document's shingles become sorted, distinct keys (document << 32 | hash) in one array;
+        each element of a pair's smaller set is looked up in the other's range of that array.
+        """
+        if len(pairs) == 0:
+            return np.zeros(0), np.zeros(0)
+        documents = sorted_unique(pairs.ravel())
+        local = np.searchsorted(documents, pairs)
+        shingles = self._shingles_of(documents)
+        owners = np.repeat(np.arange(len(documents), dtype=np.uint64), shingles.counts)
+        keys = sorted_unique((owners << np.uint64(32)) | shingles.hashes.astype(np.uint64))
+        key_owner = (keys >> np.uint64(32)).astype(np.int64)
+        sizes = np.bincount(key_owner, minlength=len(documents))
+        starts = np.zeros(len(documents) + 1, dtype=np.int64)
+        np.cumsum(sizes, out=starts[1:])
+        template = self._template(keys)
+        content_sizes = np.bincount(key_owner[~template], minlength=len(documents))
+
+        small_first = sizes[local[:, 0]] <= sizes[local[:, 1]]
+        small = np.where(small_first, local[:, 0], local[:, 1])
+        large = np.where(small_first, local[:, 1], local[:, 0])
+        lookups = sizes[small]
+        pair_of = np.repeat(np.arange(len(pairs)), lookups)
+        positions = np.repeat(starts[small], lookups) + (
+            np.arange(lookups.sum()) - np.repeat(np.cumsum(lookups) - lookups, lookups))
+        wanted = (large[pair_of].astype(np.uint64) << np.uint64(32)) | (keys[positions] & np.uint64(0xFFFFFFFF))
+        found_at = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+        found = keys[found_at] == wanted
+        shared = np.bincount(pair_of, weights=found, minlength=len(pairs))
+        shared_content = np.bincount(pair_of, weights=found & ~template[positions], minlength=len(pairs))
+        return (_ratio(shared, sizes[small] + sizes[large] - shared),
+                _ratio(shared_content, content_sizes[small] + content_sizes[large] - shared_content))
+
+    def _template(self, keys: np.ndarray) -> np.ndarray:
+        if not self._boilerplate:
+            return np.zeros(len(keys), dtype=bool)
+        template = self._boilerplate.sorted_hashes
+        hashes = (keys & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+        at = np.minimum(np.searchsorted(template, hashes), len(template) - 1)
+        return template[at] == hashes
 
 
-def _jaccard(a: frozenset, b: frozenset) -> float:
-    if not a and not b:
-        return 1.0
-    shared = len(a & b)
-    return shared / (len(a) + len(b) - shared)
-
-
-def exact_jaccard(sets: ShingleSets, pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per pair: Jaccard of the shingle sets, and of their content (non-boilerplate) shingles."""
-    full = np.empty(len(pairs))
-    content = np.empty(len(pairs))
-    for index, (left, right) in enumerate(pairs.tolist()):
-        (left_full, left_content), (right_full, right_content) = sets[left], sets[right]
-        full[index] = _jaccard(left_full, right_full)
-        content[index] = full[index] if left_content is left_full and right_content is right_full \
-            else _jaccard(left_content, right_content)
-    return full, content
+def _ratio(shared: np.ndarray, union: np.ndarray) -> np.ndarray:
+    """shared / union, with two empty sets counted as identical."""
+    result = np.ones(len(shared))
+    nonempty = union > 0
+    result[nonempty] = shared[nonempty] / union[nonempty]
+    return result
 
 
 def verify(pairs: np.ndarray, signatures: np.ndarray, sets: ShingleSets, threshold: float,
@@ -116,9 +135,7 @@ def verify(pairs: np.ndarray, signatures: np.ndarray, sets: ShingleSets, thresho
     certain = estimates >= threshold + SCREEN_MARGIN if not sets.has_boilerplate else np.zeros(len(pairs), dtype=bool)
     full = np.full(len(pairs), np.nan)
     content = np.full(len(pairs), np.nan)
-    uncertain = pairs[~certain]
-    sets.prefetch(uncertain.ravel().tolist())
-    full[~certain], content[~certain] = exact_jaccard(sets, uncertain)
+    full[~certain], content[~certain] = sets.jaccard(pairs[~certain])
     lower = np.minimum(full, content)
     similar = certain | (lower >= threshold)
     missed = ~similar & (lower >= threshold - near_miss_margin)

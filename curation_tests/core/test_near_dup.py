@@ -195,3 +195,24 @@ def test_planted_corpus_precision_and_recall_meet_the_targets():
     recall = np.mean([labels[a] == labels[b] for a, b in relevant])
     assert len(relevant) > 300
     assert precision >= 0.95 and recall >= 0.9
+
+
+def test_vectorized_exact_jaccard_equals_python_sets_with_and_without_boilerplate():
+    from curation_assets.core.boilerplate import Boilerplate
+    from curation_assets.core.similarity import ShingleSets
+
+    preamble = " ".join(_words(20, 30))
+    texts = [f"{preamble} {' '.join(_words(30 + i % 7, 25 + i))}" for i in range(30)] + ["", "one", "one"]
+    shingles = shingle_hashes(texts, "word", 3)
+    boilerplate = Boilerplate(shingles, share=0.5, min_documents=5)
+    assert len(boilerplate.hashes) > 0
+    rng = np.random.default_rng(0)
+    pairs = np.unique(np.sort(rng.integers(0, len(texts), size=(200, 2)), axis=1), axis=0)
+    pairs = pairs[pairs[:, 0] != pairs[:, 1]]
+    full, content = ShingleSets.of(shingles, boilerplate).jaccard(pairs)
+    for (a, b), got_full, got_content in zip(pairs.tolist(), full, content):
+        set_a, set_b = set(shingles.of(a).tolist()), set(shingles.of(b).tolist())
+        expected = len(set_a & set_b) / len(set_a | set_b) if set_a | set_b else 1.0
+        content_a, content_b = set_a - boilerplate.hashes, set_b - boilerplate.hashes
+        expected_content = len(content_a & content_b) / len(content_a | content_b) if content_a | content_b else 1.0
+        assert got_full == pytest.approx(expected) and got_content == pytest.approx(expected_content), (a, b)
