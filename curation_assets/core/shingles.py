@@ -46,9 +46,6 @@ _TOKEN = re.compile(f"[{_UNSPACED_CLASS}]|[^\\s{_UNSPACED_CLASS}]+")
 
 # ASCII text goes straight to bytes: a byte is part of a token if it is a letter or digit, or
 # belongs to a multi-byte UTF-8 character (only word characters are left after the pass above).
-_WORD_BYTE = np.zeros(256, dtype=bool)
-_WORD_BYTE[[ord(c) for c in "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"]] = True
-_WORD_BYTE[0x80:] = True
 _BYTE_MASKS = np.array([(1 << (8 * n)) - 1 if n < 8 else (1 << 64) - 1 for n in range(9)], dtype=np.uint64)
 
 
@@ -156,7 +153,9 @@ def shingle_hashes(texts: Sequence[str], kind: ShingleKind = "word", size: int =
     document_starts = np.zeros(documents + 1, dtype=np.int64)
     np.cumsum(lengths + 1, out=document_starts[1:])
 
-    is_word = np.concatenate(([False], _WORD_BYTE[data], [False]))
+    # Letters, digits, and bytes of multi-byte characters (arithmetic on uint8 is faster than a table).
+    is_word = np.zeros(len(data) + 2, dtype=bool)
+    is_word[1:-1] = (data >= 0x80) | (((data | 0x20) - np.uint8(ord("a"))) < 26) | ((data - np.uint8(ord("0"))) < 10)
     changes = np.flatnonzero(is_word[1:] != is_word[:-1])
     token_starts, token_ends = changes[0::2], changes[1::2]
     if not all(text.isascii() for text in prepared):
@@ -216,22 +215,22 @@ def _characters(data, is_word, token_ends, token_documents):
 
 
 def _packed_hashes(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """A 64-bit hash of each byte range: its bytes read 8 at a time as integers, combined, mixed.
+    """A 64-bit hash of each byte range: its bytes read 8 at a time as integers, combined, then mixed.
 
     Most words fit in one 8-byte read, so this costs a few operations per token rather than per byte.
     """
     padded = np.concatenate((data, np.zeros(8, dtype=np.uint8)))
     # Every byte offset viewed as the start of a little-endian uint64 (unaligned, stride 1).
     words = np.ndarray(shape=(len(data) + 1,), dtype="<u8", buffer=padded, strides=(1,))
-    lengths = (ends - starts).astype(np.uint64)
-    hashes = lengths * np.uint64(_UNIT_BASE)
-    remaining = np.arange(len(starts))
-    offset = 0
-    while len(remaining):
-        chunk = words[starts[remaining] + offset]
-        left = lengths[remaining] - np.uint64(offset)
-        chunk &= _BYTE_MASKS[np.minimum(left, np.uint64(8)).astype(np.intp)]
-        hashes[remaining] = _fmix((hashes[remaining] ^ chunk) * np.uint64(_BYTE_BASE), 64)
-        remaining = remaining[left > np.uint64(8)]
+    lengths = ends - starts
+    hashes = words[starts]
+    hashes &= _BYTE_MASKS[np.minimum(lengths, 8)]
+    hashes ^= lengths.astype(np.uint64) * np.uint64(_UNIT_BASE)
+    longer = np.flatnonzero(lengths > 8)
+    offset = 8
+    while len(longer):
+        chunk = words[starts[longer] + offset] & _BYTE_MASKS[np.minimum(lengths[longer] - offset, 8)]
+        hashes[longer] = (hashes[longer] * np.uint64(_BYTE_BASE)) ^ chunk
         offset += 8
-    return hashes
+        longer = longer[lengths[longer] > offset]
+    return _fmix(hashes * np.uint64(_BYTE_BASE), 64)
