@@ -47,3 +47,9 @@ def build_definitions(config: PipelineConfig) -> dg.Definitions:
 
 
 defs = build_definitions(load_config())
+
+
+def curate_job() -> dg.JobDefinition:
+    """The whole-graph job, importable by name so Dagster can rebuild it in another process
+    (``dg.reconstructable(curate_job)``), e.g. to re-execute a failed run from its failure."""
+    return defs.resolve_job_def(CURATE_JOB)
