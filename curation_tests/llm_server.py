@@ -35,7 +35,7 @@ def default_reply(body: dict) -> tuple[str, str]:
     user = body["messages"][-1]["content"]
     rng = _seeded(json.dumps(body, sort_keys=True))
     if "strict reviewer" in system:
-        low = "DEFECT" in user
+        low = "DEFECT" in user or rng.random() < 0.2  # about one in five answers is judged weak
         return json.dumps({"score": 2 if low else 5,
                            "rationale": "The response contains a defect." if low else "Correct and complete."}), "stop"
     if "Write ONE new task" in user:
