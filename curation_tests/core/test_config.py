@@ -180,11 +180,8 @@ def test_config_version_ignores_where_the_file_lives_but_not_what_it_says(tmp_pa
     assert first.version() != changed.version()
 
 
-SYNTHETIC = one_source() + """
-synthetic:
-  batches:
-{batches}
-"""
+def synthetic_config(batches: str) -> str:
+    return one_source() + "\nsynthetic:\n  batches:\n" + batches + "\n"
 
 
 @pytest.mark.parametrize("batch, message", [
@@ -195,12 +192,12 @@ synthetic:
     ("    - {name: r, task: arithmetic, count: 3, template: response_v1}", "'template' applies only to LLM tasks"),
 ])
 def test_invalid_synthetic_batches_are_rejected_with_the_reason(tmp_path, batch, message):
-    assert message in config_error(write_config(tmp_path, SYNTHETIC.format(batches=batch)))
+    assert message in config_error(write_config(tmp_path, synthetic_config(batch)))
 
 
 def test_llm_batches_are_inactive_without_an_endpoint_and_active_with_one(tmp_path, monkeypatch):
-    text = SYNTHETIC.format(batches="    - {name: r, task: arithmetic, count: 3}\n"
-                                   "    - {name: c, task: code, count: 3}") + "llm: {base_url: '${ENDPOINT:-}'}\n"
+    text = synthetic_config("    - {name: r, task: arithmetic, count: 3}\n"
+                            "    - {name: c, task: code, count: 3}") + "llm: {base_url: '${ENDPOINT:-}'}\n"
     path = write_config(tmp_path, text)
     offline = load_config(path)
     assert [b.name for b in offline.active_batches()] == ["r"] and not offline.judge_enabled()
