@@ -13,6 +13,7 @@ from curation_assets.config import PipelineConfig, load_config
 from curation_assets.defs.exports import export_assets
 from curation_assets.defs.llm import LLMResource
 from curation_assets.defs.mixing import mixing_assets
+from curation_assets.defs.report import report_assets
 from curation_assets.defs.resources import WarehouseResource
 from curation_assets.defs.sources import raw_asset
 from curation_assets.defs.splits import split_assets
@@ -61,6 +62,7 @@ def build_definitions(config: PipelineConfig) -> dg.Definitions:
         *mixing_assets(config),
         *split_assets(config),
         *export_assets(config),
+        *report_assets(config),
     ]
     resources = {"warehouse": WarehouseResource(path=str(config.warehouse_path()))}
     if (llm := llm_resource(config)) is not None:
