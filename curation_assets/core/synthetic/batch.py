@@ -19,7 +19,7 @@ from curation_assets.core.synthetic.llm_tasks import LLM_TASKS, Complete
 from curation_assets.core.synthetic.rule_tasks import RULE_GENERATORS
 
 STAGE = "generate"
-RULE_LABEL = "rule-based synthetic (Faker templates), not model output"
+RULE_LABEL = "rule-based synthetic (templates and Faker), not model output"
 TRANSFORM_LABEL = "transformation-based augmentation of a real record"
 LLM_LABEL = "LLM-generated synthetic"
 
