@@ -11,7 +11,8 @@ from support import DEMO_CONFIG, REPO_ROOT, SHARED_CONFIG
 from curation_assets.config import load_config
 from curation_assets.definitions import CURATE_JOB, build_definitions
 
-STAGE_ASSETS = {"combined", "deduplicated", "cleaned", "train", "eval", "exports"}
+STAGE_ASSETS = {"combined", "mixed", "deduplicated", "cleaned", "train", "eval", "exports"}
+SYNTHETIC_ASSETS = {"synthetic_batches", "verified_synthetic"}
 REPORT_ASSETS = {"statistics", "ladder", "data_card"}
 
 
@@ -24,7 +25,7 @@ def test_definitions_module_loads_the_demo_graph(monkeypatch):
     module = importlib.reload(importlib.import_module("curation_assets.definitions"))
     dg.Definitions.validate_loadable(module.defs)
     demo_sources = {f"raw_{source.name}" for source in load_config(DEMO_CONFIG).sources}
-    assert _keys(module.defs) == demo_sources | STAGE_ASSETS | REPORT_ASSETS
+    assert _keys(module.defs) == demo_sources | STAGE_ASSETS | SYNTHETIC_ASSETS | REPORT_ASSETS
     assert module.defs.resolve_job_def(CURATE_JOB) is not None
 
 

@@ -42,8 +42,8 @@ def export_assets(config: PipelineConfig) -> list[dg.AssetsDefinition]:
         manifest = build_manifest(
             splits,
             files,
-            licenses={source.name: source.license for source in config.sources},
-            kinds={source.name: source.kind for source in config.sources},
+            licenses=config.licenses(),
+            kinds=config.kinds(),
             export_format=config.export.format,
             config_version=config.version(),
         )

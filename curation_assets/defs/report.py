@@ -23,8 +23,8 @@ STATISTICS_KEY = dg.AssetKey("statistics")
 LADDER_KEY = dg.AssetKey("ladder")
 DATA_CARD_KEY = dg.AssetKey("data_card")
 _QUANTILES = ("p0", "p5", "p25", "p50", "p75", "p95", "p100")
-# Stages that drop records before they reach `combined`.
-STAGES_BEFORE_COMBINE = ["load", "verify"]
+# Stages that drop records before they reach `combined` (loading, synthetic generation, verification).
+STAGES_BEFORE_COMBINE = ["load", "generate", "verify"]
 BALANCE_CHECK = "pipeline_balances"
 
 
