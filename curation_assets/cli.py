@@ -1,19 +1,26 @@
 """``curation run``: materialize the whole graph with Dagster's multiprocess executor, then summarize.
 
-It runs the same thing as ``dagster asset materialize --select '*'`` with a persistent Dagster
-instance (``$DAGSTER_HOME``, default ``./.dagster``), so the run shows up in ``dagster dev``.
+The graph has one partitioned asset (``synthetic_batches``, one dynamic partition per active batch),
+and ``dagster asset materialize --select '*'`` refuses a selection that mixes partitioned and
+unpartitioned assets without a partition. So this registers the config's batches as partitions in
+the persistent Dagster instance (``$DAGSTER_HOME``, default ``./.dagster``) and then runs
+``dagster job execute -j curate`` with a partition range covering every batch: one run, the whole
+graph, visible in ``dagster dev``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
-from curation_assets.config import CONFIG_ENV, load_config
+from curation_assets.config import CONFIG_ENV, PipelineConfig, load_config
 from curation_assets.resources.sql_files import sql
+
+CURATE_JOB = "curate"  # curation_assets.definitions.CURATE_JOB, without importing Dagster up front
 from curation_assets.resources.warehouse import Warehouse
 
 
@@ -24,14 +31,28 @@ def _dagster_home() -> Path:
     return home
 
 
+def register_partitions(config: PipelineConfig, dagster_home: Path) -> dict[str, str]:
+    """Sync the batches into the instance; the run tags that make one run cover all of them."""
+    import dagster as dg
+
+    from curation_assets.defs.synthetic import register_batches
+
+    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+        return register_batches(instance, config)
+
+
 def run(config_path: str | None) -> int:
     env = dict(os.environ)
     if config_path:
         env[CONFIG_ENV] = str(Path(config_path).absolute())
     config = load_config(env.get(CONFIG_ENV))
-    env["DAGSTER_HOME"] = str(_dagster_home())
-    command = [sys.executable, "-m", "dagster", "asset", "materialize", "--select", "*",
-               "-m", "curation_assets.definitions"]
+    home = _dagster_home()
+    env["DAGSTER_HOME"] = str(home)
+    tags = register_partitions(config, home)
+    for batch in config.inactive_batches():
+        print(f"curation: batch {batch.name} ({batch.task}) is inactive: it needs an LLM endpoint (llm.base_url)")
+    command = [sys.executable, "-m", "dagster", "job", "execute", "-m", "curation_assets.definitions",
+               "-j", CURATE_JOB, "--tags", json.dumps(tags)]
     completed = subprocess.run(command, env=env)
     if completed.returncode != 0:
         print("curation: the materialization failed; see the log above", file=sys.stderr)
@@ -41,10 +62,18 @@ def run(config_path: str | None) -> int:
 
 
 def summary(warehouse_path: Path, output_dir: Path) -> None:
-    counts = Warehouse(warehouse_path).read_frame(sql("stage_row_counts"))
+    store = Warehouse(warehouse_path)
+    counts = store.read_frame(sql("stage_row_counts"))
     print(f"\nWarehouse: {warehouse_path}")
     for row in counts.itertuples(index=False):
         print(f"  {row.what:<9} {row.name:<40} {row.row_count:>8}")
+    if store.read_frame(sql("table_exists"), {"table": "mix_report"})["present"].iloc[0]:
+        mix = store.read_frame(sql("read_mix_report"))
+        print("Mix (achieved vs target share):")
+        for row in mix.itertuples(index=False):
+            target = "-" if row.target_share != row.target_share or row.target_share is None else f"{row.target_share:.3f}"
+            print(f"  {row.domain:<16} achieved {row.achieved_share:.3f}  target {target:>5}  "
+                  f"real {row.real_records:>6}  synthetic {row.synthetic_admitted:>6} of {row.synthetic_available}")
     print(f"Exports:   {output_dir}")
 
 

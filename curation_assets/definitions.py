@@ -5,14 +5,21 @@ The config comes from ``$CURATION_CONFIG`` (a YAML file), else the built-in demo
 
 from __future__ import annotations
 
+import os
+
 import dagster as dg
 
 from curation_assets.config import PipelineConfig, load_config
 from curation_assets.defs.exports import export_assets
+from curation_assets.defs.llm import LLMResource
+from curation_assets.defs.mixing import mixing_assets
+from curation_assets.defs.report import report_assets
 from curation_assets.defs.resources import WarehouseResource
 from curation_assets.defs.sources import raw_asset
 from curation_assets.defs.splits import split_assets
 from curation_assets.defs.stages import stage_assets
+from curation_assets.defs.synthetic import synthetic_assets
+from curation_assets.defs.verification import verification_assets
 
 CURATE_JOB = "curate"
 
@@ -29,19 +36,50 @@ EXECUTOR = dg.multiprocess_executor.configured(
 )
 
 
+def llm_resource(config: PipelineConfig) -> LLMResource | None:
+    """The endpoint from the config; the API key is read from its environment variable (EnvVar) at run time."""
+    if not config.has_llm_endpoint():
+        return None
+    settings = config.llm
+    # A variable that is not set means "no key" (local servers), rather than a failed run.
+    api_key = dg.EnvVar(settings.api_key_env) if settings.api_key_env and os.environ.get(settings.api_key_env) else None
+    return LLMResource(
+        base_url=settings.base_url, model=settings.model, api_key=api_key,
+        timeout_seconds=settings.timeout_seconds, max_concurrency=settings.max_concurrency,
+        max_attempts=settings.max_attempts, backoff_seconds=settings.backoff_seconds,
+        max_backoff_seconds=settings.max_backoff_seconds, max_requests_per_run=settings.max_requests_per_run,
+        max_tokens_per_run=settings.max_tokens_per_run,
+    )
+
+
 def build_definitions(config: PipelineConfig) -> dg.Definitions:
+    synthetic = synthetic_assets(config)
     assets = [
         *(raw_asset(config, source) for source in config.sources),
+        *(item for item in synthetic if isinstance(item, dg.AssetsDefinition)),
+        *verification_assets(config),
         *stage_assets(config),
+        *mixing_assets(config),
         *split_assets(config),
         *export_assets(config),
+        *report_assets(config),
     ]
+    resources = {"warehouse": WarehouseResource(path=str(config.warehouse_path()))}
+    if (llm := llm_resource(config)) is not None:
+        resources["llm"] = llm
     return dg.Definitions(
         assets=assets,
+        sensors=[item for item in synthetic if isinstance(item, dg.SensorDefinition)],
         jobs=[dg.define_asset_job(CURATE_JOB, selection=dg.AssetSelection.all(), description="The whole graph.")],
-        resources={"warehouse": WarehouseResource(path=str(config.warehouse_path()))},
+        resources=resources,
         executor=EXECUTOR,
     )
 
 
 defs = build_definitions(load_config())
+
+
+def curate_job() -> dg.JobDefinition:
+    """The whole-graph job, importable by name so Dagster can rebuild it in another process
+    (``dg.reconstructable(curate_job)``), e.g. to re-execute a failed run from its failure."""
+    return defs.resolve_job_def(CURATE_JOB)

@@ -12,15 +12,24 @@ DEMO_CONFIG = REPO_ROOT / "curation_assets" / "demo" / "demo.yaml"
 SHARED_CONFIG = REPO_ROOT / "examples" / "shared-data.yaml"
 
 
-def materialize_config(config_path: Path, raise_on_error: bool = True) -> dg.ExecuteInProcessResult:
-    """Build the definitions for ``config_path`` and materialize every asset with its checks."""
+def materialize_config(config_path: Path, raise_on_error: bool = True, instance: dg.DagsterInstance | None = None,
+                       selection=None) -> dg.ExecuteInProcessResult:
+    """Build the definitions for ``config_path`` and materialize every asset with its checks.
+
+    Like ``curation run``: the config's synthetic batches are registered as partitions and one run
+    covers all of them (a partition range) and every unpartitioned asset.
+    """
     from curation_assets.config import load_config
     from curation_assets.definitions import build_definitions
+    from curation_assets.defs.synthetic import register_batches
 
-    defs = build_definitions(load_config(config_path))
-    resources = {"warehouse": defs.resources["warehouse"]}
+    config = load_config(config_path)
+    defs = build_definitions(config)
+    instance = instance or dg.DagsterInstance.ephemeral()
+    tags = register_batches(instance, config)
     assets = [asset for asset in defs.assets if isinstance(asset, dg.AssetsDefinition)]
-    return dg.materialize(assets, resources=resources, raise_on_error=raise_on_error)
+    return dg.materialize(assets, resources=dict(defs.resources), instance=instance, tags=tags,
+                          raise_on_error=raise_on_error, selection=selection)
 
 
 def query(warehouse: Path, statement: str, parameters=None):

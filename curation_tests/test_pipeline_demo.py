@@ -9,9 +9,10 @@ from support import DEMO_CONFIG, materialize_config, query
 from curation_assets.config import load_config
 from curation_assets.core.records import RECORD_COLUMNS
 
-RECORD_TABLES = ["combined", "deduplicated", "cleaned", "train", "eval"]
+RECORD_TABLES = ["synthetic_batches", "verified_synthetic", "combined", "mixed", "deduplicated", "cleaned", "train", "eval"]
 # (table read by the stage, table it publishes, its stage name in `rejections`)
-STAGES = [("combined", "deduplicated", "dedup"), ("deduplicated", "cleaned", "clean")]
+STAGES = [("synthetic_batches", "verified_synthetic", "verify"), ("combined", "mixed", "mix"),
+          ("mixed", "deduplicated", "dedup"), ("deduplicated", "cleaned", "clean")]
 
 
 @pytest.fixture(scope="module")
@@ -49,8 +50,12 @@ def test_rows_in_equal_rows_out_plus_rejected_for_every_stage(demo_run):
     def count(table):
         return query(warehouse, f"SELECT count(*) FROM main.{table}")[0][0]
 
-    raw_total = sum(count(f"raw_{s.name}") for s in load_config(DEMO_CONFIG).sources)
-    assert count("combined") == raw_total
+    config = load_config(DEMO_CONFIG)
+    raw_total = sum(count(f"raw_{s.name}") for s in config.sources)
+    assert count("combined") == raw_total + count("verified_synthetic")
+    # Every planned synthetic item is a record of its batch or a `generate` rejection.
+    generated = query(warehouse, "SELECT count(*) FROM rejections WHERE stage = 'generate'")[0][0]
+    assert count("synthetic_batches") + generated == sum(batch.count for batch in config.active_batches())
     for upstream, downstream, stage in STAGES:
         rejected = query(warehouse, "SELECT count(*) FROM rejections WHERE stage = ?", [stage])[0][0]
         assert count(upstream) == count(downstream) + rejected, stage
@@ -128,3 +133,47 @@ def test_rematerializing_is_idempotent_and_exports_are_byte_identical(demo_run, 
     tables = [query(folder / "warehouse.duckdb", "SELECT record_id, instruction, response FROM main.train ORDER BY ALL")
               for folder in (first, tmp_path)]
     assert tables[0] == tables[1]
+
+
+def test_offline_the_demo_runs_rule_based_batches_clearly_labelled_and_lists_llm_batches_as_inactive(demo_run):
+    result, folder = demo_run
+    config = load_config(DEMO_CONFIG)
+    assert not config.has_llm_endpoint()
+    rows = query(folder / "warehouse.duckdb", "SELECT source, lineage FROM main.synthetic_batches")
+    batches = {source for source, _ in rows}
+    assert batches == {b.name for b in config.synthetic.batches if b.generator_kind != "llm"}
+    for _, text in rows:
+        lineage = json.loads(text)
+        assert lineage["kind"] == "synthetic" and lineage["label"].startswith(("rule-based", "transformation"))
+        assert lineage["generator"].startswith(("rule:", "transform:"))
+        assert lineage["generated_at"] and lineage["sampling"]["seed"] == config.batch(lineage["batch"]).seed
+    materializations = {e.asset_key.to_user_string(): e for e in result.get_asset_materialization_events()}
+    inactive = materializations["verified_synthetic"].materialization.metadata["inactive_batches"].value
+    assert set(inactive) == {"llm_self_instruct", "llm_answers", "llm_faq_paraphrases", "llm_code"}
+
+
+def test_rule_based_code_passes_its_tests_in_the_sandbox(demo_run):
+    _, folder = demo_run
+    rows = query(folder / "warehouse.duckdb",
+                 "SELECT lineage FROM main.verified_synthetic WHERE source = 'synth_python_functions'")
+    assert len(rows) == 20
+    for (text,) in rows:
+        verification = json.loads(text)["verification"]
+        assert verification["checks"] == ["rules", "code"] and verification["sandbox"]["passed"]
+
+
+def test_the_mix_stays_within_its_caps_and_reports_achieved_against_target(demo_run):
+    _, folder = demo_run
+    warehouse = folder / "warehouse.duckdb"
+    config = load_config(DEMO_CONFIG)
+    real_in = query(warehouse, "SELECT count(*) FROM main.combined WHERE kind = 'real'")[0][0]
+    real_out, synthetic_out = query(warehouse, "SELECT count(*) FILTER (kind = 'real'), "
+                                               "count(*) FILTER (kind = 'synthetic') FROM main.mixed")[0]
+    assert real_out == real_in  # mixing never drops real data
+    assert synthetic_out <= config.mix.max_synthetic_fraction * (real_out + synthetic_out)
+    report = {row[0]: row[1:] for row in query(warehouse, "SELECT domain, target_share, achieved_share, records "
+                                                          "FROM main.mix_report")}
+    assert set(report) == set(config.mix.domain_targets)
+    assert sum(records for _, _, records in report.values()) == real_out + synthetic_out
+    caps = dict(query(warehouse, "SELECT reason, count(*) FROM rejections WHERE stage = 'mix' GROUP BY ALL"))
+    assert caps.get("domain_cap", 0) > 0

@@ -27,7 +27,9 @@ def test_all_three_sources_load_completely(shared_run):
     seed_instances = sum(len(json.loads(line)["instances"])
                          for line in (SHARED_CONFIG.parent.parent.parent / "shared/data/self_instruct_seed_tasks.jsonl")
                          .read_text().splitlines() if line.strip())
-    assert counts == {"gsm8k": 7473, "gpteacher_toolformer": 7673, "self_instruct_seeds": seed_instances}
+    # Plus the example's offline synthetic batch (its LLM batches are inactive without an endpoint).
+    assert counts == {"gsm8k": 7473, "gpteacher_toolformer": 7673, "self_instruct_seeds": seed_instances,
+                      "synth_word_problems": 200}
     assert query(warehouse, "SELECT count(*) FROM rejections WHERE stage = 'load'")[0][0] == 0
 
 
@@ -35,7 +37,7 @@ def test_each_stage_balances_on_real_data(shared_run):
     _, warehouse, _ = shared_run
     combined = query(warehouse, "SELECT count(*) FROM main.combined")[0][0]
     train, eval_ = (query(warehouse, f"SELECT count(*) FROM main.{t}")[0][0] for t in ("train", "eval"))
-    rejected = query(warehouse, "SELECT count(*) FROM rejections")[0][0]
+    rejected = query(warehouse, "SELECT count(*) FROM rejections WHERE stage NOT IN ('load', 'generate', 'verify')")[0][0]
     assert combined == train + eval_ + rejected
     assert 0.03 < eval_ / (train + eval_) < 0.07  # eval_fraction 0.05
 

@@ -1,6 +1,5 @@
 """combined → deduplicated → cleaned: each reads its upstream table, runs a pure stage, publishes."""
 
-
 import dagster as dg
 import pandas as pd
 
@@ -33,29 +32,32 @@ def _publish_stage(context, warehouse, key: dg.AssetKey, suite, ids_in: pd.Serie
 
 def stage_assets(config: PipelineConfig) -> list[dg.AssetsDefinition]:
     raw_keys = [dg.AssetKey(raw_table(source)) for source in config.sources]
+    # Verified synthetic batches join the real sources (only when the config has active batches).
+    synthetic_tables = ["verified_synthetic"] if config.active_batches() else []
 
     combined_key = dg.AssetKey("combined")
     combined_suite = record_suite("combined", config, require_text=False)
 
     @dg.asset(
         key=combined_key,
-        deps=raw_keys,
+        deps=raw_keys + [dg.AssetKey(table) for table in synthetic_tables],
         group_name=GROUP,
         kinds={"duckdb"},
-        description="Every source's records in one table.",
+        description="Every source's records and the verified synthetic records in one table.",
         code_version=config.stage_version(config.checks),
         check_specs=record_check_specs(combined_key, combined_suite),
     )
     def combined(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         store = warehouse.get()
         frames = [store.read_records(raw_table(source)) for source in config.sources]
+        frames += [store.read_records(table) for table in synthetic_tables]
         records = combine_sources(frames)
         ids_in = pd.concat([frame["record_id"] for frame in frames], ignore_index=True)
         return _publish_stage(context, store, combined_key, combined_suite, ids_in,
                               StageResult(records, empty_rejections("combine")), stage="combine")
 
     dedup_key = DEDUP_KEY
-    deduplicated = dedup_asset(config, upstream=combined_key, group=GROUP)
+    deduplicated = dedup_asset(config, upstream=dg.AssetKey("mixed"), group=GROUP)
 
     clean_key = dg.AssetKey("cleaned")
     clean_suite = record_suite("cleaned", config, require_text=True)

@@ -178,3 +178,30 @@ def test_config_version_ignores_where_the_file_lives_but_not_what_it_says(tmp_pa
     changed = load_config(write_config(tmp_path / "c", one_source() + "split:\n  seed: 9\n"))
     assert first.version() == moved.version()
     assert first.version() != changed.version()
+
+
+def synthetic_config(batches: str) -> str:
+    return one_source() + "\nsynthetic:\n  batches:\n" + batches + "\n"
+
+
+@pytest.mark.parametrize("batch, message", [
+    ("    - {name: logs, task: arithmetic, count: 3}", "batch names must be unique and differ from source names"),
+    ("    - {name: p, task: paraphrase, count: 3}", "needs 'from_source'"),
+    ("    - {name: p, task: paraphrase, count: 3, from_source: nowhere}", "'nowhere' is not a configured source"),
+    ("    - {name: a, task: augment, count: 3, from_source: logs}", "needs 'transform'"),
+    ("    - {name: r, task: arithmetic, count: 3, template: response_v1}", "'template' applies only to LLM tasks"),
+])
+def test_invalid_synthetic_batches_are_rejected_with_the_reason(tmp_path, batch, message):
+    assert message in config_error(write_config(tmp_path, synthetic_config(batch)))
+
+
+def test_llm_batches_are_inactive_without_an_endpoint_and_active_with_one(tmp_path, monkeypatch):
+    text = synthetic_config("    - {name: r, task: arithmetic, count: 3}\n"
+                            "    - {name: c, task: code, count: 3}") + "llm: {base_url: '${ENDPOINT:-}'}\n"
+    path = write_config(tmp_path, text)
+    offline = load_config(path)
+    assert [b.name for b in offline.active_batches()] == ["r"] and not offline.judge_enabled()
+    assert offline.source_rank("c") == 2 and offline.record_source_names() == ["logs", "r", "c"]
+    monkeypatch.setenv("ENDPOINT", "http://127.0.0.1:9/v1")
+    online = load_config(path)
+    assert [b.name for b in online.active_batches()] == ["r", "c"] and online.judge_enabled() and online.uses_llm()

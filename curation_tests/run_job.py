@@ -1,0 +1,31 @@
+"""Run the `curate` job in this fresh process, or re-execute a failed run from its failure.
+
+    python run_job.py                 -> prints {"run_id", "status", "steps"}
+    python run_job.py --from RUN_ID   -> the same, for the re-execution
+
+Tests start it as a subprocess so that the definitions are built from the environment the test set
+(CURATION_CONFIG, DAGSTER_HOME), exactly as `dagster dev` or a schedule would build them.
+"""
+
+import json
+import sys
+
+import dagster as dg
+
+from curation_assets.definitions import curate_job
+
+
+def main(argv: list[str]) -> None:
+    instance = dg.DagsterInstance.get()
+    options = None
+    if len(argv) == 2 and argv[0] == "--from":
+        options = dg.ReexecutionOptions.from_failure(argv[1], instance)
+    result = dg.execute_job(dg.reconstructable(curate_job), instance=instance, reexecution_options=options,
+                            raise_on_error=False)
+    steps = sorted({event.step_key for event in result.all_events if event.is_step_success})
+    print(json.dumps({"run_id": result.run_id, "status": "SUCCESS" if result.success else "FAILURE",
+                      "steps": steps}))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

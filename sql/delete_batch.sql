@@ -1,0 +1,1 @@
+DELETE FROM main.synthetic_batches WHERE source = $batch;

@@ -1,0 +1,1 @@
+INSERT INTO main.synthetic_batches SELECT * FROM staged ORDER BY record_id;

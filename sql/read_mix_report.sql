@@ -1,0 +1,1 @@
+SELECT * FROM main.mix_report ORDER BY domain;
