@@ -19,9 +19,9 @@ from pathlib import Path
 
 from curation_assets.config import CONFIG_ENV, PipelineConfig, load_config
 from curation_assets.resources.sql_files import sql
+from curation_assets.resources.warehouse import Warehouse
 
 CURATE_JOB = "curate"  # curation_assets.definitions.CURATE_JOB, without importing Dagster up front
-from curation_assets.resources.warehouse import Warehouse
 
 
 def _dagster_home() -> Path:

@@ -12,7 +12,9 @@ import sys
 
 import dagster as dg
 
+from curation_assets.config import load_config
 from curation_assets.definitions import curate_job
+from curation_assets.defs.synthetic import register_batches
 
 
 def main(argv: list[str]) -> None:
@@ -20,8 +22,10 @@ def main(argv: list[str]) -> None:
     options = None
     if len(argv) == 2 and argv[0] == "--from":
         options = dg.ReexecutionOptions.from_failure(argv[1], instance)
+    # As `curation run` does: the config's synthetic batches become partitions, one run covers them all.
+    tags = register_batches(instance, load_config()) if options is None else None
     result = dg.execute_job(dg.reconstructable(curate_job), instance=instance, reexecution_options=options,
-                            raise_on_error=False)
+                            tags=tags, raise_on_error=False)
     steps = sorted({event.step_key for event in result.all_events if event.is_step_success})
     print(json.dumps({"run_id": result.run_id, "status": "SUCCESS" if result.success else "FAILURE",
                       "steps": steps}))

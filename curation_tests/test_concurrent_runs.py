@@ -30,10 +30,11 @@ def test_two_concurrent_runs_both_succeed_and_leave_a_consistent_warehouse(tmp_p
         assert "Could not set lock" not in stderr
     warehouse = tmp_path / "warehouse.duckdb"
     # Each stage's table and rejections come from one publish: counts balance as after a single run.
-    combined, deduplicated, cleaned = (query(warehouse, f"SELECT count(*) FROM main.{t}")[0][0]
-                                       for t in ("combined", "deduplicated", "cleaned"))
+    combined, mixed, deduplicated, cleaned = (query(warehouse, f"SELECT count(*) FROM main.{t}")[0][0]
+                                              for t in ("combined", "mixed", "deduplicated", "cleaned"))
     rejected = dict(query(warehouse, "SELECT stage, count(*) FROM rejections GROUP BY stage"))
-    assert combined == deduplicated + rejected["dedup"]
+    assert combined == mixed + rejected.get("mix", 0)
+    assert mixed == deduplicated + rejected["dedup"]
     assert deduplicated == cleaned + rejected["clean"]
     duplicated_rejections = query(warehouse, "SELECT count(*) - count(DISTINCT (stage, record_id)) FROM rejections")
     assert duplicated_rejections[0][0] == 0
