@@ -11,6 +11,8 @@ are not similar.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable
 
@@ -24,6 +26,7 @@ from curation_assets.core.minhash import estimated_jaccard
 from curation_assets.core.shingles import Shingles
 
 SCREEN_MARGIN = 0.15
+_PARALLEL_PAIRS = 8192
 _PAIR_BLOCK = 65536
 
 
@@ -135,7 +138,16 @@ def verify(pairs: np.ndarray, signatures: np.ndarray, sets: ShingleSets, thresho
     certain = estimates >= threshold + SCREEN_MARGIN if not sets.has_boilerplate else np.zeros(len(pairs), dtype=bool)
     full = np.full(len(pairs), np.nan)
     content = np.full(len(pairs), np.nan)
-    full[~certain], content[~certain] = sets.jaccard(pairs[~certain])
+    uncertain = pairs[~certain]
+    if len(uncertain) >= _PARALLEL_PAIRS:
+        # numpy's sorts and searches release the GIL: threads share the work without copying the shingles.
+        blocks = np.array_split(uncertain, os.cpu_count() or 1)
+        with ThreadPoolExecutor(max_workers=len(blocks)) as pool:
+            results = list(pool.map(sets.jaccard, blocks))
+        full[~certain] = np.concatenate([part for part, _ in results])
+        content[~certain] = np.concatenate([part for _, part in results])
+    else:
+        full[~certain], content[~certain] = sets.jaccard(uncertain)
     lower = np.minimum(full, content)
     similar = certain | (lower >= threshold)
     missed = ~similar & (lower >= threshold - near_miss_margin)
