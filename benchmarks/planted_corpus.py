@@ -34,7 +34,7 @@ _FULLWIDTH = {ord(c): ord(c) - 0x61 + 0xFF41 for c in _LETTERS}
 @dataclass
 class PlantedCorpus:
     texts: list[str]
-    families: list[list[int]]  # documents planted as related (each pair in a family is a ground-truth candidate)
+    families: list[list[int]]  # documents planted as related, in planting order (a chain is [A, B, C])
     kinds: dict[str, int] = field(default_factory=dict)  # documents per planted kind
 
     def family_pairs(self) -> list[tuple[int, int]]:
@@ -167,4 +167,5 @@ def generate(documents: int, seed: int = 0, words_per_doc: int = 215) -> Planted
     place[order] = np.arange(len(order))
     shuffled = [texts[i] for i in order]
     rendered = [text if isinstance(text, str) else " ".join(text) for text in shuffled]
-    return PlantedCorpus(rendered, [sorted(int(place[m]) for m in family) for family in families], kinds)
+    # Families keep their planting order (a chain is [A, B, C]) under the shuffled positions.
+    return PlantedCorpus(rendered, [[int(place[m]) for m in family] for family in families], kinds)
