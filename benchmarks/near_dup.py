@@ -16,7 +16,8 @@ In the same run, on a sample, the same work done with datasketch the straightfor
 Quality: pair precision = share of the pairs we call near-duplicates whose exact Jaccard (on
 token 5-gram sets, computed from the tokens, not from hashes) reaches the threshold; recall =
 share of the planted pairs with exact Jaccard >= threshold + 0.05 that end up in one cluster.
-Peak memory: the largest resident set of this process and of any worker (ru_maxrss).
+Peak memory: the largest resident set of this process while dedup runs (sampled from /proc every
+20 ms), beside what the corpus alone took before, and of the largest worker (ru_maxrss).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import os
 import resource
 import subprocess
 import sys
+import threading
 import time
 import zlib
 from pathlib import Path
@@ -48,6 +50,32 @@ def _peak_mib() -> tuple[float, float]:
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return own, children
+
+
+def _rss_mib() -> float:
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+class _RssSampler(threading.Thread):
+    """The largest resident set of this process while dedup runs (ru_maxrss would include generation)."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.peak = _rss_mib()
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        while not self._done.wait(0.02):
+            self.peak = max(self.peak, _rss_mib())
+
+    def stop(self) -> float:
+        self._done.set()
+        self.join()
+        return max(self.peak, _rss_mib())
 
 
 def _cpu_seconds() -> float:
@@ -132,15 +160,18 @@ def run(documents: int, seed: int, baseline_sample: int) -> dict:
     generated = time.perf_counter() - started
     megabytes = sum(len(text.encode("utf-8")) for text in corpus.texts) / 1e6
     gc.collect()
-    before_mib, _ = _peak_mib()
+    before_mib = _rss_mib()
 
     timings: dict = {}
+    sampler = _RssSampler()
     cpu_before = _cpu_seconds()
+    sampler.start()
     started = time.perf_counter()
     labels, edges = cluster_texts(corpus.texts, settings, timings)
     elapsed = time.perf_counter() - started
+    own_mib = sampler.stop()
     cpu = _cpu_seconds() - cpu_before
-    own_mib, worker_mib = _peak_mib()
+    _, worker_mib = _peak_mib()
 
     clusters = np.bincount(labels)
     result = {
@@ -193,8 +224,9 @@ def report(result: dict, settings: NearDuplicatesConfig) -> None:
           f"max |hashed - token Jaccard| {result['max_abs_error_hashed_vs_token_jaccard']:.4f}")
     print(f"clusters:         {result['clusters']:,} clusters, {result['removed']:,} documents would be removed, "
           f"largest {result['largest_cluster']}")
-    print(f"peak RSS:         {result['peak_rss_mib']:,.0f} MiB this process (corpus in memory: "
-          f"{result['rss_before_mib']:,.0f} MiB before dedup), {result['worker_peak_rss_mib']:,.0f} MiB largest worker")
+    print(f"peak RSS:         {result['peak_rss_mib']:,.0f} MiB this process during dedup (of which the corpus, "
+          f"before dedup: {result['rss_before_mib']:,.0f} MiB), {result['worker_peak_rss_mib']:,.0f} MiB largest worker "
+          f"(forked: counts pages shared with this process)")
 
 
 def main() -> int:
@@ -208,15 +240,18 @@ def main() -> int:
     arguments = parser.parse_args()
     if arguments.scaling:
         sizes = [int(size) for size in arguments.scaling.split(",")]
-        print(f"{'documents':>10} {'seconds':>8} {'docs/s':>8} {'MB/s':>6} {'peak RSS MiB':>13} {'worker MiB':>11} "
-              f"{'precision':>9} {'recall':>7}")
+        print(f"{'documents':>10} {'seconds':>8} {'docs/s':>8} {'MB/s':>6} {'CPU-s':>7} {'sign s':>7} {'lsh s':>6} "
+              f"{'verify s':>8} {'corpus MiB':>10} {'peak MiB':>9} {'worker MiB':>10} {'precision':>9} {'recall':>7}")
         for size in sizes:
             output = subprocess.run(
                 [sys.executable, __file__, "--docs", str(size), "--seed", str(arguments.seed), "--baseline-sample", "0",
                  "--json"], capture_output=True, text=True, check=True).stdout
             r = json.loads(output.strip().splitlines()[-1])
-            print(f"{size:>10,} {r['seconds']:>8.2f} {r['docs_per_s']:>8,.0f} {r['mb_per_s']:>6.1f} "
-                  f"{r['peak_rss_mib']:>13,.0f} {r['worker_peak_rss_mib']:>11,.0f} {r['precision']:>9.4f} {r['recall']:>7.4f}")
+            t = r["timings"]
+            print(f"{size:>10,} {r['seconds']:>8.2f} {r['docs_per_s']:>8,.0f} {r['mb_per_s']:>6.1f} {r['cpu_s']:>7.1f} "
+                  f"{t['shingle+sign']:>7.2f} {t['lsh']:>6.2f} {t['verify']:>8.2f} {r['rss_before_mib']:>10,.0f} "
+                  f"{r['peak_rss_mib']:>9,.0f} {r['worker_peak_rss_mib']:>10,.0f} {r['precision']:>9.4f} {r['recall']:>7.4f}",
+                  flush=True)
         return 0
     result = run(arguments.docs, arguments.seed, arguments.baseline_sample)
     if arguments.json:

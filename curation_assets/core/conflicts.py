@@ -51,7 +51,8 @@ def _groups(keys: pd.Series, distinct: pd.Series) -> list[np.ndarray]:
     if len(conflicted) == 0:
         return []
     positions = frame.index[frame["key"].isin(conflicted)]
-    return [group.to_numpy() for _, group in pd.Series(positions, index=positions).groupby(frame.loc[positions, "key"], sort=True)]
+    by_key = pd.Series(positions, index=positions).groupby(frame.loc[positions, "key"], sort=True)
+    return [group.to_numpy() for _, group in by_key]
 
 
 def _resolve(universe: pd.DataFrame, kind: str, keys: pd.Series, distinct: pd.Series, settings: ConflictsConfig,
@@ -76,7 +77,8 @@ def _resolve(universe: pd.DataFrame, kind: str, keys: pd.Series, distinct: pd.Se
             "shared_text": str(universe[text_column].iloc[group[0]])[:_SHARED_TEXT_CHARS],
         })
         kept_note = ", ".join(ids[kept]) if len(kept) else "none (policy drop_all)"
-        what = "same instruction+input, different response" if kind == SAME_PROMPT else "same response, different instruction+input"
+        what = ("same instruction+input, different response" if kind == SAME_PROMPT
+                else "same response, different instruction+input")
         for member in group:
             if not fixed[member] and member not in kept:
                 rejected.append(member)
@@ -106,19 +108,19 @@ def find_conflicts(
     rows, rejected_at, details = [], [], []
     alive = np.ones(len(universe), dtype=bool)
     if settings.same_prompt and len(universe):
-        found, rejected, notes = _resolve(universe, SAME_PROMPT, universe["prompt_key"], universe["response_key"],
-                                          settings, keep, source_rank, "instruction")
+        found, rejected, notes = _resolve(universe, SAME_PROMPT, universe["prompt_key"],
+                                          universe["response_key"], settings, keep, source_rank, "instruction")
         rows += found
         rejected_at += [(index, SAME_PROMPT, note) for index, note in zip(rejected, notes)]
         alive[rejected] = False
     if settings.same_response and alive.any():
         survivors = universe[alive]
-        long_enough = survivors["response"].fillna("").map(lambda text: len(tokens(text))) >= settings.min_response_tokens
-        survivors = survivors[long_enough.to_numpy()]
+        token_counts = survivors["response"].fillna("").map(lambda text: len(tokens(text)))
+        survivors = survivors[(token_counts >= settings.min_response_tokens).to_numpy()]
         positions = survivors.index.to_numpy()
-        found, rejected, notes = _resolve(survivors.reset_index(drop=True), SAME_RESPONSE, survivors["response_key"].reset_index(drop=True),
-                                          survivors["prompt_key"].reset_index(drop=True), settings, keep, source_rank,
-                                          "response")
+        survivors = survivors.reset_index(drop=True)
+        found, rejected, notes = _resolve(survivors, SAME_RESPONSE, survivors["response_key"], survivors["prompt_key"],
+                                          settings, keep, source_rank, "response")
         rows += found
         rejected_at += [(positions[index], SAME_RESPONSE, note) for index, note in zip(rejected, notes)]
 
@@ -129,4 +131,5 @@ def find_conflicts(
     kept = np.ones(len(records), dtype=bool)
     kept[rejected_positions] = False
     table = pd.DataFrame(rows, columns=list(CONFLICT_COLUMNS)).sort_values(["kind", "conflict_id"], kind="mergesort")
-    return Conflicts(StageResult(as_records(records[kept]), as_rejections(dropped, STAGE)), table.reset_index(drop=True))
+    result = StageResult(as_records(records[kept]), as_rejections(dropped, STAGE))
+    return Conflicts(result, table.reset_index(drop=True))

@@ -105,7 +105,7 @@ def deduplicate(
     new_rows = history_rows(kept, kept_signatures, fields, near_settings)
     clusters = near.clusters if near is not None else pd.DataFrame({column: [] for column in CLUSTER_COLUMNS})
     return DedupOutcome(
-        result=StageResult(as_records(kept), as_records_rejections(rejections)),
+        result=StageResult(as_records(kept), _all_rejections(rejections)),
         clusters=clusters,
         conflicts=conflicts.table if len(conflicts.table) else pd.DataFrame({c: [] for c in CONFLICT_COLUMNS}),
         history_rows=pd.concat([part for part in (new_rows, refreshed) if len(part)] or [new_rows], ignore_index=True),
@@ -113,7 +113,7 @@ def deduplicate(
     )
 
 
-def as_records_rejections(parts: list[pd.DataFrame]) -> pd.DataFrame:
+def _all_rejections(parts: list[pd.DataFrame]) -> pd.DataFrame:
     parts = [part for part in parts if len(part)]
     if not parts:
         return empty_rejections(STAGE)

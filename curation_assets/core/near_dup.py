@@ -11,6 +11,7 @@ rejected with reason ``near_duplicate``, naming its cluster and the record kept.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Callable
 
@@ -84,11 +85,40 @@ def _residual_pairs(kept_mask: np.ndarray, history_size: int, all_signatures: np
     """An independent LSH pass over what is kept: near-duplicate pairs left with a batch record in them."""
     batch_size = len(kept_mask)
     survivors = np.concatenate((np.flatnonzero(kept_mask), batch_size + np.arange(history_size)))
-    keys = band_keys(all_signatures[survivors], *banding(settings.threshold, settings.num_perm, settings.lsh_weights))
+    bands = banding(settings.threshold, settings.num_perm, settings.lsh_weights)
+    keys = band_keys(all_signatures[survivors], *bands)
     pairs = survivors[candidate_pairs(keys, eligible[survivors])]
     pairs = pairs[pairs[:, 0] < batch_size]
     edges, _ = verify(pairs, all_signatures, sets, settings.threshold)
     return _pair_frame(edges, universe)
+
+
+def _clusters(groups: list[list[int]], universe: pd.DataFrame, records: pd.DataFrame, sets: ShingleSets,
+              all_signatures: np.ndarray) -> tuple[list[dict], pd.DataFrame]:
+    """The duplicate_clusters rows, and the rejected batch members (groups list the representative first)."""
+    member_pairs = np.array([[members[0], member] for members in groups for member in members], dtype=np.int64)
+    member_pairs = member_pairs.reshape(-1, 2)
+    similarity, _ = sets.jaccard(member_pairs)
+    estimates = estimated_jaccard(all_signatures[member_pairs[:, 0]], all_signatures[member_pairs[:, 1]])
+    fixed = universe["fixed"].to_numpy()
+    ids = universe["record_id"].to_numpy()
+    rows, rejected, details = [], [], []
+    at = 0
+    for members in groups:
+        full, estimate = similarity[at : at + len(members)], estimates[at : at + len(members)]
+        at += len(members)
+        representative = ids[members[0]]
+        rows.append({
+            "cluster_id": representative, "representative_id": representative, "size": len(members),
+            "member_ids": ids[members].tolist(),
+            "jaccard": np.round(full, 4).tolist(), "estimated_jaccard": np.round(estimate, 4).tolist(),
+        })
+        for place, member in enumerate(members[1:], start=1):
+            if not fixed[member]:  # universe rows of the batch come first, in the batch's order
+                rejected.append(member)
+                details.append(f"near-duplicate of {representative} in cluster {representative} "
+                               f"(Jaccard {full[place]:.2f} to it, MinHash estimate {estimate[place]:.2f})")
+    return rows, records.iloc[rejected].assign(reason=REASON, detail=details)
 
 
 def find_near_duplicates(
@@ -111,7 +141,8 @@ def find_near_duplicates(
     batch_size, history_size = len(records), len(history)
     all_signatures = np.concatenate((signatures, history_signatures))
     eligible = np.concatenate((shingles.counts > 0, (history_signatures != EMPTY).any(axis=1)))
-    pairs = candidate_pairs(band_keys(all_signatures, *banding(settings.threshold, settings.num_perm, settings.lsh_weights)), eligible)
+    bands = banding(settings.threshold, settings.num_perm, settings.lsh_weights)
+    pairs = candidate_pairs(band_keys(all_signatures, *bands), eligible)
     pairs = pairs[pairs[:, 0] < batch_size]  # two earlier records: nothing to decide
 
     boilerplate = None
@@ -133,41 +164,8 @@ def find_near_duplicates(
     order = order[clustered[order]]
     members_by_label = pd.Series(order).groupby(labels[order], sort=False).apply(list)
 
-    groups = list(members_by_label)
-    member_pairs = np.array([[members[0], member] for members in groups for member in members], dtype=np.int64)
-    member_full, _ = sets.jaccard(member_pairs.reshape(-1, 2))
-    member_estimates = estimated_jaccard(all_signatures[member_pairs[:, 0]], all_signatures[member_pairs[:, 1]]) \
-        if len(member_pairs) else np.zeros(0)
-    rows, rejected_index, representative_of, jaccard_of, estimate_of = [], [], [], [], []
-    fixed = universe["fixed"].to_numpy()
-    ids = universe["record_id"].to_numpy()
-    at = 0
-    for members in groups:
-        full, estimate = member_full[at : at + len(members)], member_estimates[at : at + len(members)]
-        at += len(members)
-        representative_id = ids[members[0]]
-        rows.append({
-            "cluster_id": representative_id,
-            "representative_id": representative_id,
-            "size": len(members),
-            "member_ids": ids[members].tolist(),
-            "jaccard": np.round(full, 4).tolist(),
-            "estimated_jaccard": np.round(estimate, 4).tolist(),
-        })
-        for place, member in enumerate(members[1:], start=1):
-            if not fixed[member]:
-                rejected_index.append(member)
-                representative_of.append(representative_id)
-                jaccard_of.append(full[place])
-                estimate_of.append(estimate[place])
-
-    rejected_rows = records.iloc[rejected_index].assign(
-        reason=REASON,
-        detail=[f"near-duplicate of {rep} in cluster {rep} (Jaccard {j:.2f} to it, MinHash estimate {e:.2f})"
-                for rep, j, e in zip(representative_of, jaccard_of, estimate_of)],
-    )
-    kept_mask = np.ones(batch_size, dtype=bool)
-    kept_mask[rejected_index] = False
+    rows, rejected_rows = _clusters(list(members_by_label), universe, records, sets, all_signatures)
+    kept_mask = ~records["record_id"].isin(rejected_rows["record_id"]).to_numpy()
     clusters = pd.DataFrame(rows, columns=list(CLUSTER_COLUMNS)).sort_values("cluster_id", kind="mergesort")
     stats = {
         "candidate_pairs": int(len(pairs)),
@@ -191,8 +189,6 @@ def find_near_duplicates(
 
 def cluster_texts(texts: list[str], settings: NearDuplicatesConfig, timings: dict | None = None) -> tuple[np.ndarray, Edges]:
     """Raw texts → a cluster label per text and the verified pairs: the engine without records or history."""
-    import time
-
     timings = {} if timings is None else timings
     clock = time.perf_counter()
 
@@ -204,7 +200,8 @@ def cluster_texts(texts: list[str], settings: NearDuplicatesConfig, timings: dic
 
     shingles, signatures = sign_texts(texts, spec_of(settings), worker_count(settings.workers))
     lap("shingle+sign")
-    pairs = candidate_pairs(band_keys(signatures, *banding(settings.threshold, settings.num_perm, settings.lsh_weights)), shingles.counts > 0)
+    bands = banding(settings.threshold, settings.num_perm, settings.lsh_weights)
+    pairs = candidate_pairs(band_keys(signatures, *bands), shingles.counts > 0)
     lap("lsh")
     boilerplate = None
     if settings.boilerplate_share is not None and len(texts):
