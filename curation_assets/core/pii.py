@@ -8,7 +8,7 @@ redacts may be a named group ``value``: ``password = hunter22`` keeps ``password
 Overlapping finds are resolved by priority (a URL's credentials before the e-mail-like text
 inside them, an API key before the generic high-entropy rule), then by position.
 
-Speed comes from ``pii_prefilter``: it tells, per text, which types could match at all, so the
+Speed comes from ``core.prefilter``: it tells, per text, which types could match at all, so the
 precise detectors run only where they can find something (most texts: none).
 """
 
@@ -270,3 +270,20 @@ def redact(text: str, finds: list[Find]) -> str:
 def detector_patterns(detectors: Iterable[Detector]) -> dict[str, str]:
     """Each type's pattern source, for a prefilter that must match a superset of it."""
     return {detector.type: detector.pattern.pattern for detector in detectors}
+
+
+class PiiScanner:
+    """The configured detectors behind a prefilter: ``finds(text)`` runs only the types that can match."""
+
+    def __init__(self, types: Iterable[str], prefilter: str = "hyperscan", secret_min_entropy: float = 4.0,
+                 secret_hex_min_entropy: float = 3.0) -> None:
+        from curation_assets.core.prefilter import prefilter as build_prefilter
+
+        self.detectors = build_detectors(types, secret_min_entropy, secret_hex_min_entropy)
+        self._prefilter = build_prefilter(prefilter, detector_patterns(self.detectors))
+
+    def finds(self, text: str) -> list[Find]:
+        candidates = self._prefilter.candidates(text)
+        if not candidates:
+            return []
+        return find_pii(text, [detector for detector in self.detectors if detector.type in candidates])
