@@ -8,6 +8,7 @@ from __future__ import annotations
 import dagster as dg
 
 from curation_assets.config import PipelineConfig, load_config
+from curation_assets.defs.decontamination import decontamination_assets
 from curation_assets.defs.exports import export_assets
 from curation_assets.defs.resources import WarehouseResource
 from curation_assets.defs.sources import raw_asset
@@ -33,6 +34,7 @@ def build_definitions(config: PipelineConfig) -> dg.Definitions:
     assets = [
         *(raw_asset(config, source) for source in config.sources),
         *stage_assets(config),
+        *decontamination_assets(config),
         *split_assets(config),
         *export_assets(config),
     ]

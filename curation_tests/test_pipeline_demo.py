@@ -9,9 +9,10 @@ from support import DEMO_CONFIG, materialize_config, query
 from curation_assets.config import load_config
 from curation_assets.core.records import RECORD_COLUMNS
 
-RECORD_TABLES = ["combined", "deduplicated", "cleaned", "train", "eval"]
+RECORD_TABLES = ["combined", "deduplicated", "cleaned", "decontaminated", "train", "eval"]
 # (table read by the stage, table it publishes, its stage name in `rejections`)
-STAGES = [("combined", "deduplicated", "dedup"), ("deduplicated", "cleaned", "clean")]
+STAGES = [("combined", "deduplicated", "dedup"), ("deduplicated", "cleaned", "clean"),
+          ("cleaned", "decontaminated", "decontaminate")]
 
 
 @pytest.fixture(scope="module")
@@ -54,9 +55,9 @@ def test_rows_in_equal_rows_out_plus_rejected_for_every_stage(demo_run):
     for upstream, downstream, stage in STAGES:
         rejected = query(warehouse, "SELECT count(*) FROM rejections WHERE stage = ?", [stage])[0][0]
         assert count(upstream) == count(downstream) + rejected, stage
-    assert count("cleaned") == count("train") + count("eval")
+    assert count("decontaminated") == count("train") + count("eval")
     # And by id: nothing kept is also rejected, nothing is rejected twice.
-    overlap = query(warehouse, "SELECT count(*) FROM main.cleaned c JOIN rejections r USING (record_id)")
+    overlap = query(warehouse, "SELECT count(*) FROM main.decontaminated c JOIN rejections r USING (record_id)")
     assert overlap[0][0] == 0
     repeated = query(warehouse, "SELECT count(*) - count(DISTINCT record_id) FROM rejections")
     assert repeated[0][0] == 0
