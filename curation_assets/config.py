@@ -213,7 +213,8 @@ class LanguageConfig(_Rule):
 
     allowed: list[str] = Field(default=["en"], min_length=1, description="ISO 639-1 codes")
     fields: list[TextField] = ["instruction"]
-    min_chars: int = Field(default=40, ge=1, description="shorter texts are too short to judge and kept")
+    min_chars: int = Field(default=40, ge=1, description="texts with fewer letters are too short to judge and kept")
+    sample_chars: int = Field(default=2000, ge=1, description="only the first this many characters are judged")
 
 
 class UnsafeConfig(_Strict):

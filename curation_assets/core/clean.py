@@ -53,8 +53,11 @@ def normalize_whitespace(text: str) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if _TRANSLATED.search(text):  # translate() looks up every character; most texts need none of it
         text = text.translate(_WHITESPACE_TABLE)
-    text = _TRAILING_SPACE.sub("\n", text)
-    return _BLANK_RUNS.sub("\n\n", text).strip()
+    if " \n" in text or "\t\n" in text:
+        text = _TRAILING_SPACE.sub("\n", text)
+    if "\n\n\n" in text:
+        text = _BLANK_RUNS.sub("\n\n", text)
+    return text.strip()
 
 
 def rewrite_text(text: str, field_name: str, settings: CleanConfig) -> tuple[str, list[str]]:
@@ -160,7 +163,7 @@ def _quality_rejection(fields: dict[str, str], plan: CleanPlan) -> tuple[str, st
 def _content_rejection(fields: dict[str, str], plan: CleanPlan) -> tuple[str, str] | None:
     language = plan.settings.language
     if language.enabled:
-        text = "\n".join(fields[name] for name in language.fields if fields[name])
+        text = "\n".join(fields[name] for name in language.fields if fields[name])[: language.sample_chars]
         if detail := language_violation(text, plan.allowed_languages, language.min_chars):
             return "language", detail
     if plan.blocklist is not None:

@@ -9,9 +9,11 @@ patterns are scanned in one SIMD pass over the text, each reporting at most once
 Hyperscan reads bytes: texts are UTF-8 encoded and patterns compiled with ``HS_FLAG_UTF8`` so a
 character class matches a whole character, as Python's ``re`` does. Patterns that use ASCII
 semantics (``re.ASCII``, as the PII detectors do) mean the same on any text. Patterns with
-Python's Unicode semantics (``\\w``, ``\\b``, case folding) mean the same as Hyperscan's on ASCII
-text only, so ``unicode_patterns`` sends non-ASCII text straight to the precise patterns. A text
-that cannot be encoded (lone surrogates) always does; so does a pattern Hyperscan cannot compile.
+Python's Unicode semantics (``unicode_patterns``: the refusal, placeholder and blocklist rules)
+are compiled with ``HS_FLAG_UCP`` so ``\\w``, ``\\s`` and ``\\b`` follow Unicode properties too; the
+one gap left is case folding, where Python's ``re.IGNORECASE`` also maps four non-ASCII letters
+onto ASCII ones (İ ı ſ K), so a text holding one of them goes straight to the precise patterns.
+A text that cannot be encoded (lone surrogates) always does; so does a pattern Hyperscan rejects.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+# Non-ASCII letters that Python's re.IGNORECASE folds onto ASCII ones and Hyperscan does not.
+_ASCII_FOLDING = re.compile("[\u0130\u0131\u017f\u212a]")
 # A negative look-behind on one character class at the start of an alternative, e.g. (?<![\w+]).
 _LOOKBEHIND_CLASS = re.compile(r"\(\?<!\[([^\]]+)\]\)")
 
@@ -43,6 +47,8 @@ class HyperscanPrefilter:
         flags = hyperscan.HS_FLAG_PREFILTER | hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_UTF8
         if caseless:
             flags |= hyperscan.HS_FLAG_CASELESS
+        if unicode_patterns:
+            flags |= hyperscan.HS_FLAG_UCP
         expressions = {index: prefilter_pattern(pattern).encode("utf-8") for index, pattern in enumerate(patterns.values())}
         self._always: list[str] = []
         self._database = self._compile(hyperscan, expressions, flags)
@@ -66,7 +72,7 @@ class HyperscanPrefilter:
         return database
 
     def candidates(self, text: str) -> frozenset[str]:
-        if self._unicode_patterns and not text.isascii():
+        if self._unicode_patterns and not text.isascii() and _ASCII_FOLDING.search(text):
             return self._all
         try:
             data = text.encode("utf-8")

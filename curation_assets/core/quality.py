@@ -113,12 +113,19 @@ def repetition(response: str, rule: RepetitionRule) -> tuple[str, str] | None:
     words = response.lower().split()
     if len(words) < rule.min_words:
         return None
+    counts = Counter(words)
+    repeated_word_chars = sum(len(word) * count for word, count in counts.items() if count > 1)
     line_fraction, line_char_fraction = duplicate_line_fractions(response)
     if line_fraction > rule.max_duplicate_line_fraction:
         return "repeated_lines", f"{line_fraction:.2f} of lines repeat, maximum {rule.max_duplicate_line_fraction}"
     if line_char_fraction > rule.max_duplicate_line_char_fraction:
         return ("repeated_lines",
                 f"{line_char_fraction:.2f} of characters in repeated lines, maximum {rule.max_duplicate_line_char_fraction}")
+    # Every word of a repeated n-gram occurrence is a repeated word: when repeated words hold fewer
+    # characters than the smallest n-gram limit, no n-gram rule can fail and none is computed.
+    limits = [*rule.max_top_ngram_char_fraction.values(), *rule.max_duplicate_ngram_char_fraction.values()]
+    if repeated_word_chars / sum(len(word) * count for word, count in counts.items()) <= min(limits, default=1.0):
+        return None
     for n, maximum in sorted(rule.max_top_ngram_char_fraction.items()):
         fraction = top_ngram_char_fraction(words, n)
         if fraction > maximum:
