@@ -129,3 +129,46 @@ def test_rematerializing_is_idempotent_and_exports_are_byte_identical(demo_run, 
     tables = [query(folder / "warehouse.duckdb", "SELECT record_id, instruction, response FROM main.train ORDER BY ALL")
               for folder in (first, tmp_path)]
     assert tables[0] == tables[1]
+
+
+def test_demo_cleaning_rules_each_drop_their_planted_record(demo_run):
+    _, folder = demo_run
+    reasons = dict(query(folder / "warehouse.duckdb",
+                         "SELECT reason, count(*) FROM rejections WHERE stage = 'clean' GROUP BY ALL"))
+    assert reasons == {"empty_response": 1, "pii": 1, "refusal": 1, "placeholder": 1, "language": 1,
+                       "blocklist": 1, "repeated_ngrams": 1}
+    source, detail = query(folder / "warehouse.duckdb",
+                           "SELECT source, detail FROM rejections WHERE reason = 'pii'")[0]
+    assert (source, detail) == ("faq_export", "PII found: IBAN×1")  # faq_export is configured with pii: drop
+
+
+def test_demo_pii_is_redacted_with_typed_placeholders_and_counted(demo_run):
+    result, folder = demo_run
+    exported = (folder / "exports" / "train.jsonl").read_text(encoding="utf-8") + \
+        (folder / "exports" / "eval.jsonl").read_text(encoding="utf-8")
+    assert "@example.com" not in exported and "415-555-" not in exported
+    assert "<EMAIL>" in exported and "<PHONE>" in exported
+    cleaned = next(e for e in result.get_asset_materialization_events() if e.asset_key.to_user_string() == "cleaned")
+    metadata = cleaned.materialization.metadata
+    assert metadata["pii_by_type"].value == {"EMAIL": 7, "IBAN": 1, "PHONE": 7}
+    assert metadata["drops_by_rule"].value["refusal"] == 1
+    assert metadata["dropped_examples"].value["language"][0]["detail"].startswith("language de")
+    assert {"html_stripped", "unicode_repaired", "markdown_stripped", "pii_redacted"} <= set(metadata["rewrites"].value)
+
+
+def test_demo_benchmark_overlaps_are_dropped_before_the_splits(demo_run):
+    result, folder = demo_run
+    warehouse = folder / "warehouse.duckdb"
+    details = [row[0] for row in query(warehouse, "SELECT detail FROM rejections WHERE stage = 'decontaminate'")]
+    assert len(details) >= 8 and all(d.startswith("benchmark demo_benchmark item ") for d in details)
+    assert any("exact match after normalization" in d for d in details)
+    assert any("13-gram overlap in response" in d for d in details)
+    benchmark_questions = [json.loads(line)["question"] for line in
+                           (Path(DEMO_CONFIG).parent / "data" / "demo_benchmark.jsonl").read_text().splitlines()]
+    leaked = query(warehouse, "SELECT count(*) FROM (SELECT instruction FROM main.train UNION ALL "
+                              "SELECT instruction FROM main.eval) WHERE instruction IN (SELECT unnest(?))",
+                   [benchmark_questions])
+    assert leaked[0][0] == 0
+    event = next(e for e in result.get_asset_materialization_events()
+                 if e.asset_key.to_user_string() == "decontaminated")
+    assert event.materialization.metadata["contaminated_by_benchmark"].value == {"demo_benchmark": len(details)}

@@ -189,18 +189,3 @@ def decontaminate(frame: pd.DataFrame, index: BenchmarkIndex, settings: Decontam
     return DecontaminationResult(as_records(frame[~mask]), as_rejections(dropped, STAGE),
                                  dict(sorted(by_benchmark.items())), shown)
 
-
-def shared_ngram_records(train: pd.DataFrame, eval_: pd.DataFrame, n: int, fields: list[str]) -> list[dict]:
-    """Eval records sharing a word n-gram of ``fields`` with some train record (reported, see README)."""
-    seen: set[str] = set()
-    for column in fields:
-        for text in train[column].fillna(""):
-            seen.update(ngrams(words(text), n))
-    shared = []
-    for row in eval_[["record_id", *fields]].itertuples(index=False):
-        for column, text in zip(fields, row[1:]):
-            gram = next((gram for gram in ngrams(words(text or ""), n) if gram in seen), None)
-            if gram:
-                shared.append({"record_id": row[0], "field": column, "ngram": gram})
-                break
-    return shared

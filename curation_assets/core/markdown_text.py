@@ -42,7 +42,8 @@ def strip_markdown(text: str) -> str:
 
     # Each construct needs its marker character; `in` is far cheaper than a regex pass without it.
     if "`" in text or "~~~" in text:
-        text = _FENCE.sub(lambda m: stash(m.group("body").rstrip("\n")) + "\n", text)
+        text = _FENCE.sub(lambda m: stash(m.group("body").rstrip("\n")) + ("\n" if m.group(0).endswith("\n") else ""),
+                          text)
     if "`" in text:
         text = _INLINE_CODE.sub(lambda m: stash(m.group("code").strip() if m.group(1) != "`" else m.group("code")), text)
     if "](" in text:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from curation_assets.config import DEMO_CONFIG_PATH, ConfigError, load_config
 
@@ -178,3 +179,24 @@ def test_config_version_ignores_where_the_file_lives_but_not_what_it_says(tmp_pa
     changed = load_config(write_config(tmp_path / "c", one_source() + "split:\n  seed: 9\n"))
     assert first.version() == moved.version()
     assert first.version() != changed.version()
+
+
+def test_cleaning_and_decontamination_sections_validate(tmp_path):
+    from curation_assets.config import ConfigError, load_config
+
+    base = {"sources": [{"name": "a", "path": "a.jsonl", "format": "jsonl", "kind": "real", "license": "x",
+                         "fields": {"instruction": "q", "response": "r"}, "pii": "drop"}]}
+    cases = [
+        ({"clean": {"quality": {"refusal": {"patterns": ["(unclosed"]}}}}, "not a valid regular expression"),
+        ({"clean": {"quality": {"repetiton": {"enabled": False}}}}, "repetiton"),
+        ({"clean": {"pii": {"types": ["EMAIL", "PASSPORT"]}}}, "PASSPORT"),
+        ({"decontamination": {"benchmarks": [{"name": "b", "path": "b.jsonl", "format": "jsonl", "fields": ["q"]}] * 2}},
+         "benchmark names must be unique"),
+    ]
+    for sections, message in cases:
+        path = tmp_path / "config.yaml"
+        path.write_text(yaml.safe_dump({**base, **sections}), encoding="utf-8")
+        with pytest.raises(ConfigError, match=message):
+            load_config(path)
+    path.write_text(yaml.safe_dump(base), encoding="utf-8")
+    assert load_config(path).sources[0].pii == "drop"
