@@ -265,7 +265,6 @@ class DecontaminationConfig(_Strict):
     benchmarks: list[BenchmarkConfig] = []
     ngram: int = Field(default=13, ge=1, description="13, as in the GPT-3 and Llama reports")
     fields: list[TextField] = ["instruction", "input", "response"]
-    min_shared_ngrams: int = Field(default=1, ge=1)
 
 
 class SplitConfig(_Strict):
