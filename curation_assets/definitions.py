@@ -10,6 +10,7 @@ import dagster as dg
 from curation_assets.config import PipelineConfig, load_config
 from curation_assets.defs.decontamination import decontamination_assets
 from curation_assets.defs.exports import export_assets
+from curation_assets.defs.report import report_assets
 from curation_assets.defs.resources import WarehouseResource
 from curation_assets.defs.sources import raw_asset
 from curation_assets.defs.splits import split_assets
@@ -37,6 +38,7 @@ def build_definitions(config: PipelineConfig) -> dg.Definitions:
         *decontamination_assets(config),
         *split_assets(config),
         *export_assets(config),
+        *report_assets(config),
     ]
     return dg.Definitions(
         assets=assets,

@@ -6,6 +6,8 @@ Output is byte-stable: records in record-id order, keys in a fixed order, UTF-8,
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 from typing import Any, Iterable
 
 import pandas as pd
@@ -40,4 +42,12 @@ def write_jsonl(lines: Iterable[str], path) -> int:
         for line in lines:
             handle.write(line)
             count += 1
+    return count
+
+
+def write_jsonl_atomically(lines: Iterable[str], path: Path) -> int:
+    """Write to a sibling file, then rename: readers never see a half-written export."""
+    partial = path.with_name(path.name + ".partial")
+    count = write_jsonl(lines, partial)
+    os.replace(partial, path)
     return count

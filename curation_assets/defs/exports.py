@@ -1,28 +1,16 @@
 """train/eval tables → training files (OpenAI chat or Alpaca JSONL) and a manifest."""
 
-
-import os
-from pathlib import Path
-
 import dagster as dg
 import pandas as pd
 
 from curation_assets.config import PipelineConfig
-from curation_assets.core.formats import training_lines, write_jsonl
+from curation_assets.core.formats import training_lines, write_jsonl_atomically
 from curation_assets.core.manifest import build_manifest, count_valid_json_lines, write_manifest
 from curation_assets.defs.resources import WarehouseResource
 from curation_assets.defs.splits import EVAL_KEY, TRAIN_KEY
-from curation_assets.resources.sql_files import sql
 
 EXPORTS_KEY = dg.AssetKey("exports")
 FILES_CHECK = "files_match_tables"
-
-
-def _write_atomically(lines, path: Path) -> int:
-    partial = path.with_name(path.name + ".partial")
-    count = write_jsonl(lines, partial)
-    os.replace(partial, path)
-    return count
 
 
 def export_assets(config: PipelineConfig) -> list[dg.AssetsDefinition]:
@@ -49,7 +37,7 @@ def export_assets(config: PipelineConfig) -> list[dg.AssetsDefinition]:
         splits = {name: store.read_records(name) for name in ("train", "eval")}
         files = {name: output_dir / f"{name}.jsonl" for name in splits}
         for name, frame in splits.items():
-            _write_atomically(training_lines(frame, config.export.format, config.export.system_prompt), files[name])
+            write_jsonl_atomically(training_lines(frame, config.export.format, config.export.system_prompt), files[name])
 
         manifest = build_manifest(
             splits,
@@ -81,9 +69,7 @@ def export_assets(config: PipelineConfig) -> list[dg.AssetsDefinition]:
                 for name, path in files.items()
             ]
         )
-        with store.connect() as connection:
-            connection.register("staged_exports", table)
-            connection.execute(sql("record_exports"))
+        store.replace_table("exports", table)
         return dg.MaterializeResult(
             metadata={
                 "output_dir": dg.MetadataValue.path(str(output_dir)),

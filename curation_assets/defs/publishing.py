@@ -1,6 +1,5 @@
 """What every record asset does after its pure stage ran: check, then publish or quarantine."""
 
-
 from dataclasses import dataclass
 
 import dagster as dg

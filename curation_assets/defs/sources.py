@@ -1,6 +1,5 @@
 """One raw asset per configured source: the file, read into canonical records."""
 
-
 import dagster as dg
 
 from curation_assets.checks.suites import record_suite

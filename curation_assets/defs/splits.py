@@ -1,6 +1,5 @@
 """decontaminated → train and eval tables, split by the hash of the normalized instruction."""
 
-
 import dagster as dg
 import pandas as pd
 

@@ -1,6 +1,5 @@
 """combined → deduplicated → cleaned: each reads its upstream table, runs a pure stage, publishes."""
 
-
 import dagster as dg
 import pandas as pd
 

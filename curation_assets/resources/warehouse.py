@@ -94,6 +94,12 @@ class Warehouse:
                 connection.execute("ROLLBACK")
                 raise
 
+    def replace_table(self, table: str, frame: pd.DataFrame) -> None:
+        """Replace a table that holds no records (statistics, file listings) with ``frame``."""
+        with self.connect() as connection:
+            connection.register("staged", frame)
+            connection.execute(sql("publish_frame", table=table))
+
     def quarantine(self, table: str, records: pd.DataFrame, rejections: pd.DataFrame) -> None:
         """Keep data that failed its checks inspectable in ``quarantine.<table>``, off the published path."""
         with self.connect() as connection:

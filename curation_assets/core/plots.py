@@ -1,0 +1,72 @@
+"""PNG plots for the Dagster UI and the data card, drawn with matplotlib's Agg backend (no display)."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+
+_COLORS = {"train": "#3b6ea8", "eval": "#e08a2c"}
+
+
+def _figure(width: float = 7.0, height: float = 3.2):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt.subplots(figsize=(width, height), dpi=100)
+
+
+def _png(figure) -> bytes:
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    figure.tight_layout()
+    # A fixed creation date keeps the PNG bytes the same from run to run.
+    figure.savefig(buffer, format="png", metadata={"Software": None, "Creation Time": None})
+    plt.close(figure)
+    return buffer.getvalue()
+
+
+def length_histogram(lengths: dict[str, np.ndarray], title: str, unit: str, bins: int) -> bytes:
+    """Overlaid histograms of one length per split, on a log-spaced axis so long tails stay visible."""
+    figure, axis = _figure()
+    upper = max((int(values.max()) for values in lengths.values() if len(values)), default=1)
+    edges = np.unique(np.geomspace(1, max(upper, 2) + 1, bins).astype(int))
+    for name, values in lengths.items():
+        if len(values):
+            axis.hist(np.maximum(values, 1), bins=edges, alpha=0.6, label=f"{name} (n={len(values)})",
+                      color=_COLORS.get(name))
+    axis.set_xscale("log")
+    axis.set_xlabel(unit)
+    axis.set_ylabel("records")
+    axis.set_title(title)
+    axis.legend()
+    return _png(figure)
+
+
+def horizontal_bars(values: list[tuple[str, int]], title: str, xlabel: str = "records") -> bytes:
+    figure, axis = _figure(height=max(2.0, 0.32 * len(values) + 1.0))
+    labels = [label if len(label) <= 50 else label[:49] + "…" for label, _ in values][::-1]
+    axis.barh(labels, [count for _, count in values][::-1], color="#3b6ea8")
+    axis.xaxis.get_major_locator().set_params(integer=True)  # record counts have no fractions
+    axis.set_xlabel(xlabel)
+    axis.set_title(title)
+    return _png(figure)
+
+
+def source_mix(frame: pd.DataFrame, title: str) -> bytes:
+    """Records per source and split, stacked by kind (real / synthetic)."""
+    figure, axis = _figure()
+    table = frame.groupby(["source", "kind"]).size().unstack(fill_value=0)
+    left = np.zeros(len(table))
+    for kind, color in (("real", "#3b6ea8"), ("synthetic", "#c0504d")):
+        if kind in table:
+            axis.barh(table.index, table[kind], left=left, label=kind, color=color)
+            left += table[kind].to_numpy()
+    axis.set_xlabel("records")
+    axis.set_title(title)
+    axis.legend()
+    return _png(figure)

@@ -1,0 +1,48 @@
+"""The data card as a person sees it: rendered by headless Chromium, with its plots loaded."""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from support import DEMO_CONFIG, materialize_config
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's package; installed by .ci/run, never downloaded by playwright
+
+
+@pytest.fixture(scope="module")
+def data_card(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("card")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CURATION_WAREHOUSE", str(folder / "warehouse.duckdb"))
+        patch.setenv("CURATION_OUTPUT_DIR", str(folder / "exports"))
+        assert materialize_config(DEMO_CONFIG).success
+    return folder / "exports" / "data_card.html"
+
+
+def test_data_card_renders_in_chromium_with_every_plot(data_card, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).is_file(), "install Debian's chromium: apt-get install -y chromium"
+    screenshot = Path(os.environ.get("CURATION_SCREENSHOT_DIR") or tmp_path) / "data_card.png"
+    screenshot.parent.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 900})
+            page.goto(data_card.as_uri())
+            assert page.title() == "Data card: curation dataset"
+            headings = page.locator("h2").all_inner_texts()
+            assert headings[:4] == ["Sources and licenses", "Real and synthetic mix", "Drop funnel", "Plots"]
+            # Every plot decoded into a real picture, not a broken-image icon.
+            widths = page.eval_on_selector_all("img", "images => images.map(i => i.complete ? i.naturalWidth : 0)")
+            assert len(widths) == 6 and all(width >= 500 for width in widths)
+            page.get_by_text("dedup: exact_duplicate — examples").click()
+            assert page.locator("details[open] pre").count() >= 1
+            page.screenshot(path=str(screenshot), full_page=True)
+        finally:
+            browser.close()
+    assert screenshot.stat().st_size > 50_000

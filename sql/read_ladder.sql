@@ -1,0 +1,1 @@
+SELECT size, records, path, sha256, by_source FROM main.ladder ORDER BY size;
