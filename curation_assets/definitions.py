@@ -10,6 +10,7 @@ import os
 import dagster as dg
 
 from curation_assets.config import PipelineConfig, load_config
+from curation_assets.defs.decontamination import decontamination_assets
 from curation_assets.defs.exports import export_assets
 from curation_assets.defs.llm import LLMResource
 from curation_assets.defs.mixing import mixing_assets
@@ -60,6 +61,7 @@ def build_definitions(config: PipelineConfig) -> dg.Definitions:
         *verification_assets(config),
         *stage_assets(config),
         *mixing_assets(config),
+        *decontamination_assets(config),
         *split_assets(config),
         *export_assets(config),
         *report_assets(config),
