@@ -86,3 +86,14 @@ def test_ladder_order_depends_on_the_seed_only():
 def test_rung_sizes_cap_at_the_available_records_and_drop_repeats():
     assert rung_sizes([100, 1000, "all"], 500) == [100, 500]
     assert rung_sizes([0, 5], 3) == [3]
+
+
+def test_language_mix_names_each_language_and_keeps_unsure_ones_apart():
+    frame = _frame([
+        {"instruction": "How do I reset my router to the factory settings?",
+         "response": "Hold the reset button for ten seconds and wait until the router restarts."},
+        {"instruction": "Wie setze ich meinen Router auf die Werkseinstellungen zurück?",
+         "response": "Halten Sie die Reset-Taste zehn Sekunden lang gedrückt und warten Sie."},
+        {"instruction": "2+2", "response": "4"},
+    ])
+    assert stats.language_mix(frame) == {"en": 1, "de": 1, "unknown": 1}
