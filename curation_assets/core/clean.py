@@ -19,6 +19,7 @@ import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Callable
 
 import pandas as pd
 
@@ -236,17 +237,26 @@ def _excerpt(text: str, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def clean_records(frame: pd.DataFrame, settings: CleanConfig | CleanPlan) -> CleanResult:
+PROGRESS_EVERY = 10_000
+
+
+def clean_records(
+    frame: pd.DataFrame,
+    settings: CleanConfig | CleanPlan,
+    progress: Callable[[int, int], None] | None = None,
+) -> CleanResult:
+    """Clean every record; ``progress(done, total)`` is told every PROGRESS_EVERY records."""
     plan = settings if isinstance(settings, CleanPlan) else CleanPlan(settings)
     report = CleanReport()
     if frame.empty:
         return CleanResult(as_records(frame), empty_rejections(STAGE), report)
 
     columns = {name: frame[name].tolist() for name in (*TEXT_FIELDS, "source", "lineage")}
-    outcomes = [
-        clean_record({name: columns[name][row] for name in TEXT_FIELDS}, columns["source"][row], plan)
-        for row in range(len(frame))
-    ]
+    outcomes = []
+    for row in range(len(frame)):
+        outcomes.append(clean_record({name: columns[name][row] for name in TEXT_FIELDS}, columns["source"][row], plan))
+        if progress is not None and (row + 1) % PROGRESS_EVERY == 0:
+            progress(row + 1, len(frame))
     if plan.classifier is not None:
         _apply_classifier(outcomes, plan)
 

@@ -116,7 +116,8 @@ def stage_assets(config: PipelineConfig) -> list[dg.AssetsDefinition]:
         plan = clean.CleanPlan.from_config(config)  # fails early, naming a bad blocklist file or classifier
         store = warehouse.get()
         records = store.read_records("deduplicated")
-        result = clean.clean_records(records, plan)
+        result = clean.clean_records(
+            records, plan, progress=lambda done, total: context.log.info(f"cleaned {done:,} / {total:,} records"))
         return _publish_stage(context, store, clean_key, clean_suite, records["record_id"], result, stage=clean.STAGE,
                               extra_metadata=clean_metadata(result.report, config))
 
