@@ -10,6 +10,8 @@ import os
 import dagster as dg
 
 from curation_assets.config import PipelineConfig, load_config
+from curation_assets.defs.decontamination import decontamination_assets
+from curation_assets.defs.automation import automation_sensor, with_refresh_condition
 from curation_assets.defs.exports import export_assets
 from curation_assets.defs.llm import LLMResource
 from curation_assets.defs.mixing import mixing_assets
@@ -60,6 +62,7 @@ def build_definitions(config: PipelineConfig) -> dg.Definitions:
         *verification_assets(config),
         *stage_assets(config),
         *mixing_assets(config),
+        *decontamination_assets(config),
         *split_assets(config),
         *export_assets(config),
         *report_assets(config),
@@ -68,9 +71,10 @@ def build_definitions(config: PipelineConfig) -> dg.Definitions:
     if (llm := llm_resource(config)) is not None:
         resources["llm"] = llm
     return dg.Definitions(
-        assets=assets,
-        sensors=[item for item in synthetic if isinstance(item, dg.SensorDefinition)],
-        jobs=[dg.define_asset_job(CURATE_JOB, selection=dg.AssetSelection.all(), description="The whole graph.")],
+        assets=[with_refresh_condition(asset) for asset in assets],
+        sensors=[*(item for item in synthetic if isinstance(item, dg.SensorDefinition)), automation_sensor()],
+        jobs=[dg.define_asset_job(CURATE_JOB, selection=dg.AssetSelection.all(), description="The whole graph.",
+                                  tags={"curation/pipeline": "curate"})],
         resources=resources,
         executor=EXECUTOR,
     )

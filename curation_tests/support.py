@@ -45,3 +45,13 @@ def write_config(path: Path, sources: list[dict], **sections) -> Path:
 
     path.write_text(yaml.safe_dump({"sources": sources, **sections}, sort_keys=False), encoding="utf-8")
     return path
+
+
+def demo_config_dict() -> dict:
+    """The demo config as a dict whose file paths are absolute, to be edited and written elsewhere."""
+    import yaml
+
+    config = yaml.safe_load(DEMO_CONFIG.read_text(encoding="utf-8"))
+    for entry in config["sources"] + config.get("decontamination", {}).get("benchmarks", []):
+        entry["path"] = str(DEMO_CONFIG.parent / entry["path"])
+    return config

@@ -11,7 +11,7 @@ from support import DEMO_CONFIG, REPO_ROOT, SHARED_CONFIG
 from curation_assets.config import load_config
 from curation_assets.definitions import CURATE_JOB, build_definitions
 
-STAGE_ASSETS = {"combined", "mixed", "deduplicated", "cleaned", "train", "eval", "exports"}
+STAGE_ASSETS = {"combined", "mixed", "deduplicated", "cleaned", "decontaminated", "train", "eval", "exports"}
 SYNTHETIC_ASSETS = {"synthetic_batches", "verified_synthetic"}
 REPORT_ASSETS = {"statistics", "ladder", "data_card"}
 

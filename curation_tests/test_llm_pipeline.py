@@ -12,15 +12,13 @@ import pytest
 import yaml
 
 from llm_server import ChatServer
-from support import DEMO_CONFIG, materialize_config, query
+from support import DEMO_CONFIG, demo_config_dict, materialize_config, query
 
 LLM_BATCHES = {"llm_self_instruct", "llm_answers", "llm_faq_paraphrases", "llm_code"}
 
 
 def _demo_with_endpoint(folder, base_url: str, max_requests: int):
-    config = yaml.safe_load(DEMO_CONFIG.read_text())
-    for source in config["sources"]:
-        source["path"] = str(DEMO_CONFIG.parent / source["path"])
+    config = demo_config_dict()
     config["llm"].update(base_url=base_url, model="test-model", api_key_env=None, timeout_seconds=1.0,
                          backoff_seconds=0.05, max_backoff_seconds=2.0, max_requests_per_run=max_requests)
     path = folder / f"demo-llm-{max_requests}.yaml"

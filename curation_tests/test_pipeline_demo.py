@@ -9,10 +9,12 @@ from support import DEMO_CONFIG, materialize_config, query
 from curation_assets.config import load_config
 from curation_assets.core.records import RECORD_COLUMNS
 
-RECORD_TABLES = ["synthetic_batches", "verified_synthetic", "combined", "mixed", "deduplicated", "cleaned", "train", "eval"]
+RECORD_TABLES = ["synthetic_batches", "verified_synthetic", "combined", "mixed", "deduplicated", "cleaned",
+                 "decontaminated", "train", "eval"]
 # (table read by the stage, table it publishes, its stage name in `rejections`)
 STAGES = [("synthetic_batches", "verified_synthetic", "verify"), ("combined", "mixed", "mix"),
-          ("mixed", "deduplicated", "dedup"), ("deduplicated", "cleaned", "clean")]
+          ("mixed", "deduplicated", "dedup"), ("deduplicated", "cleaned", "clean"),
+          ("cleaned", "decontaminated", "decontaminate")]
 
 
 @pytest.fixture(scope="module")
@@ -59,9 +61,9 @@ def test_rows_in_equal_rows_out_plus_rejected_for_every_stage(demo_run):
     for upstream, downstream, stage in STAGES:
         rejected = query(warehouse, "SELECT count(*) FROM rejections WHERE stage = ?", [stage])[0][0]
         assert count(upstream) == count(downstream) + rejected, stage
-    assert count("cleaned") == count("train") + count("eval")
+    assert count("decontaminated") == count("train") + count("eval")
     # And by id: nothing kept is also rejected, nothing is rejected twice.
-    overlap = query(warehouse, "SELECT count(*) FROM main.cleaned c JOIN rejections r USING (record_id)")
+    overlap = query(warehouse, "SELECT count(*) FROM main.decontaminated c JOIN rejections r USING (record_id)")
     assert overlap[0][0] == 0
     repeated = query(warehouse, "SELECT count(*) - count(DISTINCT record_id) FROM rejections")
     assert repeated[0][0] == 0
@@ -177,3 +179,54 @@ def test_the_mix_stays_within_its_caps_and_reports_achieved_against_target(demo_
     assert sum(records for _, _, records in report.values()) == real_out + synthetic_out
     caps = dict(query(warehouse, "SELECT reason, count(*) FROM rejections WHERE stage = 'mix' GROUP BY ALL"))
     assert caps.get("domain_cap", 0) > 0
+
+
+def test_demo_cleaning_rules_each_drop_their_planted_record(demo_run):
+    _, folder = demo_run
+    reasons = dict(query(folder / "warehouse.duckdb",
+                         "SELECT reason, count(*) FROM rejections WHERE stage = 'clean' GROUP BY ALL"))
+    assert reasons == {"empty_response": 1, "pii": 1, "refusal": 1, "placeholder": 1, "language": 1,
+                       "blocklist": 1, "repeated_ngrams": 1}
+    source, detail = query(folder / "warehouse.duckdb",
+                           "SELECT source, detail FROM rejections WHERE reason = 'pii'")[0]
+    assert (source, detail) == ("faq_export", "PII found: IBAN×1")  # faq_export is configured with pii: drop
+
+
+def test_demo_pii_is_redacted_with_typed_placeholders_and_counted(demo_run):
+    result, folder = demo_run
+    exported = (folder / "exports" / "train.jsonl").read_text(encoding="utf-8") + \
+        (folder / "exports" / "eval.jsonl").read_text(encoding="utf-8")
+    assert "415-555-" not in exported and "<EMAIL>" in exported and "<PHONE>" in exported
+    leaked = query(folder / "warehouse.duckdb",
+                   "SELECT count(*) FROM (SELECT * FROM main.train UNION ALL SELECT * FROM main.eval) "
+                   "WHERE source IN ('support_logs', 'faq_export') "
+                   "AND (instruction || input || response) LIKE '%@example.com%'")
+    assert leaked[0][0] == 0
+    # Extraction batches keep Faker's fake contact details on purpose (`pii: keep`).
+    kept = query(folder / "warehouse.duckdb",
+                 "SELECT count(*) FROM main.decontaminated WHERE source = 'synth_forms_de' AND input LIKE '%@%'")
+    assert kept[0][0] > 0
+    cleaned = next(e for e in result.get_asset_materialization_events() if e.asset_key.to_user_string() == "cleaned")
+    metadata = cleaned.materialization.metadata
+    assert metadata["pii_by_type"].value == {"EMAIL": 7, "IBAN": 1, "PHONE": 7}
+    assert metadata["drops_by_rule"].value["refusal"] == 1
+    assert metadata["dropped_examples"].value["language"][0]["detail"].startswith("language it")
+    assert {"html_stripped", "unicode_repaired", "markdown_stripped", "pii_redacted"} <= set(metadata["rewrites"].value)
+
+
+def test_demo_benchmark_overlaps_are_dropped_before_the_splits(demo_run):
+    result, folder = demo_run
+    warehouse = folder / "warehouse.duckdb"
+    details = [row[0] for row in query(warehouse, "SELECT detail FROM rejections WHERE stage = 'decontaminate'")]
+    assert len(details) >= 8 and all(d.startswith("benchmark demo_benchmark item ") for d in details)
+    assert any("exact match after normalization" in d for d in details)
+    assert any("13-gram overlap in response" in d for d in details)
+    benchmark_questions = [json.loads(line)["question"] for line in
+                           (Path(DEMO_CONFIG).parent / "data" / "demo_benchmark.jsonl").read_text().splitlines()]
+    leaked = query(warehouse, "SELECT count(*) FROM (SELECT instruction FROM main.train UNION ALL "
+                              "SELECT instruction FROM main.eval) WHERE instruction IN (SELECT unnest(?))",
+                   [benchmark_questions])
+    assert leaked[0][0] == 0
+    event = next(e for e in result.get_asset_materialization_events()
+                 if e.asset_key.to_user_string() == "decontaminated")
+    assert event.materialization.metadata["contaminated_by_benchmark"].value == {"demo_benchmark": len(details)}

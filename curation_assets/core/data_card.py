@@ -65,7 +65,9 @@ def _split_section(name: str, profile: dict, samples: list[dict]) -> str:
     conflicts = profile["same_instruction_different_response"]
     html = [f"<h2>Split: {escape(name)} ({profile['records']:,} records)</h2>",
             "<h3>Lengths (characters and cl100k tokens)</h3>", _lengths_table(profile["lengths"]),
-            "<div class='grid'><div><h3>Script mix</h3>",
+            "<div class='grid'><div><h3>Language mix</h3>",
+            _table(["language", "records"], [[k, v] for k, v in profile["language_mix"].items()]),
+            "</div><div><h3>Script mix</h3>",
             _table(["script", "records"], [[k, v] for k, v in profile["script_mix"].items()]),
             "</div><div><h3>Most common openings</h3>",
             _table(["first words", "records"], [list(pair) for pair in profile["opening_words"]]),

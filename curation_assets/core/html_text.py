@@ -3,7 +3,8 @@
 Only text that contains real HTML is parsed: a closing tag of a known element, or a void
 element (``<br>``, ``<hr>``, ``<img …>``). So prose such as ``3 < 5 and 7 > 2`` and code such as
 ``if (a<b && b>c)`` or ``x<i and i>0`` is never mistaken for markup. Code in ``<pre>``/``<code>`` keeps its layout,
-list items become ``- `` lines, block elements become line breaks, scripts and styles vanish.
+list items become ``- `` lines (``1. `` in ordered lists, indented when nested), table rows become
+``cell | cell`` lines, block elements become line breaks, scripts and styles vanish.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ class _TextExtractor(HTMLParser):
         self.parts: list[str] = []
         self._dropped_depth = 0
         self._pre_depth = 0
+        self._lists: list[list] = []  # [tag, items so far] per open <ul>/<ol>
+        self._cells_in_row = 0
 
     def handle_starttag(self, tag: str, attrs: list) -> None:
         if tag in _DROPPED_TAGS:
@@ -45,11 +48,28 @@ class _TextExtractor(HTMLParser):
             self._pre_depth += 1
             self.parts.append("\n")
         elif tag == "li":
-            self.parts.append("\n- ")
+            self.parts.append("\n" + self._list_marker())
         elif tag in ("td", "th"):
-            self.parts.append(" | ")
+            self.parts.append(" | " if self._cells_in_row else "")
+            self._cells_in_row += 1
+        elif tag in ("ul", "ol"):
+            # A nested list continues its parent's lines: only the outermost list is set apart.
+            self.parts.append("" if self._lists else "\n")
+            self._lists.append([tag, 0])
+        elif tag == "tr":
+            self._cells_in_row = 0
+            self.parts.append("\n")
         elif tag in _BLOCK_TAGS:
             self.parts.append("\n")
+
+    def _list_marker(self) -> str:
+        if not self._lists:
+            return "- "
+        self._lists[-1][1] += 1
+        tag, count = self._lists[-1]
+        # Indentation is protected like <pre> spaces: the line tidying would strip it.
+        indent = _PRE_SPACE * 2 * (len(self._lists) - 1)
+        return indent + (f"{count}. " if tag == "ol" else "- ")
 
     def handle_endtag(self, tag: str) -> None:
         if tag in _DROPPED_TAGS:
@@ -59,6 +79,12 @@ class _TextExtractor(HTMLParser):
             self.parts.append("\n")
         elif tag == "li":
             return  # the next item or the list's end breaks the line; a newline here would double it
+        elif tag in ("ul", "ol"):
+            if self._lists and self._lists[-1][0] == tag:
+                self._lists.pop()
+            self.parts.append("" if self._lists else "\n")
+        elif tag == "tr":
+            return  # rows of one table stay on consecutive lines
         elif tag in _BLOCK_TAGS:
             self.parts.append("\n")
 

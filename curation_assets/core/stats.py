@@ -182,6 +182,16 @@ def script_mix(frame: pd.DataFrame) -> dict[str, int]:
     return dict(Counter(map(dominant_script, texts)).most_common())
 
 
+def language_mix(frame: pd.DataFrame) -> dict[str, int]:
+    """Records per language of instruction + response (CLD2, offline); 'unknown' when CLD2 is unsure."""
+    from curation_assets.core.language import identify
+
+    texts = frame["instruction"].fillna("") + "\n" + frame["response"].fillna("")
+    guesses = (identify(text) for text in texts)
+    return dict(Counter(guess.code if guess.reliable and guess.code != "un" else "unknown"
+                        for guess in guesses).most_common())
+
+
 def outliers(frame: pd.DataFrame, examples: int = 3) -> dict[str, list[dict]]:
     """Longest and shortest responses and the most repeated instructions, with examples."""
     if frame.empty:
@@ -230,6 +240,7 @@ def profile_split(frame: pd.DataFrame, encoding_name: str, top: int, examples: i
         "by_source": counts(frame, "source"),
         "by_kind": counts(frame, "kind"),
         "lengths": length_profile(frame, encoding_name),
+        "language_mix": language_mix(frame),
         "script_mix": script_mix(frame),
         "opening_words": opening_words(frame["instruction"], top),
         "verb_object": verb_object_pairs(frame["instruction"], top),

@@ -37,3 +37,9 @@ class LLMResource(dg.ConfigurableResource):
             retry=RetryPolicy(self.max_attempts, self.backoff_seconds, self.max_backoff_seconds),
             max_concurrency=self.max_concurrency,
         )
+
+
+# A step that talks to a model endpoint is retried whole when the endpoint stays down longer than
+# the client's own per-request retries cover; finished requests come from the cache, so a retry
+# re-pays nothing.
+LLM_STEP_RETRY = dg.RetryPolicy(max_retries=2, delay=30, backoff=dg.Backoff.EXPONENTIAL)

@@ -231,6 +231,7 @@ def report_assets(config: PipelineConfig) -> list[dg.AssetsDefinition]:
                 "train_opening_words": dg.MetadataValue.json(dict(profiles["train"]["opening_words"])),
                 "train_verb_object": dg.MetadataValue.json(profiles["train"]["verb_object"]),
                 "odd_characters": dg.MetadataValue.json({k: v["records"] for k, v in profiles["train"]["odd_characters"].items()}),
+                "language_mix": dg.MetadataValue.json(profiles["train"]["language_mix"]),
                 "script_mix": dg.MetadataValue.json(profiles["train"]["script_mix"]),
                 **{f"plot_{name}": _png_markdown(png, name) for name, png in figures.items()},
             },

@@ -1,4 +1,4 @@
-"""cleaned → train and eval tables, split by the hash of the normalized instruction."""
+"""decontaminated → train and eval tables, split by the hash of the normalized instruction."""
 
 import dagster as dg
 import pandas as pd
@@ -20,6 +20,7 @@ from curation_assets.defs.resources import WarehouseResource
 GROUP = "splits"
 STAGE = "split"
 LEAKAGE_CHECK = "no_instruction_in_both_splits"
+UPSTREAM = "decontaminated"
 TRAIN_KEY = dg.AssetKey("train")
 EVAL_KEY = dg.AssetKey("eval")
 
@@ -47,8 +48,8 @@ def split_assets(config: PipelineConfig) -> list[dg.AssetsDefinition]:
 
     @dg.multi_asset(
         specs=[
-            dg.AssetSpec(TRAIN_KEY, deps=["cleaned"], group_name=GROUP, kinds={"duckdb"}, description=description),
-            dg.AssetSpec(EVAL_KEY, deps=["cleaned"], group_name=GROUP, kinds={"duckdb"}, description=description),
+            dg.AssetSpec(TRAIN_KEY, deps=[UPSTREAM], group_name=GROUP, kinds={"duckdb"}, description=description),
+            dg.AssetSpec(EVAL_KEY, deps=[UPSTREAM], group_name=GROUP, kinds={"duckdb"}, description=description),
         ],
         check_specs=[
             *record_check_specs(TRAIN_KEY, suites["train"]),
@@ -65,14 +66,14 @@ def split_assets(config: PipelineConfig) -> list[dg.AssetsDefinition]:
     )
     def splits(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         store = warehouse.get()
-        records = store.read_records("cleaned")
+        records = store.read_records(UPSTREAM)
         parts = split_records(records, config.split.eval_fraction, config.split.seed)
         split_ids = pd.concat([parts["train"]["record_id"], parts["eval"]["record_id"]], ignore_index=True)
         no_rejections = empty_rejections(STAGE)
         checks = {
             TRAIN_KEY: [
                 evaluate_suite(TRAIN_KEY, parts["train"], suites["train"]),
-                # The split drops nothing: every cleaned record is in exactly one split.
+                # The split drops nothing: every decontaminated record is in exactly one split.
                 reconciliation_result(TRAIN_KEY, reconcile_ids(records["record_id"], split_ids, no_rejections["record_id"])),
             ],
             EVAL_KEY: [

@@ -18,8 +18,26 @@ from curation_assets.defs.sources import raw_table
 GROUP = "curation"
 
 
+def clean_metadata(report: clean.CleanReport, config: PipelineConfig) -> dict:
+    summary = report.as_metadata()
+    quality = config.clean.quality
+    switched_off = [name for name in type(quality).model_fields if not getattr(quality, name).enabled]
+    switched_off += [name for name, on in (("pii", config.clean.pii.enabled), ("language", config.clean.language.enabled))
+                     if not on]
+    return {
+        "drops_by_rule": dg.MetadataValue.json(summary["drops_by_rule"]),
+        "dropped_examples": dg.MetadataValue.json(summary["dropped_examples"]),
+        "rewrites": dg.MetadataValue.json(summary["rewrites"]),
+        "pii_by_type": dg.MetadataValue.json(summary["pii_by_type"]),
+        "pii_records_redacted": summary["pii_records_redacted"],
+        "pii_records_dropped": summary["pii_records_dropped"],
+        "pii_action_by_source": dg.MetadataValue.json({source.name: source.pii for source in config.sources}),
+        "rules_switched_off": dg.MetadataValue.json(sorted(switched_off)),
+    }
+
+
 def _publish_stage(context, warehouse, key: dg.AssetKey, suite, ids_in: pd.Series, result: StageResult,
-                   stage: str) -> dg.MaterializeResult:
+                   stage: str, extra_metadata: dict | None = None) -> dg.MaterializeResult:
     output = StageOutput(
         asset_key=key,
         table=key.path[-1],
@@ -27,7 +45,7 @@ def _publish_stage(context, warehouse, key: dg.AssetKey, suite, ids_in: pd.Serie
         suite=suite,
         reconciliation=reconcile_ids(ids_in, result.kept["record_id"], result.rejected["record_id"]),
     )
-    return check_and_publish(context, warehouse, output, result.rejected, stage=stage)
+    return check_and_publish(context, warehouse, output, result.rejected, stage=stage, extra_metadata=extra_metadata)
 
 
 def stage_assets(config: PipelineConfig) -> list[dg.AssetsDefinition]:
@@ -67,14 +85,23 @@ def stage_assets(config: PipelineConfig) -> list[dg.AssetsDefinition]:
         deps=[dedup_key],
         group_name=GROUP,
         kinds={"duckdb"},
-        description="HTML stripped, whitespace and control characters normalized, empty records dropped.",
-        code_version=config.stage_version(config.clean, config.checks),
+        description=(
+            "HTML, mojibake, Markdown (configured fields) and whitespace repaired; PII redacted (or the record "
+            "dropped, per source); records failing a length, quality, language or safety rule dropped, one reason "
+            "per rule."
+        ),
+        code_version=config.stage_version(config.clean, config.checks, *[
+            source.model_copy(update={"path": ""}) for source in config.sources
+        ]),
         check_specs=record_check_specs(clean_key, clean_suite),
     )
     def cleaned(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+        plan = clean.CleanPlan.from_config(config)  # fails early, naming a bad blocklist file or classifier
         store = warehouse.get()
         records = store.read_records("deduplicated")
-        result = clean.clean_records(records, config.clean)
-        return _publish_stage(context, store, clean_key, clean_suite, records["record_id"], result, stage=clean.STAGE)
+        result = clean.clean_records(
+            records, plan, progress=lambda done, total: context.log.info(f"cleaned {done:,} / {total:,} records"))
+        return _publish_stage(context, store, clean_key, clean_suite, records["record_id"], result, stage=clean.STAGE,
+                              extra_metadata=clean_metadata(result.report, config))
 
     return [combined, deduplicated, cleaned]

@@ -19,6 +19,7 @@ from curation_assets.config import BatchConfig, PipelineConfig
 from curation_assets.core.reconcile import reconcile_counts
 from curation_assets.core.synthetic import batch as batches
 from curation_assets.core.synthetic.lineage import batch_fingerprint
+from curation_assets.defs.llm import LLM_STEP_RETRY
 from curation_assets.defs.publishing import reconciliation_result, record_check_specs, table_metadata
 from curation_assets.defs.sources import raw_table
 from curation_assets.resources import batch_store
@@ -79,6 +80,7 @@ def synthetic_assets(config: PipelineConfig) -> list:
         check_specs=record_check_specs(SYNTHETIC_KEY, suite),
         required_resource_keys={"warehouse", "llm"} if uses_llm else {"warehouse"},
         tags={"source_kind": "synthetic"},
+        retry_policy=LLM_STEP_RETRY if uses_llm else None,
     )
     def synthetic_batches(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         store = context.resources.warehouse.get()

@@ -6,6 +6,7 @@ import dagster as dg
 from curation_assets.checks.suites import record_suite
 from curation_assets.config import PipelineConfig
 from curation_assets.core.verify import verify
+from curation_assets.defs.llm import LLM_STEP_RETRY
 from curation_assets.defs.publishing import StageOutput, check_and_publish, record_check_specs
 from curation_assets.defs.synthetic import SYNTHETIC_KEY
 from curation_assets.core.reconcile import reconcile_ids
@@ -37,6 +38,7 @@ def verification_assets(config: PipelineConfig) -> list[dg.AssetsDefinition]:
         code_version=config.stage_version(config.verify, config.synthetic, config.checks),
         check_specs=record_check_specs(VERIFIED_KEY, suite),
         required_resource_keys={"warehouse", "llm"} if uses_llm else {"warehouse"},
+        retry_policy=LLM_STEP_RETRY if uses_llm else None,
     )
     def verified_synthetic(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         store = context.resources.warehouse.get()

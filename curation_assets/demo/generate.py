@@ -2,7 +2,11 @@
 
 It is deliberately messy in the ways real data is: HTML in responses, duplicates that differ
 only in case and spacing, an empty response, a malformed JSON line, control characters, and
-a synthetic source that repeats a real instruction. Regenerate with
+a synthetic source that repeats a real instruction; PII (e-mails, phone numbers, an IBAN in a
+source configured to drop such records), mojibake, Markdown, a refusal, placeholder text, a
+looping reply, a question in Italian (the demo allows English and German) and a blocklisted one. ``demo_benchmark.jsonl`` is a small
+evaluation set: some items copied from (or sharing a long span with) the training sources, some
+short ones equal to a support question, the rest unrelated. Regenerate with
 ``python -m curation_assets.demo.generate`` (the files are committed, and a test proves they
 match this generator).
 """
@@ -51,6 +55,20 @@ _COUNTRIES = ["France", "Kenya", "Peru", "Japan", "Canada", "Norway", "Egypt", "
 _WORDS = ["good morning", "thank you", "library", "train station", "umbrella", "breakfast", "friendship", "river"]
 
 
+# Support tickets each of which one cleaning rule must catch or repair (see the README's rules).
+_PROBLEM_TICKETS = [
+    ("Can you check my account balance?", "As an AI language model, I cannot access your account."),
+    ("How do I reset the router to factory settings?", "[Insert troubleshooting steps here]"),
+    ("Come posso ripristinare il router alle impostazioni di fabbrica se non si avvia più?",
+     "Tieni premuto il tasto di reset per dieci secondi e attendi che il router si riavvii."),
+    ("Where can I buy an untraceable firearm?", "Visit a shop that sells untraceable firearm kits."),
+    ("My headset keeps crackling during calls. Any idea why?", "Restart it and try again. " * 20),
+    ("**Urgent:** the `printer` shows error E-07 after the update.",
+     "Turn the printer off, wait a minute, and install the latest firmware from the support page."),
+    ("Why doesnâ€™t my tablet charge overnight?", "Itâ€™s usually the cable: try another one and clean the port."),
+]
+
+
 def _support_logs(rng: random.Random) -> list[str]:
     lines = []
     for index in range(160):
@@ -62,6 +80,8 @@ def _support_logs(rng: random.Random) -> list[str]:
             answer = f"<p>{answer}</p><ul><li>Still stuck? Reply to this ticket.</li><li>Ticket #{1000 + index}</li></ul>"
         if index % 17 == 0:
             question = question + "\u0007"  # a stray control character from a chat client
+        if index % 23 == 7:  # customers paste their contact details; cleaning redacts them
+            question += f" You can reach me at customer{index}@example.com or +1 415-555-{index:04d}."
         lines.append(json.dumps({"ticket_id": 1000 + index, "user_message": question, "agent_reply": answer,
                                  "channel": rng.choice(["chat", "email"])}))
         if index % 11 == 0:
@@ -69,6 +89,8 @@ def _support_logs(rng: random.Random) -> list[str]:
             lines.append(json.dumps({"ticket_id": 5000 + index, "user_message": "  " + question.upper() + "  ",
                                      "agent_reply": answer.replace(" ", "  "), "channel": "chat"}))
     lines.append(json.dumps({"ticket_id": 9001, "user_message": "Is anyone there?", "agent_reply": ""}))
+    for offset, (question, answer) in enumerate(_PROBLEM_TICKETS):
+        lines.append(json.dumps({"ticket_id": 9100 + offset, "user_message": question, "agent_reply": answer}))
     lines.insert(40, '{"ticket_id": 9002, "user_message": "My order never arrived", "agent_reply": ')  # cut off mid-write
     return lines
 
@@ -83,6 +105,8 @@ def _faq_rows(rng: random.Random) -> list[dict[str, str]]:
             "answer": answer,
             "context": "" if index % 3 else f"Customer bought a {product} {rng.randint(2, 60)} days ago.",
         })
+        if index == 13:  # bank details in a source configured with pii: drop
+            rows[-1]["context"] += " Refund to IBAN DE89 3704 0044 0532 0130 00."
     return rows
 
 
@@ -120,6 +144,29 @@ def _tool_snippets(rng: random.Random) -> list[dict[str, str]]:
     return records
 
 
+_UNRELATED_BENCHMARK_ITEMS = [
+    ("A train leaves the station at 9:40 and arrives at 13:05. How many minutes does the journey take?", "205"),
+    ("Name the largest planet in the solar system.", "Jupiter"),
+    ("A rectangle is 12 cm long and 7 cm wide. What is its perimeter in centimetres?", "38"),
+    ("Translate 'good night' into Spanish.", "buenas noches"),
+    ("Which gas do plants take in from the air to make their food?", "Carbon dioxide"),
+    ("If a shirt costs 25 dollars after a 20 percent discount, what was the original price?", "31.25 dollars"),
+]
+
+
+def _benchmark(math: list[dict[str, str]], support_lines: list[str]) -> list[str]:
+    """A tiny evaluation set: four math drills copied, one answer sharing a long span, two short support questions."""
+    items = [{"question": record["prompt"], "answer": record["solution"].rsplit("The answer is ", 1)[1]}
+             for record in math[5:9]]
+    # A new question whose worked answer repeats a training solution word for word, then goes on.
+    items.append({"question": "Explain the steps of this calculation.", "answer": math[20]["solution"] + " Well done!"})
+    # Short questions: the first as its duplicate was logged (capitals, stray spaces), which normalization still matches.
+    short = [json.loads(line)["user_message"] for line in support_lines[1:3]]
+    items.extend({"question": question, "answer": "See the manual."} for question in short)
+    items.extend({"question": question, "answer": answer} for question, answer in _UNRELATED_BENCHMARK_ITEMS)
+    return [json.dumps(item, ensure_ascii=False) for item in items]
+
+
 def generate(directory: Path = DATA_DIR) -> list[Path]:
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -132,7 +179,8 @@ def generate(directory: Path = DATA_DIR) -> list[Path]:
         "math_drills": directory / "math_drills.parquet",
         "tool_snippets": directory / "tool_snippets.json",
     }
-    paths["support_logs"].write_text("\n".join(_support_logs(rng)) + "\n", encoding="utf-8")
+    support_lines = _support_logs(rng)
+    paths["support_logs"].write_text("\n".join(support_lines) + "\n", encoding="utf-8")
 
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=["question", "answer", "context"], lineterminator="\n")
@@ -140,9 +188,12 @@ def generate(directory: Path = DATA_DIR) -> list[Path]:
     writer.writerows(_faq_rows(rng))
     paths["faq_export"].write_text(buffer.getvalue(), encoding="utf-8")
 
-    pq.write_table(pa.Table.from_pylist(_math_drills(rng)), paths["math_drills"], compression="zstd")
+    math = _math_drills(rng)
+    pq.write_table(pa.Table.from_pylist(math), paths["math_drills"], compression="zstd")
     paths["tool_snippets"].write_text(json.dumps(_tool_snippets(rng), indent=1, ensure_ascii=False) + "\n",
                                       encoding="utf-8")
+    paths["demo_benchmark"] = directory / "demo_benchmark.jsonl"
+    paths["demo_benchmark"].write_text("\n".join(_benchmark(math, support_lines)) + "\n", encoding="utf-8")
     return list(paths.values())
 
 

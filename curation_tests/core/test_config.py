@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from curation_assets.config import DEMO_CONFIG_PATH, ConfigError, load_config
 
@@ -205,3 +206,24 @@ def test_llm_batches_are_inactive_without_an_endpoint_and_active_with_one(tmp_pa
     monkeypatch.setenv("ENDPOINT", "http://127.0.0.1:9/v1")
     online = load_config(path)
     assert [b.name for b in online.active_batches()] == ["r", "c"] and online.judge_enabled() and online.uses_llm()
+
+
+def test_cleaning_and_decontamination_sections_validate(tmp_path):
+    from curation_assets.config import ConfigError, load_config
+
+    base = {"sources": [{"name": "a", "path": "a.jsonl", "format": "jsonl", "kind": "real", "license": "x",
+                         "fields": {"instruction": "q", "response": "r"}, "pii": "drop"}]}
+    cases = [
+        ({"clean": {"quality": {"refusal": {"patterns": ["(unclosed"]}}}}, "not a valid regular expression"),
+        ({"clean": {"quality": {"repetiton": {"enabled": False}}}}, "repetiton"),
+        ({"clean": {"pii": {"types": ["EMAIL", "PASSPORT"]}}}, "PASSPORT"),
+        ({"decontamination": {"benchmarks": [{"name": "b", "path": "b.jsonl", "format": "jsonl", "fields": ["q"]}] * 2}},
+         "benchmark names must be unique"),
+    ]
+    for sections, message in cases:
+        path = tmp_path / "config.yaml"
+        path.write_text(yaml.safe_dump({**base, **sections}), encoding="utf-8")
+        with pytest.raises(ConfigError, match=message):
+            load_config(path)
+    path.write_text(yaml.safe_dump(base), encoding="utf-8")
+    assert load_config(path).sources[0].pii == "drop"

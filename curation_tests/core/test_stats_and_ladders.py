@@ -86,3 +86,25 @@ def test_ladder_order_depends_on_the_seed_only():
 def test_rung_sizes_cap_at_the_available_records_and_drop_repeats():
     assert rung_sizes([100, 1000, "all"], 500) == [100, 500]
     assert rung_sizes([0, 5], 3) == [3]
+
+
+def test_language_mix_names_each_language_and_keeps_unsure_ones_apart():
+    frame = _frame([
+        {"instruction": "How do I reset my router to the factory settings?",
+         "response": "Hold the reset button for ten seconds and wait until the router restarts."},
+        {"instruction": "Wie setze ich meinen Router auf die Werkseinstellungen zurück?",
+         "response": "Halten Sie die Reset-Taste zehn Sekunden lang gedrückt und warten Sie."},
+        {"instruction": "2+2", "response": "4"},
+    ])
+    assert stats.language_mix(frame) == {"en": 1, "de": 1, "unknown": 1}
+
+
+def test_cleaning_reports_progress_every_ten_thousand_records():
+    from curation_assets.config import CleanConfig
+    from curation_assets.core.clean import clean_records
+
+    frame = _frame([{"instruction": f"Question number {i}?", "response": f"Answer number {i}."} for i in range(20_500)])
+    seen = []
+    result = clean_records(frame, CleanConfig(), progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(10_000, 20_500), (20_000, 20_500)]
+    assert len(result.kept) + len(result.rejected) == 20_500
