@@ -115,23 +115,33 @@ class NearDuplicatesConfig(_Strict):
     workers: int = Field(default=0, ge=0)
 
 
-class ConflictsConfig(_Strict):
-    """Same normalized instruction+input with different responses; same response for different instructions."""
+ConflictPolicy = Literal["best", "first", "drop_all", "keep_all"]
 
-    same_prompt: bool = True
-    same_response: bool = True
-    # Shorter responses ("Yes.", "4") legitimately answer many instructions.
+
+class ConflictsConfig(_Strict):
+    """Same normalized instruction+input with different responses; same response for different instructions.
+
+    Each kind's value is its policy: ``best`` keeps the record the keep policy ranks first, ``first``
+    the earliest, ``drop_all`` none, ``keep_all`` lists the group in ``conflicts`` and drops nothing;
+    null skips the kind. One answer to many prompts is often legitimate (canned support replies, FAQ
+    variants), so by default such groups are listed, not dropped.
+    """
+
+    same_prompt: ConflictPolicy | None = "best"
+    same_response: ConflictPolicy | None = "keep_all"
+    # Shorter responses ("Yes.", "4") legitimately answer many instructions: never a reused response.
     min_response_tokens: int = Field(default=8, ge=1)
-    policy: Literal["best", "first", "drop_all"] = "best"
 
 
 class RepetitionConfig(_Strict):
     """Gopher-style repetition rules on the response (Rae et al. 2021, table A1); null turns a rule off.
 
-    The line and paragraph maximums are Gopher's. Its n-gram maximums (top 2/3/4-gram 0.20/0.18/0.16,
-    duplicate 5..10-grams 0.15..0.10) were set for web pages; on short answers they flag ~5% of
-    GSM8K's worked solutions (repeated "x * y = <<...>>" phrasing), whose measures stay below 0.36,
-    while a looping answer scores above 0.6. Hence 0.4 here.
+    The line and paragraph maximums are Gopher's. The n-gram rules are off by default: the cleaning
+    stage's quality rules apply them later (``clean.quality.repetition``); here they matter only when
+    a looping answer could otherwise be chosen as a near-duplicate cluster's representative. Gopher's
+    n-gram maximums (top 2/3/4-gram 0.20/0.18/0.16, duplicate 5..10-grams 0.15..0.10) were set for web
+    pages: on short answers they flag ~5% of GSM8K's worked solutions (measures below 0.36), while a
+    looping answer scores above 0.6, so 0.4 is a sound value to switch them on with.
     """
 
     enabled: bool = True
@@ -139,8 +149,9 @@ class RepetitionConfig(_Strict):
     max_duplicate_line_char_fraction: float | None = Field(default=0.2, ge=0.0, le=1.0)
     max_duplicate_paragraph_fraction: float | None = Field(default=0.3, ge=0.0, le=1.0)
     max_duplicate_paragraph_char_fraction: float | None = Field(default=0.2, ge=0.0, le=1.0)
-    max_top_ngram_char_fraction: dict[int, float] = {2: 0.4, 3: 0.4, 4: 0.4}
-    max_duplicate_ngram_char_fraction: dict[int, float] = {5: 0.4, 6: 0.4, 7: 0.4, 8: 0.4, 9: 0.4, 10: 0.4}
+    # n -> maximum, e.g. {2: 0.4, 3: 0.4, 4: 0.4} and {5: 0.4, ..., 10: 0.4}; empty: off.
+    max_top_ngram_char_fraction: dict[int, float] = {}
+    max_duplicate_ngram_char_fraction: dict[int, float] = {}
     # The n-gram rules judge prose; a short answer repeats words without being degenerate.
     min_words_for_ngram_rules: int = Field(default=50, ge=1)
 

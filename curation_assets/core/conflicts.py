@@ -7,10 +7,11 @@
 - ``reused_response``: the same response (by its tokens, at least ``min_response_tokens`` of
   them) for different prompts.
 
-Each group is resolved by the policy: ``best`` keeps the record the keep policy ranks first,
-``first`` the earliest (source order, then position), ``drop_all`` none. A record published by
-an earlier run is never rejected: it wins the group, and under ``drop_all`` it is the only one
-left. Prompt conflicts are resolved first; the survivors are then checked for reused responses.
+Each group is resolved by its kind's policy: ``best`` keeps the record the keep policy ranks
+first, ``first`` the earliest (source order, then position), ``drop_all`` none, ``keep_all``
+every one (the group is only listed). A record published by an earlier run is never rejected: it
+wins the group, and under ``drop_all`` it is the only one left. Prompt conflicts are resolved
+first; the survivors are then checked for reused responses.
 """
 
 from __future__ import annotations
@@ -55,17 +56,19 @@ def _groups(keys: pd.Series, distinct: pd.Series) -> list[np.ndarray]:
     return [group.to_numpy() for _, group in by_key]
 
 
-def _resolve(universe: pd.DataFrame, kind: str, keys: pd.Series, distinct: pd.Series, settings: ConflictsConfig,
+def _resolve(universe: pd.DataFrame, kind: str, keys: pd.Series, distinct: pd.Series, policy: str,
              keep: Sequence[KeepCriterion], source_rank: Callable[[str], int], text_column: str):
     rows, rejected, details = [], [], []
-    criteria = keep if settings.policy == "best" else _KEEP_FIRST
+    criteria = keep if policy in ("best", "keep_all") else _KEEP_FIRST
     places = preference(universe, criteria, source_rank)
     fixed = universe["fixed"].to_numpy()
     for group in _groups(keys, distinct):
         group = group[np.lexsort((places[group], ~fixed[group]))]
-        if fixed[group].any():
+        if policy == "keep_all":
+            kept = group
+        elif fixed[group].any():
             kept = group[fixed[group]]
-        elif settings.policy == "drop_all":
+        elif policy == "drop_all":
             kept = group[:0]
         else:
             kept = group[:1]
@@ -73,7 +76,7 @@ def _resolve(universe: pd.DataFrame, kind: str, keys: pd.Series, distinct: pd.Se
         conflict_id = hashlib.sha256(f"{kind}\x1f{keys.iloc[group[0]]}".encode()).hexdigest()[:20]
         rows.append({
             "conflict_id": conflict_id, "kind": kind, "size": len(group),
-            "record_ids": ids[group].tolist(), "kept_ids": ids[kept].tolist(), "policy": settings.policy,
+            "record_ids": ids[group].tolist(), "kept_ids": ids[kept].tolist(), "policy": policy,
             "shared_text": str(universe[text_column].iloc[group[0]])[:_SHARED_TEXT_CHARS],
         })
         kept_note = ", ".join(ids[kept]) if len(kept) else "none (policy drop_all)"
@@ -108,8 +111,8 @@ def find_conflicts(
     rows, rejected_at, details = [], [], []
     alive = np.ones(len(universe), dtype=bool)
     if settings.same_prompt and len(universe):
-        found, rejected, notes = _resolve(universe, SAME_PROMPT, universe["prompt_key"],
-                                          universe["response_key"], settings, keep, source_rank, "instruction")
+        found, rejected, notes = _resolve(universe, SAME_PROMPT, universe["prompt_key"], universe["response_key"],
+                                          settings.same_prompt, keep, source_rank, "instruction")
         rows += found
         rejected_at += [(index, SAME_PROMPT, note) for index, note in zip(rejected, notes)]
         alive[rejected] = False
@@ -120,7 +123,7 @@ def find_conflicts(
         positions = survivors.index.to_numpy()
         survivors = survivors.reset_index(drop=True)
         found, rejected, notes = _resolve(survivors, SAME_RESPONSE, survivors["response_key"], survivors["prompt_key"],
-                                          settings, keep, source_rank, "response")
+                                          settings.same_response, keep, source_rank, "response")
         rows += found
         rejected_at += [(positions[index], SAME_RESPONSE, note) for index, note in zip(rejected, notes)]
 

@@ -51,7 +51,7 @@ def test_conflict_policy_keeps_the_best_the_first_or_none(make_records, policy, 
         dict(index=2, instruction="Name a colour.", response="Blue."),
         dict(index=3, instruction="Name a colour.", response="Green, like grass in spring."),
     )
-    found = find_conflicts(records, ConflictsConfig(policy=policy), KEEP, _rank)
+    found = find_conflicts(records, ConflictsConfig(same_prompt=policy), KEEP, _rank)
     assert [record_id[-4:] for record_id in found.result.kept["record_id"]] == kept
     assert len(found.result.rejected) == 3 - len(kept)
 
@@ -63,7 +63,11 @@ def test_the_same_long_response_to_different_prompts_is_a_reused_response(make_r
         dict(instruction="Say yes.", response="Yes."),
         dict(instruction="Agree with me.", response="Yes."),  # short answers are legitimately shared
     )
-    found = find_conflicts(records, ConflictsConfig(), KEEP, _rank)
+    listed = find_conflicts(records, ConflictsConfig(), KEEP, _rank)  # default: listed, nothing dropped
+    assert listed.result.rejected.empty
+    assert listed.table["kind"].tolist() == [SAME_RESPONSE] and listed.table["policy"].tolist() == ["keep_all"]
+    assert len(listed.table["kept_ids"].iloc[0]) == 2
+    found = find_conflicts(records, ConflictsConfig(same_response="best"), KEEP, _rank)
     assert found.result.rejected["reason"].tolist() == [SAME_RESPONSE]
     assert found.result.rejected["instruction"].tolist() == ["Which city is France's capital?"]
     assert found.table["kind"].tolist() == [SAME_RESPONSE]
@@ -71,7 +75,7 @@ def test_the_same_long_response_to_different_prompts_is_a_reused_response(make_r
 
 def test_conflict_kinds_can_be_switched_off(make_records):
     records = make_records(dict(instruction="Q", response="A one"), dict(instruction="Q", response="A two"))
-    found = find_conflicts(records, ConflictsConfig(same_prompt=False), KEEP, _rank)
+    found = find_conflicts(records, ConflictsConfig(same_prompt=None), KEEP, _rank)
     assert found.result.rejected.empty and found.table.empty
 
 
@@ -91,13 +95,18 @@ def test_repeated_paragraphs_and_sentence_loops_without_newlines_are_caught():
     assert repetition_finding("\n\n".join([paragraph, "Intro.", paragraph, paragraph]), RepetitionConfig()) \
         .startswith("duplicate_line_fraction")
     loop = " ".join(["The answer is that we should keep trying until it works."] * 8)
-    assert "gram_char_fraction" in repetition_finding(loop, RepetitionConfig())
+    assert repetition_finding(loop, RepetitionConfig()) is None  # n-gram rules: off unless configured
+    ngram_rules = RepetitionConfig(max_top_ngram_char_fraction={2: 0.4, 3: 0.4, 4: 0.4},
+                                   max_duplicate_ngram_char_fraction={n: 0.4 for n in range(5, 11)})
+    assert "gram_char_fraction" in repetition_finding(loop, ngram_rules)
 
 
 def test_real_worked_solutions_are_not_flagged(shared_data):
     lines = (shared_data / "gsm8k_train.jsonl").read_text(encoding="utf-8").splitlines()[:2000]
     answers = [json.loads(line)["answer"] for line in lines]
-    assert [answer for answer in answers if repetition_finding(answer, RepetitionConfig())] == []
+    ngram_rules = RepetitionConfig(max_top_ngram_char_fraction={2: 0.4, 3: 0.4, 4: 0.4},
+                                   max_duplicate_ngram_char_fraction={n: 0.4 for n in range(5, 11)})
+    assert [answer for answer in answers if repetition_finding(answer, ngram_rules)] == []
 
 
 def test_a_rule_set_to_null_is_off():
