@@ -103,9 +103,8 @@ class NearDuplicatesConfig(_Strict):
     # datasketch's MinHashLSH banding weights (false positive, false negative). Candidates are verified
     # exactly, so a false positive costs a comparison and a false negative a missed duplicate: lean on recall.
     lsh_weights: tuple[float, float] = (0.05, 0.95)
-    # A shingle in at least this share of the batch's documents (and in at least
-    # boilerplate_min_documents of them) is template text: pairs must also be similar without it.
-    # null turns the guard off.
+    # A shingle occurring at least max(boilerplate_min_documents, boilerplate_share × documents) times
+    # in the batch is template text: pairs must also be similar without it. null turns the guard off.
     boilerplate_share: float | None = Field(default=0.01, gt=0.0, le=1.0)
     boilerplate_min_documents: int = Field(default=20, ge=2)
     keep: list[KeepCriterion] = Field(default=["real_first", "longest_response", "earliest_position"], min_length=1)
