@@ -40,7 +40,13 @@ def register_batches(instance: dg.DagsterInstance, config: PipelineConfig) -> di
         instance.delete_dynamic_partition(PARTITIONS.name, stale)
     missing = [name for name in wanted if name not in existing]
     if missing:
-        instance.add_dynamic_partitions(PARTITIONS.name, missing)
+        try:
+            instance.add_dynamic_partitions(PARTITIONS.name, missing)
+        except Exception:
+            # Two runs starting together (a scheduled and a manual one) may register the same batches;
+            # the loser's insert fails on the unique key, and that is fine once they all exist.
+            if set(missing) - set(instance.get_dynamic_partitions(PARTITIONS.name)):
+                raise
     keys = instance.get_dynamic_partitions(PARTITIONS.name)
     return {RANGE_START_TAG: keys[0], RANGE_END_TAG: keys[-1]} if keys else {}
 
