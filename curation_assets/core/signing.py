@@ -38,20 +38,36 @@ def _sign_chunk(texts: Sequence[str], spec: ShingleSpec) -> tuple[Shingles, np.n
     return shingles, signatures(shingles, spec.num_perm, spec.seed)
 
 
+# What forked workers read their chunks from: they inherit it, so the texts are never pickled.
+_INHERITED_TEXTS: Sequence[str] = ()
+
+
+def _sign_inherited(start: int, spec: ShingleSpec) -> tuple[Shingles, np.ndarray]:
+    return _sign_chunk(_INHERITED_TEXTS[start : start + CHUNK_DOCUMENTS], spec)
+
+
 def worker_count(configured: int) -> int:
     return configured if configured > 0 else (os.cpu_count() or 1)
 
 
 def sign_texts(texts: Sequence[str], spec: ShingleSpec, workers: int = 1) -> tuple[Shingles, np.ndarray]:
     """Shingles and signatures of every text, in order (the same result for any ``workers``)."""
-    chunks = [texts[start : start + CHUNK_DOCUMENTS] for start in range(0, len(texts), CHUNK_DOCUMENTS)]
+    global _INHERITED_TEXTS
+    starts = range(0, len(texts), CHUNK_DOCUMENTS)
     if workers > 1 and len(texts) >= PARALLEL_MIN_DOCUMENTS:
-        single_threaded = threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods()
-        context = multiprocessing.get_context("fork" if single_threaded else "spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            parts = list(pool.map(_sign_chunk, chunks, [spec] * len(chunks)))
+        if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
+            _INHERITED_TEXTS = texts
+            try:
+                with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+                    parts = list(pool.map(_sign_inherited, starts, [spec] * len(starts)))
+            finally:
+                _INHERITED_TEXTS = ()
+        else:
+            chunks = [texts[start : start + CHUNK_DOCUMENTS] for start in starts]
+            with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+                parts = list(pool.map(_sign_chunk, chunks, [spec] * len(chunks)))
     else:
-        parts = [_sign_chunk(chunk, spec) for chunk in chunks]
+        parts = [_sign_chunk(texts[start : start + CHUNK_DOCUMENTS], spec) for start in starts]
     return concatenate(parts, spec.num_perm)
 
 

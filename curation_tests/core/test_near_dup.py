@@ -216,3 +216,30 @@ def test_vectorized_exact_jaccard_equals_python_sets_with_and_without_boilerplat
         content_a, content_b = set_a - boilerplate.hashes, set_b - boilerplate.hashes
         expected_content = len(content_a & content_b) / len(content_a | content_b) if content_a | content_b else 1.0
         assert got_full == pytest.approx(expected) and got_content == pytest.approx(expected_content), (a, b)
+
+
+@pytest.mark.parametrize("other_thread", [False, True], ids=["forked", "spawned"])
+def test_signing_on_two_processes_gives_exactly_the_single_process_result(other_thread):
+    import threading
+
+    from curation_assets.core.signing import PARALLEL_MIN_DOCUMENTS, ShingleSpec, sign_texts
+
+    rng = np.random.default_rng(11)
+    texts = [" ".join(f"t{value}" for value in rng.integers(0, 5000, size=int(rng.integers(0, 30))))
+             for _ in range(PARALLEL_MIN_DOCUMENTS + 123)]
+    spec = ShingleSpec("word", 5, 64, 1)
+    serial_shingles, serial_signatures = sign_texts(texts, spec, workers=1)
+    # Another thread running (as in a Dagster step) makes the pool spawn its workers instead of forking.
+    release = threading.Event()
+    waiter = threading.Thread(target=release.wait)
+    if other_thread:
+        waiter.start()
+    try:
+        parallel_shingles, parallel_signatures = sign_texts(texts, spec, workers=2)
+    finally:
+        release.set()
+        if other_thread:
+            waiter.join()
+    assert np.array_equal(serial_shingles.offsets, parallel_shingles.offsets)
+    assert np.array_equal(serial_shingles.hashes, parallel_shingles.hashes)
+    assert np.array_equal(serial_signatures, parallel_signatures)
