@@ -17,7 +17,9 @@ Quality: pair precision = share of the pairs we call near-duplicates whose exact
 token 5-gram sets, computed from the tokens, not from hashes) reaches the threshold; recall =
 share of the planted pairs with exact Jaccard >= threshold + 0.05 that end up in one cluster.
 Peak memory: the largest resident set of this process while dedup runs (sampled from /proc every
-20 ms), beside what the corpus alone took before, and of the largest worker (ru_maxrss).
+20 ms by a helper process), beside what the corpus alone took before, and of the largest worker
+(ru_maxrss). CPU-seconds (this process and its workers) are printed too: other work on the machine
+slows the wall clock, hardly the CPU time.
 """
 
 from __future__ import annotations
@@ -29,7 +31,6 @@ import os
 import resource
 import subprocess
 import sys
-import threading
 import time
 import zlib
 from pathlib import Path
@@ -60,22 +61,30 @@ def _rss_mib() -> float:
     return 0.0
 
 
-class _RssSampler(threading.Thread):
-    """The largest resident set of this process while dedup runs (ru_maxrss would include generation)."""
+_SAMPLER = """
+import select, sys
+pid, peak = sys.argv[1], 0
+while not select.select([sys.stdin], [], [], 0.02)[0]:
+    with open(f"/proc/{pid}/status") as status:
+        peak = max([peak] + [int(line.split()[1]) for line in status if line.startswith("VmRSS:")])
+print(peak)
+"""
+
+
+class _RssSampler:
+    """The largest resident set of this process while dedup runs (ru_maxrss would include generation).
+
+    A separate process samples /proc, not a thread: a second thread would make signing spawn its
+    workers instead of forking them (signing.py), which is not what a single-threaded caller gets.
+    """
 
     def __init__(self) -> None:
-        super().__init__(daemon=True)
-        self.peak = _rss_mib()
-        self._done = threading.Event()
-
-    def run(self) -> None:
-        while not self._done.wait(0.02):
-            self.peak = max(self.peak, _rss_mib())
+        self._process = subprocess.Popen([sys.executable, "-c", _SAMPLER, str(os.getpid())],
+                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 
     def stop(self) -> float:
-        self._done.set()
-        self.join()
-        return max(self.peak, _rss_mib())
+        output, _ = self._process.communicate("stop\n")
+        return max(int(output.strip()) / 1024, _rss_mib())
 
 
 def _cpu_seconds() -> float:
@@ -165,7 +174,6 @@ def run(documents: int, seed: int, baseline_sample: int) -> dict:
     timings: dict = {}
     sampler = _RssSampler()
     cpu_before = _cpu_seconds()
-    sampler.start()
     started = time.perf_counter()
     labels, edges = cluster_texts(corpus.texts, settings, timings)
     elapsed = time.perf_counter() - started
