@@ -11,6 +11,7 @@ import re
 from collections import Counter
 
 from curation_assets.core.prefilter import PatternSet
+from curation_assets.core.repetition import repeated_items
 from curation_assets.config import (
     MeanWordLengthRule,
     PatternRule,
@@ -70,13 +71,7 @@ def duplicate_line_fractions(text: str) -> tuple[float, float]:
     lines = [line.strip() for line in text.split("\n") if line.strip()]
     if not lines:
         return 0.0, 0.0
-    seen: set[str] = set()
-    repeated = repeated_chars = 0
-    for line in lines:
-        if line in seen:
-            repeated += 1
-            repeated_chars += len(line)
-        seen.add(line)
+    repeated, repeated_chars = repeated_items(lines)
     return repeated / len(lines), repeated_chars / sum(map(len, lines))
 
 

@@ -29,7 +29,7 @@ _LINE_BREAKS = re.compile(r"\n+")
 _PARAGRAPH_BREAKS = re.compile(r"\n{2,}")
 
 
-def _duplicates(items: list[str]) -> tuple[int, int]:
+def repeated_items(items: list[str]) -> tuple[int, int]:
     """How many items repeat an earlier one, and their characters."""
     seen: set[str] = set()
     count = chars = 0
@@ -82,7 +82,7 @@ def repetition_finding(text: str, settings: RepetitionConfig) -> str | None:
         ("paragraph", paragraphs, settings.max_duplicate_paragraph_fraction,
          settings.max_duplicate_paragraph_char_fraction),
     ):
-        count, chars = _duplicates(items)
+        count, chars = repeated_items(items)
         finding = over(f"duplicate_{unit}_fraction", count / len(items), max_share) or over(
             f"duplicate_{unit}_char_fraction", chars / total_chars, max_chars
         )
