@@ -20,9 +20,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 CONFIG_ENV = "CURATION_CONFIG"
 WAREHOUSE_ENV = "CURATION_WAREHOUSE"
 OUTPUT_DIR_ENV = "CURATION_OUTPUT_DIR"
+INBOX_ENV = "CURATION_INBOX"
 DEMO_CONFIG_PATH = Path(__file__).parent / "demo" / "demo.yaml"
 
 _SOURCE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+# A daily batch's partitions: the configured batch's name and the day, e.g. synth_word_problems_20261127.
+_DATED_BATCH = re.compile(r"^(?P<batch>[a-z][a-z0-9_]*)_(?P<day>\d{8})$")
+INBOX_SOURCE_PREFIX = "inbox/"
+INBOX_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv", ".parquet": "parquet"}
 _ENV_REFERENCE = re.compile(r"\$\{(?P<name>[A-Z_][A-Z0-9_]*)(?::-(?P<default>[^}]*))?\}")
 
 
@@ -448,11 +453,24 @@ class BatchConfig(_Strict):
     # Extraction tasks carry Faker's fake e-mails and phones on purpose: redacting them would
     # turn "extract the e-mail" into "<EMAIL>". Their batches say `pii: keep`.
     pii: Literal["redact", "drop", "keep"] = "redact"
+    daily: bool = Field(
+        default=False,
+        description="The daily schedule adds a new partition of this batch every day: <name>_<yyyymmdd>, "
+                    "generated with a seed derived from the day.",
+    )
 
     @field_validator("name")
     @classmethod
     def _name_is_identifier(cls, name: str) -> str:
-        return _identifier(name, "batch name", "it becomes a partition key and the records' source")
+        _identifier(name, "batch name", "it becomes a partition key and the records' source")
+        if _DATED_BATCH.match(name):
+            raise ValueError(f"batch name {name!r} must not end in _<8 digits>: that suffix names a daily batch's day")
+        return name
+
+    def on_day(self, day: str) -> "BatchConfig":
+        """This batch's partition for ``day`` (yyyymmdd): its own name and a seed of its own."""
+        digest = hashlib.sha256(f"{self.seed}:{day}".encode()).hexdigest()
+        return self.model_copy(update={"name": dated_batch_key(self.name, day), "seed": int(digest[:8], 16)})
 
     @model_validator(mode="after")
     def _task_needs(self) -> "BatchConfig":
@@ -477,8 +495,57 @@ class BatchConfig(_Strict):
         return self.template or DEFAULT_TEMPLATES.get(self.task)
 
 
+def dated_batch_key(batch: str, day: str) -> str:
+    return f"{batch}_{day}"
+
+
 class SyntheticConfig(_Strict):
     batches: list[BatchConfig] = []
+
+
+class ScheduleConfig(_Strict):
+    """When the daily schedule adds the new partitions of the ``daily: true`` batches and refreshes downstream."""
+
+    cron: str = Field(default="0 2 * * *", description="Cron expression; '* * * * *' ticks every minute (tests).")
+    timezone: str = "UTC"
+    running: bool = Field(default=True, description="Whether the schedule starts out running in the Dagster daemon.")
+
+
+class InboxConfig(_Strict):
+    """A folder watched by a sensor: every file dropped there becomes a partition of ``raw_inbox`` and a run.
+
+    Each file is read like a source (format from its extension: .jsonl/.ndjson, .json, .csv, .parquet)
+    with the field mapping below; its records' ``source`` is ``inbox/<file name>``.
+    """
+
+    path: str = Field(default="curation_data/inbox", description=f"Relative to the working directory; ${INBOX_ENV} overrides.")
+    fields: FieldMapping
+    kind: Literal["real", "synthetic"] = "real"
+    license: str
+    encoding: str = "utf-8"
+    pii: Literal["redact", "drop", "keep"] = "redact"
+    explode: str | None = None
+    domain: str = "general"
+    poll_seconds: int = Field(default=30, ge=1, description="How often the sensor looks at the folder.")
+    settle_seconds: float = Field(
+        default=2.0, ge=0, description="A file modified more recently than this may still be being written: wait.")
+
+    def source_for(self, file_name: str) -> SourceConfig:
+        """The source a file in the inbox is read as. Its name is ``inbox/<file name>``, not an identifier,
+        so it is constructed without the identifier check that configured source names get."""
+        return SourceConfig.model_construct(
+            name=f"{INBOX_SOURCE_PREFIX}{file_name}", path=file_name, format=inbox_format(file_name),
+            fields=self.fields, kind=self.kind, license=self.license, encoding=self.encoding, pii=self.pii,
+            explode=self.explode, domain=self.domain,
+        )
+
+
+def inbox_format(file_name: str) -> str:
+    suffix = Path(file_name).suffix.lower()
+    if suffix not in INBOX_FORMATS:
+        raise ValueError(f"inbox file {file_name!r}: unsupported extension {suffix or '(none)'!r} "
+                         f"(supported: {', '.join(INBOX_FORMATS)})")
+    return INBOX_FORMATS[suffix]
 
 
 class JudgeConfig(_Strict):
@@ -529,6 +596,8 @@ class PipelineConfig(_Strict):
     warehouse: WarehouseConfig = WarehouseConfig()
     llm: LLMConfig = LLMConfig()
     synthetic: SyntheticConfig = SyntheticConfig()
+    schedule: ScheduleConfig = ScheduleConfig()
+    inbox: InboxConfig | None = None
     verify: VerifyConfig = VerifyConfig()
     mix: MixConfig = MixConfig()
     dedup: DedupConfig = DedupConfig()
@@ -575,12 +644,44 @@ class PipelineConfig(_Strict):
         return Path(os.environ.get(OUTPUT_DIR_ENV) or self.export.output_dir).absolute()
 
     def source_rank(self, name: str) -> int:
-        """Sources in config order, then synthetic batches in config order."""
-        return self.record_source_names().index(name)
+        """Sources in config order, then inbox files, then synthetic batches in config order (a daily
+        batch's partitions rank with their batch)."""
+        sources = [source.name for source in self.sources]
+        if name in sources:
+            return sources.index(name)
+        inbox_rank = len(sources)
+        if self.inbox is not None and name.startswith(INBOX_SOURCE_PREFIX):
+            return inbox_rank
+        batches = [batch.name for batch in self.synthetic.batches]
+        base = name if name in batches else self._daily_base(name).name
+        return inbox_rank + (self.inbox is not None) + batches.index(base)
 
     def record_source_names(self) -> list[str]:
-        """Every value a record's ``source`` may take: the sources, then the synthetic batches."""
+        """The configured sources, then the synthetic batches (inbox files and daily partitions add more)."""
         return [source.name for source in self.sources] + [batch.name for batch in self.synthetic.batches]
+
+    def record_source_pattern(self) -> str:
+        """A regex every record's ``source`` matches: a source, an inbox file (when an inbox is configured),
+        a batch, or a daily batch's partition."""
+        batches = [re.escape(b.name) + (r"(?:_\d{8})?" if b.daily else "") for b in self.synthetic.batches]
+        options = [re.escape(source.name) for source in self.sources] + batches
+        if self.inbox is not None:
+            options.append(re.escape(INBOX_SOURCE_PREFIX) + ".+")
+        return "^(?:" + "|".join(options) + ")$"
+
+    def origin(self, name: str) -> SourceConfig | BatchConfig:
+        """The config that governs records whose ``source`` is ``name``."""
+        for source in self.sources:
+            if source.name == name:
+                return source
+        if self.inbox is not None and name.startswith(INBOX_SOURCE_PREFIX):
+            return self.inbox.source_for(name[len(INBOX_SOURCE_PREFIX):])
+        return self.batch(name)
+
+    def inbox_dir(self) -> Path:
+        if self.inbox is None:
+            raise ConfigError("no inbox is configured (add an 'inbox' section)")
+        return Path(os.environ.get(INBOX_ENV) or self.inbox.path).absolute()
 
     def has_llm_endpoint(self) -> bool:
         return self.llm.base_url is not None
@@ -593,11 +694,31 @@ class PipelineConfig(_Strict):
         active = {batch.name for batch in self.active_batches()}
         return [batch for batch in self.synthetic.batches if batch.name not in active]
 
+    def daily_batches(self) -> list[BatchConfig]:
+        """The active batches the daily schedule adds a partition of, every day."""
+        return [batch for batch in self.active_batches() if batch.daily]
+
     def batch(self, name: str) -> BatchConfig:
+        """A configured batch, or a daily batch's partition for one day (``<batch>_<yyyymmdd>``)."""
         for batch in self.synthetic.batches:
             if batch.name == name:
                 return batch
+        return self._daily_base(name).on_day(_DATED_BATCH.match(name).group("day"))
+
+    def _daily_base(self, name: str) -> BatchConfig:
+        dated = _DATED_BATCH.match(name)
+        for batch in self.synthetic.batches:
+            if dated and batch.name == dated.group("batch"):
+                if not batch.daily:
+                    raise KeyError(f"{name!r} names a day of batch {batch.name!r}, which is not daily")
+                return batch
         raise KeyError(f"no synthetic batch named {name!r} in the config")
+
+    def is_active_batch(self, name: str) -> bool:
+        """``name`` is an active batch, or a day of an active daily batch."""
+        dated = _DATED_BATCH.match(name)
+        return any(batch.name == name or (dated and batch.daily and batch.name == dated.group("batch"))
+                   for batch in self.active_batches())
 
     def judge_enabled(self) -> bool:
         enabled = self.verify.judge.enabled
@@ -610,10 +731,18 @@ class PipelineConfig(_Strict):
         return self.judge_enabled() or any(batch.generator_kind == "llm" for batch in self.active_batches())
 
     def domain_of(self, name: str) -> str:
-        for source in self.sources:
-            if source.name == name:
-                return source.domain
-        return self.batch(name).domain
+        return self.origin(name).domain
+
+    def pii_action(self, name: str) -> str:
+        return self.origin(name).pii
+
+    def license_of(self, name: str) -> str:
+        origin = self.origin(name)
+        return origin.license if isinstance(origin, SourceConfig) else self.batch_license(origin)
+
+    def kind_of(self, name: str) -> str:
+        origin = self.origin(name)
+        return origin.kind if isinstance(origin, SourceConfig) else "synthetic"
 
     def batch_license(self, batch: BatchConfig) -> str:
         if batch.license:
@@ -623,13 +752,6 @@ class PipelineConfig(_Strict):
         if batch.generator_kind == "transform":
             return f"derived from source {batch.from_source}; its license applies"
         return "CC0-1.0 (rule-generated)"
-
-    def licenses(self) -> dict[str, str]:
-        return {**{s.name: s.license for s in self.sources},
-                **{b.name: self.batch_license(b) for b in self.synthetic.batches}}
-
-    def kinds(self) -> dict[str, str]:
-        return {**{s.name: s.kind for s in self.sources}, **{b.name: "synthetic" for b in self.synthetic.batches}}
 
     def version(self) -> str:
         """A short hash of everything the user configured (not where the file happens to live)."""

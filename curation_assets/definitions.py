@@ -13,10 +13,12 @@ from curation_assets.config import PipelineConfig, load_config
 from curation_assets.defs.decontamination import decontamination_assets
 from curation_assets.defs.automation import automation_sensor, with_refresh_condition
 from curation_assets.defs.exports import export_assets
+from curation_assets.defs.inbox import INBOX_KEY, inbox_assets, inbox_job, inbox_sensor
 from curation_assets.defs.llm import LLMResource
 from curation_assets.defs.mixing import mixing_assets
 from curation_assets.defs.report import report_assets
 from curation_assets.defs.resources import WarehouseResource
+from curation_assets.defs.schedules import daily_job, daily_schedule
 from curation_assets.defs.sources import raw_asset
 from curation_assets.defs.splits import split_assets
 from curation_assets.defs.stages import stage_assets
@@ -58,6 +60,7 @@ def build_definitions(config: PipelineConfig) -> dg.Definitions:
     synthetic = synthetic_assets(config)
     assets = [
         *(raw_asset(config, source) for source in config.sources),
+        *inbox_assets(config),
         *(item for item in synthetic if isinstance(item, dg.AssetsDefinition)),
         *verification_assets(config),
         *stage_assets(config),
@@ -70,11 +73,26 @@ def build_definitions(config: PipelineConfig) -> dg.Definitions:
     resources = {"warehouse": WarehouseResource(path=str(config.warehouse_path()))}
     if (llm := llm_resource(config)) is not None:
         resources["llm"] = llm
+    everything = dg.AssetSelection.all()
+    jobs = [dg.define_asset_job(
+        CURATE_JOB, selection=everything - dg.AssetSelection.assets(INBOX_KEY) if config.inbox else everything,
+        description="The whole graph (inbox files are loaded by ingest_inbox runs, which the inbox sensor starts).",
+        tags={"curation/pipeline": CURATE_JOB},
+    )]
+    sensors = [*(item for item in synthetic if isinstance(item, dg.SensorDefinition)), automation_sensor()]
+    schedules = []
+    if config.inbox is not None:
+        jobs.append(inbox_job())
+        sensors.append(inbox_sensor(config))
+    if config.active_batches():
+        jobs.append(daily_job())
+    if config.daily_batches():
+        schedules.append(daily_schedule(config))
     return dg.Definitions(
         assets=[with_refresh_condition(asset) for asset in assets],
-        sensors=[*(item for item in synthetic if isinstance(item, dg.SensorDefinition)), automation_sensor()],
-        jobs=[dg.define_asset_job(CURATE_JOB, selection=dg.AssetSelection.all(), description="The whole graph.",
-                                  tags={"curation/pipeline": "curate"})],
+        sensors=sensors,
+        schedules=schedules,
+        jobs=jobs,
         resources=resources,
         executor=EXECUTOR,
     )

@@ -25,8 +25,21 @@ def test_definitions_module_loads_the_demo_graph(monkeypatch):
     module = importlib.reload(importlib.import_module("curation_assets.definitions"))
     dg.Definitions.validate_loadable(module.defs)
     demo_sources = {f"raw_{source.name}" for source in load_config(DEMO_CONFIG).sources}
-    assert _keys(module.defs) == demo_sources | STAGE_ASSETS | SYNTHETIC_ASSETS | REPORT_ASSETS
+    assert _keys(module.defs) == demo_sources | {"raw_inbox"} | STAGE_ASSETS | SYNTHETIC_ASSETS | REPORT_ASSETS
     assert module.defs.resolve_job_def(CURATE_JOB) is not None
+    # Production wiring: the daily schedule, the inbox sensor and the automation sensor start out running.
+    schedule = module.defs.resolve_schedule_def("daily_synthetic_batch")
+    assert schedule.job_name == "daily_synthetic" and schedule.cron_schedule == "0 2 * * *"
+    assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
+    for name in ("inbox_files", "curation_refresh", "synthetic_batch_partitions"):
+        assert module.defs.resolve_sensor_def(name).default_status == dg.DefaultSensorStatus.RUNNING, name
+    # The curate job covers everything but the inbox (its files arrive one run each); ingest_inbox covers
+    # the inbox and everything downstream of it, daily_synthetic the batches and everything downstream.
+    jobs = {name: {key.to_user_string() for key in module.defs.resolve_job_def(name).asset_layer.selected_asset_keys}
+            for name in (CURATE_JOB, "ingest_inbox", "daily_synthetic")}
+    assert jobs[CURATE_JOB] == _keys(module.defs) - {"raw_inbox"}
+    assert jobs["ingest_inbox"] == {"raw_inbox"} | STAGE_ASSETS | REPORT_ASSETS
+    assert jobs["daily_synthetic"] == SYNTHETIC_ASSETS | STAGE_ASSETS | REPORT_ASSETS
 
 
 def test_every_record_asset_has_a_blocking_suite_and_reconciliation():

@@ -1,73 +1,26 @@
 """The Dagster UI as a person uses it: `dagster dev`, headless Chromium, "Materialize all", the backfill completes."""
 
 import os
-import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from support import DEMO_CONFIG, REPO_ROOT, query
+from dagster_dev import CHROMIUM, CHROMIUM_ARGS, dagster_dev as start_dagster_dev, skip_community_dialog, isolated_environment
+from support import DEMO_CONFIG, query
 
-CHROMIUM = "/usr/bin/chromium"  # Debian's package, installed by .ci/run; playwright downloads nothing
 EXPECTED_ASSETS = {
-    "raw_support_logs", "raw_faq_export", "raw_math_drills", "raw_tool_snippets", "combined", "deduplicated",
-    "cleaned", "train", "eval", "exports", "statistics", "ladder", "data_card", "synthetic_batches",
+    "raw_support_logs", "raw_faq_export", "raw_math_drills", "raw_tool_snippets", "raw_inbox", "combined",
+    "deduplicated", "cleaned", "train", "eval", "exports", "statistics", "ladder", "data_card", "synthetic_batches",
     "verified_synthetic", "mixed", "decontaminated",
 }
 DEMO_BATCHES = 6  # the demo's rule and transform batches; its LLM batches need an endpoint
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def dagster_dev(tmp_path):
-    port = _free_port()
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-    env = {**os.environ, "DAGSTER_HOME": str(home), "CURATION_CONFIG": str(DEMO_CONFIG),
-           "CURATION_WAREHOUSE": str(tmp_path / "warehouse.duckdb"), "CURATION_OUTPUT_DIR": str(tmp_path / "exports")}
-    log = open(tmp_path / "dagster_dev.log", "w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "dagster", "dev", "-w", str(REPO_ROOT / "workspace.yaml"), "-h", "127.0.0.1",
-         "-p", str(port)],
-        cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/server_info", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError("dagster dev did not start:\n" + (tmp_path / "dagster_dev.log").read_text()[-3000:])
-            time.sleep(0.5)
+    with start_dagster_dev(tmp_path, isolated_environment(tmp_path, DEMO_CONFIG)) as url:
         yield url, tmp_path
-    finally:
-        # SIGINT lets dagster dev stop its webserver and daemon; then clear what is left of the group.
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            pass
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        log.close()
 
 
 def _wait_for_backfill(dagster_home: Path, backfill_id: str, timeout: float) -> str:
@@ -93,12 +46,11 @@ def test_materialize_all_from_the_ui_succeeds(dagster_dev):
     screenshot_dir.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS
         )
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 900})
-            page.goto(f"{url}/asset-groups")
-            page.get_by_role("button", name="Skip").click(timeout=60_000)  # the first-visit community dialog
+            skip_community_dialog(page, url)
 
             page.goto(f"{url}/assets")  # the catalog: every asset of the code location, one link each
             listed: set[str] = set()

@@ -19,7 +19,7 @@ import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Iterable
 
 import pandas as pd
 
@@ -105,15 +105,15 @@ class CleanPlan:
         self.allowed_languages = frozenset(code.lower() for code in self.settings.language.allowed)
 
     @classmethod
-    def from_config(cls, config: PipelineConfig) -> "CleanPlan":
+    def from_config(cls, config: PipelineConfig, extra_sources: Iterable[str] = ()) -> "CleanPlan":
+        """``extra_sources``: record sources beyond the configured names (inbox files, daily batch partitions)."""
         unsafe = config.clean.unsafe
         terms = list(unsafe.blocklist)
         for path in unsafe.blocklist_files:
             terms.extend(read_blocklist_file(config.resolve(path)))
         return cls(
             settings=config.clean,
-            pii_actions={**{source.name: source.pii for source in config.sources},
-                         **{batch.name: batch.pii for batch in config.synthetic.batches}},
+            pii_actions={name: config.pii_action(name) for name in [*config.record_source_names(), *extra_sources]},
             blocklist_terms=terms,
             classifier=load_classifier(unsafe.classifier) if unsafe.classifier else None,
         )

@@ -39,11 +39,12 @@ def export_assets(config: PipelineConfig) -> list[dg.AssetsDefinition]:
         for name, frame in splits.items():
             write_jsonl_atomically(training_lines(frame, config.export.format, config.export.system_prompt), files[name])
 
+        present = sorted({str(source) for frame in splits.values() for source in frame["source"]})
         manifest = build_manifest(
             splits,
             files,
-            licenses=config.licenses(),
-            kinds=config.kinds(),
+            licenses={source: config.license_of(source) for source in present},
+            kinds={source: config.kind_of(source) for source in present},
             export_format=config.export.format,
             config_version=config.version(),
         )

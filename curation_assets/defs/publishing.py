@@ -43,6 +43,17 @@ def reconciliation_result(asset_key: dg.AssetKey, reconciliation: Reconciliation
     )
 
 
+def merge_check_results(asset_key: dg.AssetKey, name: str, results: list[dg.AssetCheckResult]) -> dg.AssetCheckResult:
+    """One verdict per check for a step that covered several partitions: it passes only when it passed
+    for every partition."""
+    mine = [result for result in results if result.check_name == name]
+    return dg.AssetCheckResult(
+        asset_key=asset_key, check_name=name, passed=all(result.passed for result in mine),
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={"partitions_checked": len(mine), "partitions_failed": sum(not result.passed for result in mine)},
+    )
+
+
 def preview_markdown(frame: pd.DataFrame, rows: int = _PREVIEW_ROWS) -> str:
     def cell(value) -> str:
         text = "" if value is None or value is pd.NA else str(value)

@@ -11,6 +11,7 @@ from curation_assets.core.reconcile import reconcile_ids
 from curation_assets.core.records import empty_rejections
 from curation_assets.core.stage_result import StageResult
 from curation_assets.defs.dedup import DEDUP_KEY, dedup_asset
+from curation_assets.defs.inbox import INBOX_TABLE
 from curation_assets.defs.publishing import StageOutput, check_and_publish, record_check_specs
 from curation_assets.defs.resources import WarehouseResource
 from curation_assets.defs.sources import raw_table
@@ -50,6 +51,8 @@ def _publish_stage(context, warehouse, key: dg.AssetKey, suite, ids_in: pd.Serie
 
 def stage_assets(config: PipelineConfig) -> list[dg.AssetsDefinition]:
     raw_keys = [dg.AssetKey(raw_table(source)) for source in config.sources]
+    # Every file ever dropped into the inbox (nothing until the first one arrives).
+    inbox_tables = [INBOX_TABLE] if config.inbox is not None else []
     # Verified synthetic batches join the real sources (only when the config has active batches).
     synthetic_tables = ["verified_synthetic"] if config.active_batches() else []
 
@@ -58,16 +61,17 @@ def stage_assets(config: PipelineConfig) -> list[dg.AssetsDefinition]:
 
     @dg.asset(
         key=combined_key,
-        deps=raw_keys + [dg.AssetKey(table) for table in synthetic_tables],
+        deps=raw_keys + [dg.AssetKey(table) for table in inbox_tables + synthetic_tables],
         group_name=GROUP,
         kinds={"duckdb"},
-        description="Every source's records and the verified synthetic records in one table.",
+        description="Every source's records, the inbox files' records and the verified synthetic records in one table.",
         code_version=config.stage_version(config.checks),
         check_specs=record_check_specs(combined_key, combined_suite),
     )
     def combined(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         store = warehouse.get()
         frames = [store.read_records(raw_table(source)) for source in config.sources]
+        frames += [store.read_records(table, missing_ok=True) for table in inbox_tables]
         frames += [store.read_records(table) for table in synthetic_tables]
         records = combine_sources(frames)
         ids_in = pd.concat([frame["record_id"] for frame in frames], ignore_index=True)
@@ -96,9 +100,10 @@ def stage_assets(config: PipelineConfig) -> list[dg.AssetsDefinition]:
         check_specs=record_check_specs(clean_key, clean_suite),
     )
     def cleaned(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-        plan = clean.CleanPlan.from_config(config)  # fails early, naming a bad blocklist file or classifier
         store = warehouse.get()
         records = store.read_records("deduplicated")
+        # Fails early, naming a bad blocklist file or classifier.
+        plan = clean.CleanPlan.from_config(config, extra_sources=sorted(set(records["source"])))
         result = clean.clean_records(
             records, plan, progress=lambda done, total: context.log.info(f"cleaned {done:,} / {total:,} records"))
         return _publish_stage(context, store, clean_key, clean_suite, records["record_id"], result, stage=clean.STAGE,

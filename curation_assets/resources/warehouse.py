@@ -17,7 +17,7 @@ from typing import Callable, Iterator
 import duckdb
 import pandas as pd
 
-from curation_assets.core.records import REJECTION_COLUMNS, as_records
+from curation_assets.core.records import REJECTION_COLUMNS, as_records, empty_records
 from curation_assets.resources.sql_files import sql
 
 LOCK_TIMEOUT_SECONDS = 600.0
@@ -63,8 +63,11 @@ class Warehouse:
             finally:
                 connection.close()
 
-    def read_records(self, table: str) -> pd.DataFrame:
+    def read_records(self, table: str, missing_ok: bool = False) -> pd.DataFrame:
+        """The record table; with ``missing_ok``, no records when it was never published (e.g. an empty inbox)."""
         with self.connect() as connection:
+            if missing_ok and not connection.execute(sql("table_exists"), {"table": table}).fetchone()[0]:
+                return empty_records()
             return as_records(connection.execute(sql("read_table", table=table)).df())
 
     def read_frame(self, query: str, parameters: dict | None = None) -> pd.DataFrame:

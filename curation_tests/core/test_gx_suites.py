@@ -74,7 +74,7 @@ def duplicate_first_id(frame: pd.DataFrame) -> pd.DataFrame:
         pytest.param(duplicate_first_id, "expect_column_values_to_be_unique(record_id)", None, id="duplicate_id"),
         pytest.param(set_cell("kind", 1, "generated"), "expect_column_values_to_be_in_set(kind)", ["generated"],
                      id="unknown_kind"),
-        pytest.param(set_cell("source", 0, "gamma"), "expect_column_values_to_be_in_set(source)", ["gamma"],
+        pytest.param(set_cell("source", 0, "gamma"), "expect_column_values_to_match_regex(source)", ["gamma"],
                      id="unconfigured_source"),
         pytest.param(set_cell("instruction", 1, "z" * (MAX_CHARS + 1)),
                      "expect_column_value_lengths_to_be_between(instruction)", ["z" * (MAX_CHARS + 1)],
@@ -102,6 +102,25 @@ def test_invalid_records_fail_and_the_check_names_the_failing_expectation(
     assert failures[failing]["unexpected_count"] >= 1
     if unexpected is not None:
         assert failures[failing]["partial_unexpected_list"] == unexpected
+
+
+def test_source_may_be_a_day_of_a_daily_batch_or_an_inbox_file_and_nothing_else(valid_frame):
+    base = {"fields": {"instruction": "q", "response": "a"}, "license": "MIT"}
+    config = PipelineConfig(
+        sources=[SourceConfig(name="alpha", path="a.jsonl", format="jsonl", kind="real", **base)],
+        synthetic={"batches": [{"name": "drills", "task": "arithmetic", "count": 3, "daily": True},
+                               {"name": "once", "task": "arithmetic", "count": 3}]},
+        inbox={"path": "inbox", "kind": "real", **base},
+    )
+    suite = record_suite("combined", config, require_text=False)
+    frame = valid_frame.assign(kind="real")
+    accepted = ["alpha", "drills", "drills_20261127", "once", "inbox/feedback 2026-11-27.jsonl"]
+    refused = ["once_20261127", "drills_2026112", "drills_20261127x", "inbox/", "beta", "inboxfile.jsonl"]
+    for source in accepted:
+        assert evaluate_suite(ASSET, frame.assign(source=source), suite).passed, source
+    for source in refused:
+        result = evaluate_suite(ASSET, frame.assign(source=source), suite)
+        assert list(failures_of(result)) == ["expect_column_values_to_match_regex(source)"], source
 
 
 def test_extra_column_fails_the_column_list_expectation(config, valid_frame):

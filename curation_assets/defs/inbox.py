@@ -1,0 +1,185 @@
+"""raw_inbox: a watched folder. Each file dropped there becomes a partition of ``raw_inbox`` and a run.
+
+The ``inbox_files`` sensor lists the folder; a new file (or a file whose size or modification time
+changed) gets a partition named after the file and a run that loads it and refreshes everything
+downstream. Each file's records carry ``source = inbox/<file name>`` and replace only that file's
+earlier rows, so files can arrive in any order and be re-dropped.
+"""
+
+
+import json
+import re
+import time
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+
+from curation_assets.checks.gx_factory import evaluate_suite
+from curation_assets.checks.suites import record_suite
+from curation_assets.config import INBOX_FORMATS, INBOX_SOURCE_PREFIX, PipelineConfig
+from curation_assets.core.reconcile import reconcile_counts
+from curation_assets.core.records import as_rejections, empty_records, record_id
+from curation_assets.core.sources import STAGE, SourceError, load_source
+from curation_assets.defs.publishing import merge_check_results, reconciliation_result, record_check_specs, table_metadata
+from curation_assets.resources import partition_store
+
+GROUP = "sources"
+INBOX_TABLE = "raw_inbox"
+INBOX_KEY = dg.AssetKey(INBOX_TABLE)
+PARTITIONS = dg.DynamicPartitionsDefinition(name="inbox_files")
+INBOX_JOB = "ingest_inbox"
+FILE_TAG = "curation/inbox_file"
+# Files still being written by common tools: picked up once renamed to their final name.
+_IN_PROGRESS_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".download", ".swp")
+# Dagster refuses these in partition keys.
+_INVALID_KEY_PARTS = ("...", "\a", "\b", "\f", "\n", "\r", "\t", "\v", "\0")
+
+
+def inbox_source(file_name: str) -> str:
+    return f"{INBOX_SOURCE_PREFIX}{file_name}"
+
+
+def _quarantine_name(file_name: str) -> str:
+    return f"{INBOX_TABLE}_" + re.sub(r"[^a-z0-9_]", "_", file_name.lower())
+
+
+def _file_error(file_name: str, kind: str, error: Exception) -> pd.DataFrame:
+    """The one rejection row a file that cannot be read at all leaves behind."""
+    source = inbox_source(file_name)
+    lineage = json.dumps({"source": source, "file": file_name}, sort_keys=True)
+    return as_rejections(pd.DataFrame([{
+        "record_id": record_id(source, -1, None, "unreadable_file", str(error), ""), "source": source,
+        "source_position": pd.NA, "reason": "unreadable_file", "detail": str(error), "kind": kind, "lineage": lineage,
+    }]), STAGE)
+
+
+def inbox_assets(config: PipelineConfig) -> list:
+    if config.inbox is None:
+        return []
+    inbox = config.inbox
+    suite = record_suite(INBOX_TABLE, config, require_text=False)
+
+    @dg.asset(
+        key=INBOX_KEY,
+        partitions_def=PARTITIONS,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        group_name=GROUP,
+        kinds={"duckdb", "python"},
+        description=(f"Files dropped into the inbox folder ({inbox.path}), one partition each, read with the inbox's "
+                     f"field mapping; each file's records have source 'inbox/<file name>'."),
+        code_version=config.stage_version(inbox, config.checks),
+        check_specs=record_check_specs(INBOX_KEY, suite),
+        tags={"source_kind": inbox.kind},
+        required_resource_keys={"warehouse"},
+    )
+    def raw_inbox(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        store = context.resources.warehouse.get()
+        folder = config.inbox_dir()
+        checks, per_file, unreadable = [], {}, {}
+        for file_name in context.partition_keys:
+            source = inbox.source_for(file_name)
+            try:
+                loaded = load_source(source, folder / file_name)
+            except SourceError as error:
+                # The file's earlier rows (if any) go: what is published must be what the inbox holds now.
+                partition_store.publish_partition(store, source.name, empty_records(), _file_error(
+                    file_name, inbox.kind, error), STAGE, table=INBOX_TABLE, quarantine_name=_quarantine_name(file_name))
+                unreadable[file_name] = str(error)
+                context.log.error(f"inbox file {file_name}: {error}")
+                continue
+            file_checks = [evaluate_suite(INBOX_KEY, loaded.records, suite), reconciliation_result(
+                INBOX_KEY, reconcile_counts(loaded.records_in, len(loaded.records), len(loaded.rejections)))]
+            checks.extend(file_checks)
+            published = all(check.passed for check in file_checks)
+            if published:
+                partition_store.publish_partition(store, source.name, loaded.records, loaded.rejections, STAGE,
+                                                  table=INBOX_TABLE, quarantine_name=_quarantine_name(file_name))
+            else:
+                store.quarantine(_quarantine_name(file_name), loaded.records, loaded.rejections)
+                context.log.error(f"inbox file {file_name}: checks failed; quarantined as "
+                                  f"quarantine.{_quarantine_name(file_name)}")
+            per_file[file_name] = {"records_in": loaded.records_in, "loaded": len(loaded.records),
+                                   "quarantined_rows": len(loaded.rejections), "published": published}
+            context.log.info(f"inbox file {file_name}: {per_file[file_name]}")
+        if unreadable:
+            raise dg.Failure(
+                f"{len(unreadable)} inbox file(s) could not be read; each left an 'unreadable_file' row in "
+                f"rejections. Fix or remove them: " + "; ".join(f"{name}: {why}" for name, why in unreadable.items()),
+                metadata={"unreadable": dg.MetadataValue.json(unreadable), "loaded": dg.MetadataValue.json(per_file)},
+            )
+        records = store.read_records(INBOX_TABLE)
+        records = records[records["source"].isin([inbox_source(name) for name in per_file])]
+        return dg.MaterializeResult(
+            metadata={**table_metadata(INBOX_TABLE, store, records), "files": dg.MetadataValue.json(per_file),
+                      "inbox_folder": dg.MetadataValue.path(str(folder))},
+            check_results=[merge_check_results(INBOX_KEY, name, checks) for name in (suite.check_name, "reconciliation")],
+        )
+
+    return [raw_inbox]
+
+
+def inbox_job():
+    return dg.define_asset_job(
+        INBOX_JOB, selection=dg.AssetSelection.assets(INBOX_KEY).downstream(),
+        description="One inbox file (a partition of raw_inbox) loaded, then everything downstream refreshed.",
+        tags={"curation/pipeline": INBOX_JOB},
+    )
+
+
+def inbox_candidates(folder: Path, settle_seconds: float, now: float) -> tuple[dict[str, str], dict[str, str]]:
+    """(files ready to load → fingerprint, files the sensor will not load → why).
+
+    A fingerprint changes when the file is replaced or rewritten. Hidden files, files with an
+    in-progress suffix and files modified in the last ``settle_seconds`` are left for a later tick.
+    """
+    ready, refused = {}, {}
+    for path in sorted(folder.iterdir()):
+        name = path.name
+        if name.startswith(".") or name.lower().endswith(_IN_PROGRESS_SUFFIXES) or not path.is_file():
+            continue
+        stat = path.stat()
+        if now - stat.st_mtime < settle_seconds:
+            continue
+        if path.suffix.lower() not in INBOX_FORMATS:
+            refused[name] = f"unsupported extension {path.suffix or '(none)'!r} (supported: {', '.join(INBOX_FORMATS)})"
+        elif any(part in name for part in _INVALID_KEY_PARTS):
+            refused[name] = "the file name cannot be a partition key (it holds '...' or a control character)"
+        else:
+            ready[name] = f"{stat.st_size}:{stat.st_mtime_ns}"
+    return ready, refused
+
+
+def inbox_sensor(config: PipelineConfig) -> dg.SensorDefinition:
+    inbox = config.inbox
+
+    @dg.sensor(
+        name="inbox_files",
+        job_name=INBOX_JOB,
+        minimum_interval_seconds=inbox.poll_seconds,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description=f"Watches the inbox folder ({inbox.path}): each new or changed file becomes a partition of "
+                    f"raw_inbox and a run that loads it and refreshes everything downstream.",
+    )
+    def inbox_files(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
+        folder = config.inbox_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        seen = json.loads(context.cursor) if context.cursor else {}
+        ready, refused = inbox_candidates(folder, inbox.settle_seconds, time.time())
+        for name, why in refused.items():
+            if seen.get(name) != "refused":
+                context.log.warning(f"inbox file {name} is not loaded: {why}")
+        changed = {name: fingerprint for name, fingerprint in ready.items() if seen.get(name) != fingerprint}
+        cursor = json.dumps({**{name: "refused" for name in refused}, **ready}, sort_keys=True)
+        if not changed:
+            return dg.SensorResult(skip_reason=f"no new or changed files in {folder}", cursor=cursor)
+        existing = set(context.instance.get_dynamic_partitions(PARTITIONS.name))
+        new = [name for name in changed if name not in existing]
+        return dg.SensorResult(
+            run_requests=[dg.RunRequest(run_key=f"{name}@{fingerprint}", partition_key=name, tags={FILE_TAG: name})
+                          for name, fingerprint in changed.items()],
+            dynamic_partitions_requests=[PARTITIONS.build_add_request(new)] if new else [],
+            cursor=cursor,
+        )
+
+    return inbox_files

@@ -1,1 +1,0 @@
-DELETE FROM main.synthetic_batches WHERE source = $batch;

@@ -1,1 +1,0 @@
-INSERT INTO main.synthetic_batches SELECT * FROM staged ORDER BY record_id;

@@ -1,0 +1,1 @@
+INSERT INTO main.{table} SELECT * FROM staged ORDER BY record_id;
