@@ -1,11 +1,11 @@
 """``curation run``: materialize the whole graph with Dagster's multiprocess executor, then summarize.
 
-The graph has one partitioned asset (``synthetic_batches``, one dynamic partition per active batch),
-and ``dagster asset materialize --select '*'`` refuses a selection that mixes partitioned and
-unpartitioned assets without a partition. So this registers the config's batches as partitions in
-the persistent Dagster instance (``$DAGSTER_HOME``, default ``./.dagster``) and then runs
-``dagster job execute -j curate`` with a partition range covering every batch: one run, the whole
-graph, visible in ``dagster dev``.
+The graph's partitioned assets (``synthetic_batches``, ``raw_inbox``) share one space of dynamic
+partitions (batches, days of daily batches, inbox files), and ``dagster asset materialize --select
+'*'`` refuses a selection that mixes partitioned and unpartitioned assets without a partition. So
+this registers the partitions in the persistent Dagster instance (``$DAGSTER_HOME``, default
+``./.dagster``) and then runs ``dagster job execute -j curate`` with a partition range covering them
+all: one run, the whole graph, visible in ``dagster dev``.
 """
 
 from __future__ import annotations

@@ -13,12 +13,12 @@ from curation_assets.config import PipelineConfig, load_config
 from curation_assets.defs.decontamination import decontamination_assets
 from curation_assets.defs.automation import automation_sensor, with_refresh_condition
 from curation_assets.defs.exports import export_assets
-from curation_assets.defs.inbox import INBOX_KEY, inbox_assets, inbox_job, inbox_sensor
+from curation_assets.defs.inbox import inbox_assets, inbox_job, inbox_sensor
 from curation_assets.defs.llm import LLMResource
 from curation_assets.defs.mixing import mixing_assets
 from curation_assets.defs.report import report_assets
 from curation_assets.defs.resources import WarehouseResource
-from curation_assets.defs.schedules import daily_job, daily_schedule
+from curation_assets.defs.schedules import DAILY_JOB, daily_job, daily_schedule
 from curation_assets.defs.sources import raw_asset
 from curation_assets.defs.splits import split_assets
 from curation_assets.defs.stages import stage_assets
@@ -73,19 +73,15 @@ def build_definitions(config: PipelineConfig) -> dg.Definitions:
     resources = {"warehouse": WarehouseResource(path=str(config.warehouse_path()))}
     if (llm := llm_resource(config)) is not None:
         resources["llm"] = llm
-    everything = dg.AssetSelection.all()
-    jobs = [dg.define_asset_job(
-        CURATE_JOB, selection=everything - dg.AssetSelection.assets(INBOX_KEY) if config.inbox else everything,
-        description="The whole graph (inbox files are loaded by ingest_inbox runs, which the inbox sensor starts).",
-        tags={"curation/pipeline": CURATE_JOB},
-    )]
+    jobs = [dg.define_asset_job(CURATE_JOB, selection=dg.AssetSelection.all(), description="The whole graph.",
+                                tags={"curation/pipeline": CURATE_JOB})]
     sensors = [*(item for item in synthetic if isinstance(item, dg.SensorDefinition)), automation_sensor()]
     schedules = []
     if config.inbox is not None:
-        jobs.append(inbox_job())
+        jobs.append(inbox_job(with_synthetic=bool(config.active_batches())))
         sensors.append(inbox_sensor(config))
     if config.active_batches():
-        jobs.append(daily_job())
+        jobs.append(daily_job(with_inbox=config.inbox is not None))
     if config.daily_batches():
         schedules.append(daily_schedule(config))
     return dg.Definitions(
@@ -105,3 +101,8 @@ def curate_job() -> dg.JobDefinition:
     """The whole-graph job, importable by name so Dagster can rebuild it in another process
     (``dg.reconstructable(curate_job)``), e.g. to re-execute a failed run from its failure."""
     return defs.resolve_job_def(CURATE_JOB)
+
+
+def daily_synthetic_job() -> dg.JobDefinition:
+    """The daily schedule's job, importable by name like ``curate_job``."""
+    return defs.resolve_job_def(DAILY_JOB)

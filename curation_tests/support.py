@@ -17,12 +17,10 @@ def materialize_config(config_path: Path, raise_on_error: bool = True, instance:
     """Build the definitions for ``config_path`` and materialize every asset with its checks.
 
     Like ``curation run``: the config's synthetic batches are registered as partitions and one run
-    covers all of them (a partition range) and every unpartitioned asset. The inbox (partitioned by
-    file) is left out, as the curate job leaves it out: its files arrive one run each.
+    covers all of them (a partition range) and every unpartitioned asset.
     """
     from curation_assets.config import load_config
     from curation_assets.definitions import build_definitions
-    from curation_assets.defs.inbox import INBOX_KEY
     from curation_assets.defs.synthetic import register_batches
 
     config = load_config(config_path)
@@ -30,8 +28,6 @@ def materialize_config(config_path: Path, raise_on_error: bool = True, instance:
     instance = instance or dg.DagsterInstance.ephemeral()
     tags = register_batches(instance, config)
     assets = [asset for asset in defs.assets if isinstance(asset, dg.AssetsDefinition)]
-    if selection is None:
-        selection = [key for asset in assets for key in asset.keys if key != INBOX_KEY]
     return dg.materialize(assets, resources=dict(defs.resources), instance=instance, tags=tags,
                           raise_on_error=raise_on_error, selection=selection)
 

@@ -16,8 +16,8 @@ import yaml
 from support import demo_config_dict, materialize_config, query
 from curation_assets.config import load_config
 from curation_assets.definitions import build_definitions
-from curation_assets.defs.synthetic import PARTITIONS as BATCH_PARTITIONS, RANGE_END_TAG, RANGE_START_TAG, register_batches
-from curation_assets.defs.inbox import PARTITIONS as INBOX_PARTITIONS
+from curation_assets.defs.partitions import ARRIVALS, RANGE_END_TAG, RANGE_START_TAG
+from curation_assets.defs.synthetic import register_batches
 
 DAILY = "synth_forms_de"
 DAY = datetime(2026, 11, 27, 2, 0, tzinfo=timezone.utc)
@@ -78,7 +78,7 @@ def test_the_daily_tick_adds_todays_batch_and_its_run_refreshes_everything_downs
     tick = _tick_schedule(pipeline, DAY)
 
     key = f"{DAILY}_20261127"
-    assert key in instance.get_dynamic_partitions(BATCH_PARTITIONS.name)
+    assert key in instance.get_dynamic_partitions(ARRIVALS.name)
     [request] = tick.run_requests
     assert request.tags[RANGE_START_TAG] == request.tags[RANGE_END_TAG] == key
     assert request.tags["curation/day"] == "20261127"
@@ -89,7 +89,7 @@ def test_the_daily_tick_adds_todays_batch_and_its_run_refreshes_everything_downs
     materialized = {event.asset_key.to_user_string() for event in result.get_asset_materialization_events()}
     assert {"synthetic_batches", "verified_synthetic", "combined", "cleaned", "train", "eval", "exports",
             "data_card"} <= materialized
-    assert not {name for name in materialized if name.startswith("raw_")}  # the sources were not re-read
+    assert not {name for name in materialized if name.startswith("raw_") and name != "raw_inbox"}  # not re-read
 
     day_rows = query(pipeline["warehouse"], "SELECT record_id, lineage FROM main.synthetic_batches WHERE source = ?",
                      [key])
@@ -112,7 +112,7 @@ def test_the_daily_tick_adds_todays_batch_and_its_run_refreshes_everything_downs
 
     # `curation run` keeps the days the schedule added, and its one run covers them.
     tags = register_batches(instance, pipeline["config"])
-    assert key in instance.get_dynamic_partitions(BATCH_PARTITIONS.name)
+    assert key in instance.get_dynamic_partitions(ARRIVALS.name)
     assert tags[RANGE_END_TAG] == key
 
 
@@ -157,8 +157,8 @@ def test_each_new_inbox_file_becomes_a_partition_and_a_run_and_changes_are_picke
     tick = _tick_inbox(pipeline, None)
 
     [request] = tick.run_requests
-    assert request.partition_key == "feedback.jsonl" and request.tags["curation/inbox_file"] == "feedback.jsonl"
-    assert [list(r.partition_keys) for r in tick.dynamic_partitions_requests] == [["feedback.jsonl"]]
+    assert request.partition_key == "inbox/feedback.jsonl" and request.tags["curation/inbox_file"] == "feedback.jsonl"
+    assert [list(r.partition_keys) for r in tick.dynamic_partitions_requests] == [["inbox/feedback.jsonl"]]
     assert json.loads(tick.cursor)["notes.txt"] == "refused"
     _apply(pipeline, tick)
     result = _execute(pipeline, "ingest_inbox", request)
@@ -184,7 +184,7 @@ def test_each_new_inbox_file_becomes_a_partition_and_a_run_and_changes_are_picke
     _write_jsonl(inbox / "feedback.jsonl", [row for row in FEEDBACK if isinstance(row, dict)])
     changed = _tick_inbox(pipeline, quiet.cursor)
     [rerun] = changed.run_requests
-    assert rerun.partition_key == "feedback.jsonl" and rerun.run_key != request.run_key
+    assert rerun.partition_key == "inbox/feedback.jsonl" and rerun.run_key != request.run_key
     assert not changed.dynamic_partitions_requests
     assert _execute(pipeline, "ingest_inbox", rerun).success
     assert _count(pipeline, "SELECT count(*) FROM main.raw_inbox") == 3
@@ -203,7 +203,7 @@ def test_an_unreadable_inbox_file_fails_its_run_with_the_reason_and_blocks_nothi
     combined_before = query(pipeline["warehouse"], "SELECT count(*) FROM main.combined")
 
     tick = _tick_inbox(pipeline, json.dumps({}))
-    [request] = [r for r in tick.run_requests if r.partition_key == "empty.csv"]
+    [request] = [r for r in tick.run_requests if r.partition_key == "inbox/empty.csv"]
     _apply(pipeline, tick)
     result = _execute(pipeline, "ingest_inbox", request)
 
@@ -215,3 +215,19 @@ def test_an_unreadable_inbox_file_fails_its_run_with_the_reason_and_blocks_nothi
         ("load", "unreadable_file")]
     assert query(pipeline["warehouse"], "SELECT count(*) FROM main.combined") == combined_before  # downstream did not run
     (inbox / "empty.csv").unlink()
+
+
+def test_curation_run_loads_the_inbox_too_and_removed_files_keep_their_rows(pipeline):
+    inbox = pipeline["inbox"]
+    (inbox / "late.csv").write_text(
+        "instruction,response\n"
+        "What is the late fee if I pay my invoice a week after the due date?,A flat 2% of the invoice total.\n",
+        encoding="utf-8")
+    (inbox / "feedback.jsonl").unlink()  # processed files get cleaned up; their rows stay
+
+    assert materialize_config(pipeline["folder"] / "config.yaml", instance=pipeline["instance"]).success
+
+    assert "inbox/late.csv" in pipeline["instance"].get_dynamic_partitions(ARRIVALS.name)
+    assert dict(query(pipeline["warehouse"], "SELECT source, count(*) FROM main.raw_inbox GROUP BY 1")) == {
+        "inbox/late.csv": 1, "inbox/feedback.jsonl": 3}
+    _balances(pipeline)

@@ -1,9 +1,10 @@
 """raw_inbox: a watched folder. Each file dropped there becomes a partition of ``raw_inbox`` and a run.
 
 The ``inbox_files`` sensor lists the folder; a new file (or a file whose size or modification time
-changed) gets a partition named after the file and a run that loads it and refreshes everything
-downstream. Each file's records carry ``source = inbox/<file name>`` and replace only that file's
-earlier rows, so files can arrive in any order and be re-dropped.
+changed) gets a partition ``inbox/<file name>`` and a run that loads it and refreshes everything
+downstream. That key is also the ``source`` of the file's records, which replace only that file's
+earlier rows, so files can arrive in any order and be re-dropped. The partition space is shared
+with the synthetic batches (``defs/partitions.py``); this asset skips their keys.
 """
 
 
@@ -21,13 +22,15 @@ from curation_assets.config import INBOX_FORMATS, INBOX_SOURCE_PREFIX, PipelineC
 from curation_assets.core.reconcile import reconcile_counts
 from curation_assets.core.records import as_rejections, empty_records, record_id
 from curation_assets.core.sources import STAGE, SourceError, load_source
+from curation_assets.defs.partitions import ARRIVALS, is_inbox_key
 from curation_assets.defs.publishing import merge_check_results, reconciliation_result, record_check_specs, table_metadata
 from curation_assets.resources import partition_store
+
+SYNTHETIC_KEY = dg.AssetKey(partition_store.SYNTHETIC_TABLE)
 
 GROUP = "sources"
 INBOX_TABLE = "raw_inbox"
 INBOX_KEY = dg.AssetKey(INBOX_TABLE)
-PARTITIONS = dg.DynamicPartitionsDefinition(name="inbox_files")
 INBOX_JOB = "ingest_inbox"
 FILE_TAG = "curation/inbox_file"
 # Files still being written by common tools: picked up once renamed to their final name.
@@ -62,7 +65,7 @@ def inbox_assets(config: PipelineConfig) -> list:
 
     @dg.asset(
         key=INBOX_KEY,
-        partitions_def=PARTITIONS,
+        partitions_def=ARRIVALS,
         backfill_policy=dg.BackfillPolicy.single_run(),
         group_name=GROUP,
         kinds={"duckdb", "python"},
@@ -77,8 +80,14 @@ def inbox_assets(config: PipelineConfig) -> list:
         store = context.resources.warehouse.get()
         folder = config.inbox_dir()
         checks, per_file, unreadable = [], {}, {}
-        for file_name in context.partition_keys:
+        for key in [key for key in context.partition_keys if is_inbox_key(key)]:
+            file_name = key[len(INBOX_SOURCE_PREFIX):]
             source = inbox.source_for(file_name)
+            if not (folder / file_name).exists():
+                # The inbox is a drop zone that people clean up: what a file brought stays until it is replaced.
+                per_file[file_name] = {"removed_from_inbox": True, "rows_kept": "as last loaded"}
+                context.log.info(f"inbox file {file_name} is no longer in {folder}; its rows stay as last loaded")
+                continue
             try:
                 loaded = load_source(source, folder / file_name)
             except SourceError as error:
@@ -108,7 +117,7 @@ def inbox_assets(config: PipelineConfig) -> list:
                 f"rejections. Fix or remove them: " + "; ".join(f"{name}: {why}" for name, why in unreadable.items()),
                 metadata={"unreadable": dg.MetadataValue.json(unreadable), "loaded": dg.MetadataValue.json(per_file)},
             )
-        records = store.read_records(INBOX_TABLE)
+        records = store.read_records(INBOX_TABLE, missing_ok=True)
         records = records[records["source"].isin([inbox_source(name) for name in per_file])]
         return dg.MaterializeResult(
             metadata={**table_metadata(INBOX_TABLE, store, records), "files": dg.MetadataValue.json(per_file),
@@ -119,12 +128,23 @@ def inbox_assets(config: PipelineConfig) -> list:
     return [raw_inbox]
 
 
-def inbox_job():
+def inbox_job(with_synthetic: bool):
+    # Both partitioned assets, so that neither shows the other's arrivals as missing partitions
+    # (which would hold back the automation of what reads it); each skips keys that are not its own.
+    roots = [INBOX_KEY, SYNTHETIC_KEY] if with_synthetic else [INBOX_KEY]
     return dg.define_asset_job(
-        INBOX_JOB, selection=dg.AssetSelection.assets(INBOX_KEY).downstream(),
+        INBOX_JOB, selection=dg.AssetSelection.assets(*roots).downstream(),
         description="One inbox file (a partition of raw_inbox) loaded, then everything downstream refreshed.",
         tags={"curation/pipeline": INBOX_JOB},
     )
+
+
+def ready_inbox_keys(config: PipelineConfig) -> list[str]:
+    """The partition keys of the files in the inbox folder that are ready to load (none without an inbox)."""
+    if config.inbox is None or not config.inbox_dir().is_dir():
+        return []
+    ready, _ = inbox_candidates(config.inbox_dir(), config.inbox.settle_seconds, time.time())
+    return [inbox_source(name) for name in ready]
 
 
 def inbox_candidates(folder: Path, settle_seconds: float, now: float) -> tuple[dict[str, str], dict[str, str]]:
@@ -173,12 +193,12 @@ def inbox_sensor(config: PipelineConfig) -> dg.SensorDefinition:
         cursor = json.dumps({**{name: "refused" for name in refused}, **ready}, sort_keys=True)
         if not changed:
             return dg.SensorResult(skip_reason=f"no new or changed files in {folder}", cursor=cursor)
-        existing = set(context.instance.get_dynamic_partitions(PARTITIONS.name))
-        new = [name for name in changed if name not in existing]
+        existing = set(context.instance.get_dynamic_partitions(ARRIVALS.name))
+        new = [inbox_source(name) for name in changed if inbox_source(name) not in existing]
         return dg.SensorResult(
-            run_requests=[dg.RunRequest(run_key=f"{name}@{fingerprint}", partition_key=name, tags={FILE_TAG: name})
-                          for name, fingerprint in changed.items()],
-            dynamic_partitions_requests=[PARTITIONS.build_add_request(new)] if new else [],
+            run_requests=[dg.RunRequest(run_key=f"{name}@{fingerprint}", partition_key=inbox_source(name),
+                                        tags={FILE_TAG: name}) for name, fingerprint in changed.items()],
+            dynamic_partitions_requests=[ARRIVALS.build_add_request(new)] if new else [],
             cursor=cursor,
         )
 

@@ -8,15 +8,19 @@ records, and re-running a day (a retried tick, a manual re-execution) regenerate
 import dagster as dg
 
 from curation_assets.config import PipelineConfig, dated_batch_key
-from curation_assets.defs.synthetic import PARTITIONS, RANGE_END_TAG, RANGE_START_TAG, SYNTHETIC_KEY, add_partitions
+from curation_assets.defs.inbox import INBOX_KEY
+from curation_assets.defs.partitions import ARRIVALS, RANGE_END_TAG, RANGE_START_TAG, add_partitions
+from curation_assets.defs.synthetic import SYNTHETIC_KEY
 
 DAILY_JOB = "daily_synthetic"
 DAY_TAG = "curation/day"
 
 
-def daily_job():
+def daily_job(with_inbox: bool):
+    # With the inbox too (it skips the day's keys), so that it does not show them as missing partitions.
+    roots = [SYNTHETIC_KEY, INBOX_KEY] if with_inbox else [SYNTHETIC_KEY]
     return dg.define_asset_job(
-        DAILY_JOB, selection=dg.AssetSelection.assets(SYNTHETIC_KEY).downstream(),
+        DAILY_JOB, selection=dg.AssetSelection.assets(*roots).downstream(),
         description="New synthetic batch partitions (one day of the daily batches), then everything downstream.",
         tags={"curation/pipeline": DAILY_JOB},
     )
@@ -48,10 +52,10 @@ def daily_schedule(config: PipelineConfig) -> dg.ScheduleDefinition:
         day = context.scheduled_execution_time.strftime("%Y%m%d")
         keys = [dated_batch_key(batch.name, day) for batch in config.daily_batches()]
         # Schedules cannot return partition requests (sensors can): the tick adds them itself.
-        missing = [key for key in keys if key not in context.instance.get_dynamic_partitions(PARTITIONS.name)]
+        missing = [key for key in keys if key not in context.instance.get_dynamic_partitions(ARRIVALS.name)]
         if missing:
             add_partitions(context.instance, missing)
         context.log.info(f"day {day}: partitions {', '.join(keys)}" + (f" ({len(missing)} new)" if missing else ""))
-        return day_run_requests(day, keys, list(context.instance.get_dynamic_partitions(PARTITIONS.name)))
+        return day_run_requests(day, keys, list(context.instance.get_dynamic_partitions(ARRIVALS.name)))
 
     return daily_synthetic_batch
