@@ -231,3 +231,5 @@ def test_curation_run_loads_the_inbox_too_and_removed_files_keep_their_rows(pipe
     assert dict(query(pipeline["warehouse"], "SELECT source, count(*) FROM main.raw_inbox GROUP BY 1")) == {
         "inbox/late.csv": 1, "inbox/feedback.jsonl": 3}
     _balances(pipeline)
+    card = (pipeline["folder"] / "exports" / "data_card.html").read_text(encoding="utf-8")
+    assert f"inbox ({pipeline['inbox']})" in card  # the inbox is one row of the card's sources table

@@ -7,12 +7,13 @@ import json
 import dagster as dg
 import pandas as pd
 
-from curation_assets.config import PipelineConfig
+from curation_assets.config import INBOX_SOURCE_PREFIX, PipelineConfig
 from curation_assets.core import plots, stats
 from curation_assets.core.data_card import render_data_card
 from curation_assets.core.formats import training_lines, write_jsonl_atomically
 from curation_assets.core.ladders import ladder, ladder_order, mix_tolerance
 from curation_assets.defs.exports import EXPORTS_KEY
+from curation_assets.defs.inbox import INBOX_TABLE
 from curation_assets.defs.resources import WarehouseResource
 from curation_assets.defs.splits import EVAL_KEY, TRAIN_KEY
 from curation_assets.resources.sql_files import sql
@@ -66,6 +67,15 @@ def _markdown_table(headers: list[str], rows: list[list]) -> str:
 
 def _png_markdown(png: bytes, alt: str) -> dg.MetadataValue:
     return dg.MetadataValue.md(f"![{alt}](data:image/png;base64,{base64.b64encode(png).decode()})")
+
+
+def _inbox_row(config: PipelineConfig, splits: dict[str, pd.DataFrame], loaded: dict[str, int]) -> list[dict]:
+    """The inbox's files as one row of the sources table (each file is its own source in the splits)."""
+    if config.inbox is None:
+        return []
+    from_inbox = {name: frame["source"].str.startswith(INBOX_SOURCE_PREFIX) for name, frame in splits.items()}
+    return [{"name": f"inbox ({config.inbox.path})", "kind": config.inbox.kind, "license": config.inbox.license,
+             "loaded": loaded[INBOX_TABLE], "train": int(from_inbox["train"].sum()), "eval": int(from_inbox["eval"].sum())}]
 
 
 def report_assets(config: PipelineConfig) -> list[dg.AssetsDefinition]:
@@ -167,6 +177,8 @@ def report_assets(config: PipelineConfig) -> list[dg.AssetsDefinition]:
         table_rows = {table: row_count(store, table) for table in _record_tables(store)}
         both = pd.concat([frame.assign(split=name) for name, frame in splits.items()], ignore_index=True)
         loaded = {source.name: table_rows.get(f"raw_{source.name}", 0) for source in config.sources}
+        if config.inbox is not None:
+            loaded[INBOX_TABLE] = table_rows.get(INBOX_TABLE, 0)
 
         figures = {
             "response_tokens": plots.length_histogram(
@@ -192,7 +204,8 @@ def report_assets(config: PipelineConfig) -> list[dg.AssetsDefinition]:
             "tokenizer": settings.tokenizer,
             "sources": [{"name": s.name, "kind": s.kind, "license": s.license, "loaded": loaded[s.name],
                          "train": int((splits["train"]["source"] == s.name).sum()),
-                         "eval": int((splits["eval"]["source"] == s.name).sum())} for s in config.sources],
+                         "eval": int((splits["eval"]["source"] == s.name).sum())} for s in config.sources]
+                       + _inbox_row(config, splits, loaded),
             "kind_mix": {name: stats.counts(frame, "kind") for name, frame in splits.items()},
             "records_loaded": sum(loaded.values()) + sum(r["records"] for r in drop_funnel if r["stage"] == "load"),
             "records_exported": sum(len(frame) for frame in splits.values()),
