@@ -67,6 +67,19 @@ def test_a_request_that_keeps_failing_comes_back_as_a_failure_with_the_reason(wa
     assert query(warehouse.path, "SELECT sum(requests) FROM llm_spend")[0][0] == 4
 
 
+def test_progress_reports_answered_requests_about_ten_times_ending_with_the_total(warehouse):
+    heard: list[str] = []
+    with ChatServer() as server:
+        client = LLMResource(base_url=server.base_url, model="test-model", max_concurrency=4).client(
+            warehouse, "run-1", progress=heard.append)
+        client.complete(_requests(5, tag="cached"))
+        heard.clear()
+        client.complete(_requests(5, tag="cached") + _requests(40))
+    assert len(heard) == 10
+    assert heard[0] == "LLM requests answered 4 / 40 (5 more from the cache)"
+    assert heard[-1] == "LLM requests answered 40 / 40 (5 more from the cache)"
+
+
 def test_identical_requests_are_answered_from_the_warehouse_cache(warehouse):
     with ChatServer() as server:
         first = _client(server, warehouse).complete(_requests(5))

@@ -1,5 +1,7 @@
 """The LLM endpoint as a Dagster resource: any OpenAI-compatible chat API."""
 
+from typing import Callable
+
 import dagster as dg
 import openai
 
@@ -25,8 +27,9 @@ class LLMResource(dg.ConfigurableResource):
     max_requests_per_run: int = 1000
     max_tokens_per_run: int = 1_000_000
 
-    def client(self, warehouse: Warehouse, run_id: str) -> LLMClient:
-        """A client whose cache is the warehouse and whose budget counts what this run already spent."""
+    def client(self, warehouse: Warehouse, run_id: str, progress: Callable[[str], None] | None = None) -> LLMClient:
+        """A client whose cache is the warehouse and whose budget counts what this run already spent;
+        ``progress`` (e.g. the step's log) hears how many requests have been answered."""
         cache = LLMCache(warehouse, run_id)
         spent_requests, spent_tokens = cache.spent_in_run()
         return LLMClient(
@@ -36,6 +39,7 @@ class LLMResource(dg.ConfigurableResource):
             budget=Budget(self.max_requests_per_run, self.max_tokens_per_run, spent_requests, spent_tokens),
             retry=RetryPolicy(self.max_attempts, self.backoff_seconds, self.max_backoff_seconds),
             max_concurrency=self.max_concurrency,
+            progress=progress,
         )
 
 

@@ -78,7 +78,7 @@ def synthetic_assets(config: PipelineConfig) -> list:
     )
     def synthetic_batches(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         store = context.resources.warehouse.get()
-        llm_client = context.resources.llm.client(store, context.run_id) if uses_llm else None
+        llm_client = context.resources.llm.client(store, context.run_id, progress=context.log.info) if uses_llm else None
         per_batch, checks_by_batch, published = {}, {}, []
         # The partition space is shared with the inbox: its files are raw_inbox's to load.
         for key in [key for key in context.partition_keys if not is_inbox_key(key)]:

@@ -42,7 +42,7 @@ def verification_assets(config: PipelineConfig) -> list[dg.AssetsDefinition]:
     )
     def verified_synthetic(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         store = context.resources.warehouse.get()
-        client = context.resources.llm.client(store, context.run_id) if uses_llm else None
+        client = context.resources.llm.client(store, context.run_id, progress=context.log.info) if uses_llm else None
         every_batch = store.read_records(partition_store.SYNTHETIC_TABLE)
         active = every_batch["source"].map(config.is_active_batch).astype(bool)
         records = every_batch[active].reset_index(drop=True)

@@ -16,6 +16,7 @@ import hashlib
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from typing import Callable
 from dataclasses import dataclass
 
 import openai
@@ -96,13 +97,14 @@ class CompletionStats:
 
 class LLMClient:
     def __init__(self, client: openai.OpenAI, cache: LLMCache, budget: Budget, retry: RetryPolicy,
-                 max_concurrency: int, sleep=time.sleep) -> None:
+                 max_concurrency: int, sleep=time.sleep, progress: Callable[[str], None] | None = None) -> None:
         self.client = client
         self.cache = cache
         self.budget = budget
         self.retry = retry
         self.max_concurrency = max_concurrency
         self.sleep = sleep
+        self.progress = progress  # told "answered N / total" about ten times per call, for the step's log
         self.stats = CompletionStats()
         self._stats_lock = threading.Lock()
         self._fatal: LLMFatalError | None = None
@@ -122,9 +124,13 @@ class LLMClient:
         if missing:
             self.cache.start()
             try:
+                every = max(1, min(100, len(missing) // 10))
                 with ThreadPoolExecutor(max_workers=self.max_concurrency, thread_name_prefix="llm") as pool:
-                    for outcome in pool.map(self._complete_one, missing.values()):
+                    for done, outcome in enumerate(pool.map(self._complete_one, missing.values()), start=1):
                         fresh[outcome.key] = outcome
+                        if self.progress is not None and (done % every == 0 or done == len(missing)):
+                            self.progress(f"LLM requests answered {done:,} / {len(missing):,} "
+                                          f"({len(requests) - len(missing):,} more from the cache)")
             finally:
                 self.cache.close()
             if self._fatal is not None:
