@@ -1,7 +1,9 @@
-"""The schedule and the inbox sensor working in `dagster dev`: its daemon ticks them, their runs succeed.
+"""The schedule, the inbox sensor and the automation working in `dagster dev`: its daemon ticks them.
 
-The schedule's cron is set to every minute and the inbox is polled every 5 s, so the test sees in
-a couple of minutes what production sees daily. The UI's automation page lists them (screenshot).
+The schedule's cron is set to fire two minutes from now and the inbox is polled every 5 s, so the
+test sees in a few minutes what production sees daily. Then a source is re-materialized by hand, and the
+automation sensor refreshes what is downstream of it. The UI's automation page lists them all
+(screenshot).
 """
 
 import json
@@ -41,19 +43,35 @@ def _wait_for_success(instance: dg.DagsterInstance, tag: str, value: str, deadli
     raise AssertionError(f"no finished run with {tag}={value} before the deadline")
 
 
+def _wait_for_automation(instance: dg.DagsterInstance, assets: set[str], deadline: float) -> list[dg.DagsterRun]:
+    """The automation runs, once every one of ``assets`` was last materialized by one of them."""
+    while time.monotonic() < deadline:
+        latest = {name: instance.get_latest_materialization_event(dg.AssetKey(name)) for name in assets}
+        runs = {name: instance.get_run_by_id(event.run_id) if event else None for name, event in latest.items()}
+        if all(run is not None and run.tags.get("dagster/from_automation_condition") == "true" and run.is_finished
+               for run in runs.values()):
+            return _runs_by(instance, "dagster/from_automation_condition", "true")
+        time.sleep(3)
+    raise AssertionError(f"the automation did not refresh {sorted(assets)} before the deadline")
+
+
 def test_schedule_and_inbox_sensor_run_under_the_daemon(tmp_path):
     from playwright.sync_api import sync_playwright
 
     config = demo_config_dict()
-    config["schedule"] = {"cron": "* * * * *", "timezone": "UTC"}
     config["inbox"].update(poll_seconds=5, settle_seconds=1)
     config_path = tmp_path / "config.yaml"
-    config_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     env = isolated_environment(tmp_path, config_path)
     # Production order: the graph has been materialized once (`curation run`) before the daemon runs.
+    config_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     base = subprocess.run([sys.executable, str(RUN_JOB)], env=env, capture_output=True, text=True, timeout=600)
     assert base.returncode == 0 and json.loads(base.stdout.strip().splitlines()[-1])["status"] == "SUCCESS", \
         base.stderr[-3000:]
+    # The schedule fires once, at the first whole minute at least 90 s from now (time for dagster dev
+    # to start): every minute would keep a run in progress, and automation waits for quiet upstreams.
+    fire_at = datetime.fromtimestamp(time.time() + 90 + 60, timezone.utc).replace(second=0, microsecond=0)
+    config["schedule"] = {"cron": f"{fire_at.minute} {fire_at.hour} * * *", "timezone": "UTC"}
+    config_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
 
     started = time.monotonic()
     with dagster_dev(tmp_path, env) as url:
@@ -65,6 +83,13 @@ def test_schedule_and_inbox_sensor_run_under_the_daemon(tmp_path):
             deadline = time.monotonic() + 300
             scheduled = _wait_for_success(instance, "dagster/schedule_name", "daily_synthetic_batch", deadline)
             inbox_run = _wait_for_success(instance, "dagster/sensor_name", "inbox_files", deadline)
+            # A person re-loads one source; its checks pass, so the automation refreshes downstream.
+            manual = subprocess.run([sys.executable, "-m", "dagster", "asset", "materialize", "-m",
+                                     "curation_assets.definitions", "--select", "raw_support_logs"],
+                                    env=env, capture_output=True, text=True, timeout=300)
+            assert manual.returncode == 0, manual.stderr[-3000:]
+            refreshed = _wait_for_automation(instance, {"combined", "cleaned", "train", "exports"},
+                                             time.monotonic() + 360)
             failed = list(instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.FAILURE])))
 
         with sync_playwright() as playwright:
@@ -79,11 +104,13 @@ def test_schedule_and_inbox_sensor_run_under_the_daemon(tmp_path):
                                          / "dagster_ui_automation.png"), full_page=True)
             finally:
                 browser.close()
-    print(f"daemon test: {time.monotonic() - started:.1f} s from dagster dev start to both runs finished")
+    print(f"daemon test: {time.monotonic() - started:.1f} s from dagster dev start to the three runs finished")
 
     log = (tmp_path / "dagster_dev.log").read_text()
     assert scheduled.status == dg.DagsterRunStatus.SUCCESS, log[-3000:]
     assert inbox_run.status == dg.DagsterRunStatus.SUCCESS, log[-3000:]
+    assert refreshed and all(run.status == dg.DagsterRunStatus.SUCCESS for run in refreshed), log[-3000:]
+    assert not any(dg.AssetKey("raw_support_logs") in (run.asset_selection or ()) for run in refreshed)
     assert not failed, [run.job_name for run in failed]
     assert "Could not set lock" not in log
 
