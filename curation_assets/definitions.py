@@ -13,12 +13,13 @@ from curation_assets.config import PipelineConfig, load_config
 from curation_assets.defs.decontamination import decontamination_assets
 from curation_assets.defs.automation import automation_sensor, with_refresh_condition
 from curation_assets.defs.exports import export_assets
-from curation_assets.defs.inbox import inbox_assets, inbox_job, inbox_sensor
+from curation_assets.defs.inbox import INBOX_JOB, inbox_assets, inbox_sensor
 from curation_assets.defs.llm import LLMResource
 from curation_assets.defs.mixing import mixing_assets
 from curation_assets.defs.report import report_assets
 from curation_assets.defs.resources import WarehouseResource
-from curation_assets.defs.schedules import DAILY_JOB, daily_job, daily_schedule
+from curation_assets.defs.partitions import arrivals_job
+from curation_assets.defs.schedules import DAILY_JOB, daily_schedule
 from curation_assets.defs.sources import raw_asset
 from curation_assets.defs.splits import split_assets
 from curation_assets.defs.stages import stage_assets
@@ -77,11 +78,14 @@ def build_definitions(config: PipelineConfig) -> dg.Definitions:
                                 tags={"curation/pipeline": CURATE_JOB})]
     sensors = [*(item for item in synthetic if isinstance(item, dg.SensorDefinition)), automation_sensor()]
     schedules = []
+    partitioned = [key for asset in assets for key in asset.keys if asset.partitions_def is not None]
     if config.inbox is not None:
-        jobs.append(inbox_job(with_synthetic=bool(config.active_batches())))
+        jobs.append(arrivals_job(INBOX_JOB, "One inbox file (a partition of raw_inbox) loaded, then everything "
+                                            "downstream refreshed.", partitioned))
         sensors.append(inbox_sensor(config))
     if config.active_batches():
-        jobs.append(daily_job(with_inbox=config.inbox is not None))
+        jobs.append(arrivals_job(DAILY_JOB, "New synthetic batch partitions (one day of the daily batches), then "
+                                            "everything downstream.", partitioned))
     if config.daily_batches():
         schedules.append(daily_schedule(config))
     return dg.Definitions(

@@ -6,7 +6,6 @@ checked: new records flowed all the way to the splits, nothing else changed, cou
 """
 
 import json
-import os
 from datetime import datetime, timezone
 
 import dagster as dg

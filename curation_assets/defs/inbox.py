@@ -24,9 +24,6 @@ from curation_assets.core.records import as_rejections, empty_records, record_id
 from curation_assets.core.sources import STAGE, SourceError, load_source
 from curation_assets.defs.partitions import ARRIVALS, is_inbox_key
 from curation_assets.defs.publishing import merge_check_results, reconciliation_result, record_check_specs, table_metadata
-from curation_assets.resources import partition_store
-
-SYNTHETIC_KEY = dg.AssetKey(partition_store.SYNTHETIC_TABLE)
 
 GROUP = "sources"
 INBOX_TABLE = "raw_inbox"
@@ -92,8 +89,8 @@ def inbox_assets(config: PipelineConfig) -> list:
                 loaded = load_source(source, folder / file_name)
             except SourceError as error:
                 # The file's earlier rows (if any) go: what is published must be what the inbox holds now.
-                partition_store.publish_partition(store, source.name, empty_records(), _file_error(
-                    file_name, inbox.kind, error), STAGE, table=INBOX_TABLE, quarantine_name=_quarantine_name(file_name))
+                store.publish_partition(INBOX_TABLE, source.name, empty_records(), _file_error(
+                    file_name, inbox.kind, error), STAGE, quarantine=_quarantine_name(file_name))
                 unreadable[file_name] = str(error)
                 context.log.error(f"inbox file {file_name}: {error}")
                 continue
@@ -102,8 +99,8 @@ def inbox_assets(config: PipelineConfig) -> list:
             checks.extend(file_checks)
             published = all(check.passed for check in file_checks)
             if published:
-                partition_store.publish_partition(store, source.name, loaded.records, loaded.rejections, STAGE,
-                                                  table=INBOX_TABLE, quarantine_name=_quarantine_name(file_name))
+                store.publish_partition(INBOX_TABLE, source.name, loaded.records, loaded.rejections, STAGE,
+                                        quarantine=_quarantine_name(file_name))
             else:
                 store.quarantine(_quarantine_name(file_name), loaded.records, loaded.rejections)
                 context.log.error(f"inbox file {file_name}: checks failed; quarantined as "
@@ -126,17 +123,6 @@ def inbox_assets(config: PipelineConfig) -> list:
         )
 
     return [raw_inbox]
-
-
-def inbox_job(with_synthetic: bool):
-    # Both partitioned assets, so that neither shows the other's arrivals as missing partitions
-    # (which would hold back the automation of what reads it); each skips keys that are not its own.
-    roots = [INBOX_KEY, SYNTHETIC_KEY] if with_synthetic else [INBOX_KEY]
-    return dg.define_asset_job(
-        INBOX_JOB, selection=dg.AssetSelection.assets(*roots).downstream(),
-        description="One inbox file (a partition of raw_inbox) loaded, then everything downstream refreshed.",
-        tags={"curation/pipeline": INBOX_JOB},
-    )
 
 
 def ready_inbox_keys(config: PipelineConfig) -> list[str]:

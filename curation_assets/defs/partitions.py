@@ -55,3 +55,12 @@ def sync_partitions(instance: dg.DagsterInstance, config: PipelineConfig, inbox_
     if missing:
         add_partitions(instance, missing)
     return range_tags(list(instance.get_dynamic_partitions(ARRIVALS.name)))
+
+
+def arrivals_job(name: str, description: str, partitioned: list[dg.AssetKey]):
+    """A job for runs that bring one arrival (a day's batches, an inbox file): the partitioned assets,
+    then everything downstream; the configured sources are not re-read. It selects every partitioned
+    asset, each skipping keys that are not its own, so that none shows another's arrivals as missing
+    partitions (which would hold back the automation of what reads it)."""
+    return dg.define_asset_job(name, selection=dg.AssetSelection.assets(*partitioned).downstream(),
+                               description=description, tags={"curation/pipeline": name})

@@ -8,22 +8,10 @@ records, and re-running a day (a retried tick, a manual re-execution) regenerate
 import dagster as dg
 
 from curation_assets.config import PipelineConfig, dated_batch_key
-from curation_assets.defs.inbox import INBOX_KEY
 from curation_assets.defs.partitions import ARRIVALS, RANGE_END_TAG, RANGE_START_TAG, add_partitions
-from curation_assets.defs.synthetic import SYNTHETIC_KEY
 
 DAILY_JOB = "daily_synthetic"
 DAY_TAG = "curation/day"
-
-
-def daily_job(with_inbox: bool):
-    # With the inbox too (it skips the day's keys), so that it does not show them as missing partitions.
-    roots = [SYNTHETIC_KEY, INBOX_KEY] if with_inbox else [SYNTHETIC_KEY]
-    return dg.define_asset_job(
-        DAILY_JOB, selection=dg.AssetSelection.assets(*roots).downstream(),
-        description="New synthetic batch partitions (one day of the daily batches), then everything downstream.",
-        tags={"curation/pipeline": DAILY_JOB},
-    )
 
 
 def day_run_requests(day: str, keys: list[str], ordered: list[str]) -> list[dg.RunRequest]:

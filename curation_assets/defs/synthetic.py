@@ -13,7 +13,6 @@ from datetime import datetime, timezone
 
 import dagster as dg
 import faker
-import pandas as pd
 
 from curation_assets.checks.gx_factory import evaluate_suite
 from curation_assets.checks.suites import record_suite
@@ -25,11 +24,11 @@ from curation_assets.defs.llm import LLM_STEP_RETRY
 from curation_assets.defs.partitions import ARRIVALS, is_inbox_key, partition_changes, sync_partitions
 from curation_assets.defs.publishing import merge_check_results, reconciliation_result, record_check_specs, table_metadata
 from curation_assets.defs.sources import raw_table
-from curation_assets.resources import partition_store
+from curation_assets.resources import batch_store
 from curation_assets.resources.warehouse import Warehouse
 
 GROUP = "synthetic"
-SYNTHETIC_KEY = dg.AssetKey(partition_store.SYNTHETIC_TABLE)
+SYNTHETIC_KEY = dg.AssetKey(batch_store.SYNTHETIC_TABLE)
 
 
 def register_batches(instance: dg.DagsterInstance, config: PipelineConfig) -> dict[str, str]:
@@ -46,7 +45,7 @@ def _generate(batch: BatchConfig, config: PipelineConfig, store: Warehouse, llm_
     if batch.generator_kind == "llm":
         return batches.llm_batch(batch, config.llm.model, seeds, llm_client.complete, license_)
     fingerprint = batch_fingerprint(batch, {"faker": faker.VERSION, "license": license_})
-    generated_at = partition_store.first_generated_at(store, batch.name, fingerprint) or \
+    generated_at = batch_store.first_generated_at(store, batch.name, fingerprint) or \
         datetime.now(timezone.utc).isoformat(timespec="seconds")
     # The fingerprint in lineage lets a re-materialization with the same config keep the first time.
     if batch.generator_kind == "transform":
@@ -57,7 +56,7 @@ def _generate(batch: BatchConfig, config: PipelineConfig, store: Warehouse, llm_
 def synthetic_assets(config: PipelineConfig) -> list:
     if not config.active_batches():
         return []
-    suite = record_suite(partition_store.SYNTHETIC_TABLE, config, require_text=False)
+    suite = record_suite(batch_store.SYNTHETIC_TABLE, config, require_text=False)
     sources = sorted({batch.from_source for batch in config.active_batches() if batch.from_source})
     uses_llm = any(batch.generator_kind == "llm" for batch in config.active_batches())
     active = ", ".join(f"{b.name} ({b.task}, {b.generator_kind})" for b in config.active_batches())
@@ -93,11 +92,11 @@ def synthetic_assets(config: PipelineConfig) -> list:
                           result.planned, len(result.records), len(result.rejections)))]
             checks_by_batch[key] = checks
             if all(check.passed for check in checks):
-                partition_store.publish_partition(store, key, result.records, result.rejections, batches.STAGE)
+                store.publish_partition(batch_store.SYNTHETIC_TABLE, key, result.records, result.rejections, batches.STAGE)
                 published.append(key)
             else:
-                store.quarantine(f"{partition_store.SYNTHETIC_TABLE}_{key}", result.records, result.rejections)
-                context.log.error(f"batch {key}: checks failed; quarantined as quarantine.{partition_store.SYNTHETIC_TABLE}_{key}")
+                store.quarantine(f"{batch_store.SYNTHETIC_TABLE}_{key}", result.records, result.rejections)
+                context.log.error(f"batch {key}: checks failed; quarantined as quarantine.{batch_store.SYNTHETIC_TABLE}_{key}")
             per_batch[key] = {
                 "task": batch.task, "generator": batch.generator_kind, "planned": result.planned,
                 "records": len(result.records), "rejected": len(result.rejections),
@@ -108,9 +107,9 @@ def synthetic_assets(config: PipelineConfig) -> list:
             context.log.info(f"batch {key}: {per_batch[key]}")
         every_check = [check for batch_checks in checks_by_batch.values() for check in batch_checks]
         checks = [merge_check_results(SYNTHETIC_KEY, name, every_check) for name in (suite.check_name, "reconciliation")]
-        records = store.read_records(partition_store.SYNTHETIC_TABLE, missing_ok=True)
+        records = store.read_records(batch_store.SYNTHETIC_TABLE, missing_ok=True)
         records = records[records["source"].isin(list(per_batch))]
-        metadata = {**table_metadata(partition_store.SYNTHETIC_TABLE, store, records), "batches": dg.MetadataValue.json(per_batch)}
+        metadata = {**table_metadata(batch_store.SYNTHETIC_TABLE, store, records), "batches": dg.MetadataValue.json(per_batch)}
         if llm_client is not None:
             metadata["llm"] = dg.MetadataValue.json(vars(llm_client.stats))
         return dg.MaterializeResult(metadata=metadata, check_results=checks)

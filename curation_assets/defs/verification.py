@@ -10,7 +10,7 @@ from curation_assets.defs.llm import LLM_STEP_RETRY
 from curation_assets.defs.publishing import StageOutput, check_and_publish, record_check_specs
 from curation_assets.defs.synthetic import SYNTHETIC_KEY
 from curation_assets.core.reconcile import reconcile_ids
-from curation_assets.resources import partition_store
+from curation_assets.resources import batch_store
 
 GROUP = "synthetic"
 VERIFIED_KEY = dg.AssetKey("verified_synthetic")
@@ -43,7 +43,7 @@ def verification_assets(config: PipelineConfig) -> list[dg.AssetsDefinition]:
     def verified_synthetic(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         store = context.resources.warehouse.get()
         client = context.resources.llm.client(store, context.run_id, progress=context.log.info) if uses_llm else None
-        every_batch = store.read_records(partition_store.SYNTHETIC_TABLE)
+        every_batch = store.read_records(batch_store.SYNTHETIC_TABLE)
         active = every_batch["source"].map(config.is_active_batch).astype(bool)
         records = every_batch[active].reset_index(drop=True)
         ignored = sorted(set(every_batch.loc[~active, "source"]))

@@ -87,17 +87,37 @@ class Warehouse:
 
         ``also`` writes a stage's other tables in the same transaction.
         """
+        def write(connection: duckdb.DuckDBPyConnection) -> None:
+            connection.execute(sql("publish_table", table=table))
+            if also is not None:
+                also(connection)
+
+        self._publish(records, rejections, stage, source, quarantine=table, write=write)
+
+    def publish_partition(self, table: str, source: str, records: pd.DataFrame, rejections: pd.DataFrame,
+                          stage: str, quarantine: str | None = None) -> None:
+        """Replace one partition of ``table`` (the rows whose ``source`` is ``source``, e.g. a synthetic
+        batch or an inbox file) and its rejections in one transaction; the other partitions stay."""
+        def write(connection: duckdb.DuckDBPyConnection) -> None:
+            connection.execute(sql("create_partitioned_table", table=table))
+            connection.execute(sql("delete_partition", table=table), {"source": source})
+            connection.execute(sql("insert_partition", table=table))
+
+        self._publish(records, rejections, stage, source, quarantine=quarantine or f"{table}_{source}", write=write)
+
+    def _publish(self, records: pd.DataFrame, rejections: pd.DataFrame, stage: str, source: str | None,
+                 quarantine: str, write: Callable[[duckdb.DuckDBPyConnection], None]) -> None:
+        """``write`` the staged records, replace the stage's (or source's) rejections and clear the old
+        quarantine, all in one locked transaction."""
         with self.connect() as connection:
             connection.register("staged", records)
             connection.register("staged_rejections", rejections.loc[:, list(REJECTION_COLUMNS)])
             connection.execute("BEGIN TRANSACTION")
             try:
-                connection.execute(sql("publish_table", table=table))
+                write(connection)
                 connection.execute(sql("delete_stage_rejections"), {"stage": stage, "source": source})
                 connection.execute(sql("insert_rejections"))
-                connection.execute(sql("drop_quarantine", table=table))
-                if also is not None:
-                    also(connection)
+                connection.execute(sql("drop_quarantine", table=quarantine))
                 connection.execute("COMMIT")
             except Exception:
                 connection.execute("ROLLBACK")
