@@ -34,15 +34,15 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 sys.path.insert(0, str(REPO_ROOT / "curation_tests"))
 
-from curation_assets.config import CleanConfig  # noqa: E402
-from curation_assets.core import quality  # noqa: E402
-from curation_assets.core.clean import CleanPlan, clean_record, normalize_whitespace  # noqa: E402
-from curation_assets.core.html_text import contains_html, html_to_text  # noqa: E402
-from curation_assets.core.language import language_violation  # noqa: E402
-from curation_assets.core.markdown_text import strip_markdown  # noqa: E402
-from curation_assets.core.pii import PII_TYPES, PiiScanner, redact  # noqa: E402
-from curation_assets.core.unicode_repair import repair_unicode  # noqa: E402
-from curation_assets.core.unsafe import blocklisted, compile_blocklist  # noqa: E402
+from curation_assets.core.clean.settings import CleanConfig  # noqa: E402
+from curation_assets.core.clean import quality  # noqa: E402
+from curation_assets.core.clean.stage import CleanPlan, clean_record, normalize_whitespace  # noqa: E402
+from curation_assets.core.text.html_text import contains_html, html_to_text  # noqa: E402
+from curation_assets.core.text.language import language_violation  # noqa: E402
+from curation_assets.core.text.markdown_text import strip_markdown  # noqa: E402
+from curation_assets.core.clean.pii import PII_TYPES, PiiScanner, redact  # noqa: E402
+from curation_assets.core.text.unicode_repair import repair_unicode  # noqa: E402
+from curation_assets.core.clean.unsafe import blocklisted, compile_blocklist  # noqa: E402
 from planted_pii import planted_pii_set  # noqa: E402
 
 SHARED_DATA = Path(os.environ.get("CURATION_SHARED_DATA") or REPO_ROOT.parent / "shared" / "data")

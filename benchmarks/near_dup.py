@@ -41,10 +41,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from planted_corpus import generate, jaccard, shingle_set  # noqa: E402
 
-from curation_assets.config import NearDuplicatesConfig  # noqa: E402
-from curation_assets.core.near_dup import cluster_texts  # noqa: E402
-from curation_assets.core.shingles import tokens  # noqa: E402
-from curation_assets.core.signing import worker_count  # noqa: E402
+from curation_assets.core.dedup.settings import NearDuplicatesConfig  # noqa: E402
+from curation_assets.core.dedup.near_dup import cluster_texts  # noqa: E402
+from curation_assets.core.text.shingles import tokens  # noqa: E402
+from curation_assets.core.dedup.signing import worker_count  # noqa: E402
 
 
 def _peak_mib() -> tuple[float, float]:

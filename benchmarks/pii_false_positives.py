@@ -16,7 +16,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from curation_assets.core.pii import PII_TYPES, PiiScanner  # noqa: E402
+from curation_assets.core.clean.pii import PII_TYPES, PiiScanner  # noqa: E402
 
 SHARED_DATA = Path(os.environ.get("CURATION_SHARED_DATA") or REPO_ROOT.parent / "shared" / "data")
 

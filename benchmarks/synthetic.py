@@ -71,7 +71,7 @@ def llm_client(requests_count: int) -> None:
 
     from curation_assets.core.synthetic.chat import ChatRequest
     from curation_assets.defs.llm import LLMResource
-    from curation_assets.resources.warehouse import Warehouse
+    from curation_assets.storage.warehouse import Warehouse
 
     requests = [ChatRequest.of("bench", [{"role": "user", "content": f"question {i}"}], seed=i)
                 for i in range(requests_count)]

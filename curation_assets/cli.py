@@ -18,8 +18,8 @@ import sys
 from pathlib import Path
 
 from curation_assets.config import CONFIG_ENV, PipelineConfig, load_config
-from curation_assets.resources.sql_files import sql
-from curation_assets.resources.warehouse import Warehouse
+from curation_assets.storage.sql_files import sql
+from curation_assets.storage.warehouse import Warehouse
 
 CURATE_JOB = "curate"  # curation_assets.definitions.CURATE_JOB, without importing Dagster up front
 

@@ -10,21 +10,21 @@ import os
 import dagster as dg
 
 from curation_assets.config import PipelineConfig, load_config
-from curation_assets.defs.decontamination import decontamination_assets
+from curation_assets.defs.decontaminate import decontaminate_assets
 from curation_assets.defs.automation import automation_sensor, with_refresh_condition
-from curation_assets.defs.exports import export_assets
+from curation_assets.defs.export import export_assets
 from curation_assets.defs.inbox import INBOX_JOB, inbox_assets, inbox_sensor
 from curation_assets.defs.llm import LLMResource
-from curation_assets.defs.mixing import mixing_assets
+from curation_assets.defs.mix import mixing_assets
 from curation_assets.defs.report import report_assets
 from curation_assets.defs.resources import WarehouseResource
 from curation_assets.defs.partitions import arrivals_job
 from curation_assets.defs.schedules import DAILY_JOB, daily_schedule
-from curation_assets.defs.sources import raw_asset
-from curation_assets.defs.splits import split_assets
+from curation_assets.defs.load import raw_asset
+from curation_assets.defs.split import split_assets
 from curation_assets.defs.stages import stage_assets
 from curation_assets.defs.synthetic import synthetic_assets
-from curation_assets.defs.verification import verification_assets
+from curation_assets.defs.verify import verification_assets
 
 CURATE_JOB = "curate"
 
@@ -66,7 +66,7 @@ def build_definitions(config: PipelineConfig) -> dg.Definitions:
         *verification_assets(config),
         *stage_assets(config),
         *mixing_assets(config),
-        *decontamination_assets(config),
+        *decontaminate_assets(config),
         *split_assets(config),
         *export_assets(config),
         *report_assets(config),

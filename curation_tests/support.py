@@ -52,6 +52,6 @@ def demo_config_dict() -> dict:
     import yaml
 
     config = yaml.safe_load(DEMO_CONFIG.read_text(encoding="utf-8"))
-    for entry in config["sources"] + config.get("decontamination", {}).get("benchmarks", []):
+    for entry in config["sources"] + config.get("decontaminate", {}).get("benchmarks", []):
         entry["path"] = str(DEMO_CONFIG.parent / entry["path"])
     return config

@@ -12,8 +12,8 @@ from llm_server import ChatServer
 from support import REPO_ROOT, query
 from curation_assets.core.synthetic.chat import ChatRequest
 from curation_assets.defs.llm import LLMResource
-from curation_assets.resources.llm_client import LLMFatalError
-from curation_assets.resources.warehouse import Warehouse
+from curation_assets.llm.client import LLMFatalError
+from curation_assets.storage.warehouse import Warehouse
 
 
 def _requests(count: int, tag: str = "q") -> list[ChatRequest]:
@@ -130,7 +130,7 @@ import sys
 sys.path.insert(0, {tests!r})
 from test_llm_client import _requests
 from curation_assets.defs.llm import LLMResource
-from curation_assets.resources.warehouse import Warehouse
+from curation_assets.storage.warehouse import Warehouse
 client = LLMResource(base_url={url!r}, model="test-model", max_concurrency=2).client(Warehouse({path!r}), "crashing-run")
 client.complete(_requests(30))
 """

@@ -68,7 +68,7 @@ def test_every_run_succeeds_with_every_check_passing(runs):
 def test_a_spent_budget_stops_the_first_run_cleanly_with_the_undone_work_recorded(runs):
     rejections = runs["first"]["rejections"]
     assert runs["first"]["requests"] == 20  # the budget counts every paid request, retries included
-    undone = rejections.get(("generate", "budget_exhausted"), 0) + rejections.get(("verify", "judge_unavailable"), 0)
+    undone = rejections.get(("synthetic", "budget_exhausted"), 0) + rejections.get(("verify", "judge_unavailable"), 0)
     assert undone > 0
 
 
@@ -124,7 +124,7 @@ def test_generated_code_is_admitted_only_after_its_tests_pass_with_one_repair_ro
 
 
 def test_self_instruct_keeps_only_novel_instructions(runs):
-    details = query(runs["warehouse"], "SELECT detail FROM rejections WHERE stage = 'generate' AND reason = 'not_novel'")
+    details = query(runs["warehouse"], "SELECT detail FROM rejections WHERE stage = 'synthetic' AND reason = 'not_novel'")
     # The test server answers some requests with a copy of a seed example; each is caught.
     assert details and all(float(detail.split()[1]) >= 0.7 for (detail,) in details)
     kept = [row[0] for row in query(runs["warehouse"],
@@ -141,6 +141,6 @@ def test_in_equals_out_plus_rejected_for_the_synthetic_stages(runs):
     config = load_config(runs["folder"] / "demo-llm-500.yaml")
     planned_rule = sum(b.count for b in config.active_batches() if b.generator_kind != "llm")
     assert count("SELECT count(*) FROM main.synthetic_batches WHERE source NOT LIKE 'llm_%'") + count(
-        "SELECT count(*) FROM rejections WHERE stage = 'generate' AND source NOT LIKE 'llm_%'") == planned_rule
+        "SELECT count(*) FROM rejections WHERE stage = 'synthetic' AND source NOT LIKE 'llm_%'") == planned_rule
     assert count("SELECT count(*) FROM main.synthetic_batches") == count(
         "SELECT count(*) FROM main.verified_synthetic") + count("SELECT count(*) FROM rejections WHERE stage = 'verify'")

@@ -56,7 +56,7 @@ def test_rows_in_equal_rows_out_plus_rejected_for_every_stage(demo_run):
     raw_total = sum(count(f"raw_{s.name}") for s in config.sources)
     assert count("combined") == raw_total + count("verified_synthetic")
     # Every planned synthetic item is a record of its batch or a `generate` rejection.
-    generated = query(warehouse, "SELECT count(*) FROM rejections WHERE stage = 'generate'")[0][0]
+    generated = query(warehouse, "SELECT count(*) FROM rejections WHERE stage = 'synthetic'")[0][0]
     assert count("synthetic_batches") + generated == sum(batch.count for batch in config.active_batches())
     for upstream, downstream, stage in STAGES:
         rejected = query(warehouse, "SELECT count(*) FROM rejections WHERE stage = ?", [stage])[0][0]

@@ -37,7 +37,7 @@ def test_each_stage_balances_on_real_data(shared_run):
     _, warehouse, _ = shared_run
     combined = query(warehouse, "SELECT count(*) FROM main.combined")[0][0]
     train, eval_ = (query(warehouse, f"SELECT count(*) FROM main.{t}")[0][0] for t in ("train", "eval"))
-    rejected = query(warehouse, "SELECT count(*) FROM rejections WHERE stage NOT IN ('load', 'generate', 'verify')")[0][0]
+    rejected = query(warehouse, "SELECT count(*) FROM rejections WHERE stage NOT IN ('load', 'synthetic', 'verify')")[0][0]
     assert combined == train + eval_ + rejected
     assert 0.03 < eval_ / (train + eval_) < 0.07  # eval_fraction 0.05
 

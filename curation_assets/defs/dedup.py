@@ -11,15 +11,15 @@ import pandas as pd
 
 from curation_assets.checks.suites import record_suite
 from curation_assets.config import PipelineConfig
-from curation_assets.core import dedup_report
-from curation_assets.core.conflicts import SAME_PROMPT, SAME_RESPONSE
-from curation_assets.core.dedup_stage import STAGE, DedupOutcome, deduplicate
-from curation_assets.core.history import HISTORY_COLUMNS
+from curation_assets.core.dedup import report as dedup_report
+from curation_assets.core.dedup.conflicts import SAME_PROMPT, SAME_RESPONSE
+from curation_assets.core.dedup.stage import STAGE, DedupOutcome, deduplicate
+from curation_assets.core.dedup.history import HISTORY_COLUMNS
 from curation_assets.core.reconcile import reconcile_ids
 from curation_assets.defs.publishing import StageOutput, check_and_publish, record_check_specs
 from curation_assets.defs.resources import WarehouseResource
-from curation_assets.resources.sql_files import sql
-from curation_assets.resources.warehouse import Warehouse
+from curation_assets.storage.sql_files import sql
+from curation_assets.storage.warehouse import Warehouse
 
 DEDUP_KEY = dg.AssetKey("deduplicated")
 NEAR_DUPLICATE_CHECK = "no_near_duplicates_kept"

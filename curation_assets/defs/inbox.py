@@ -18,10 +18,11 @@ import pandas as pd
 
 from curation_assets.checks.gx_factory import evaluate_suite
 from curation_assets.checks.suites import record_suite
-from curation_assets.config import INBOX_FORMATS, INBOX_SOURCE_PREFIX, PipelineConfig
+from curation_assets.config import PipelineConfig
+from curation_assets.core.load.settings import INBOX_FORMATS, INBOX_SOURCE_PREFIX
 from curation_assets.core.reconcile import reconcile_counts
 from curation_assets.core.records import as_rejections, empty_records, record_id
-from curation_assets.core.sources import STAGE, SourceError, load_source
+from curation_assets.core.load.readers import STAGE, SourceError, load_source
 from curation_assets.defs.partitions import ARRIVALS, is_inbox_key
 from curation_assets.defs.publishing import merge_check_results, reconciliation_result, record_check_specs, table_metadata
 

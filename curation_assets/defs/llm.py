@@ -5,9 +5,9 @@ from typing import Callable
 import dagster as dg
 import openai
 
-from curation_assets.resources.llm_cache import LLMCache
-from curation_assets.resources.llm_client import Budget, LLMClient, RetryPolicy
-from curation_assets.resources.warehouse import Warehouse
+from curation_assets.llm.cache import LLMCache
+from curation_assets.llm.client import Budget, LLMClient, RetryPolicy
+from curation_assets.storage.warehouse import Warehouse
 
 # Local servers (vLLM, Ollama, llama.cpp) accept any key; the client insists on one.
 _NO_KEY = "no-key-configured"

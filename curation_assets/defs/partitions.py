@@ -10,7 +10,8 @@ roots with different partitions definitions.
 
 import dagster as dg
 
-from curation_assets.config import INBOX_SOURCE_PREFIX, PipelineConfig
+from curation_assets.config import PipelineConfig
+from curation_assets.core.load.settings import INBOX_SOURCE_PREFIX
 
 ARRIVALS = dg.DynamicPartitionsDefinition(name="record_batches")
 RANGE_START_TAG = "dagster/asset_partition_range_start"

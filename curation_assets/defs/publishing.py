@@ -8,7 +8,7 @@ import pandas as pd
 from curation_assets.checks.gx_factory import GxSuite, evaluate_suite, gx_check_spec
 from curation_assets.core.reconcile import Reconciliation
 from curation_assets.core.records import RECORD_COLUMNS, RECORD_DTYPES
-from curation_assets.resources.warehouse import Warehouse
+from curation_assets.storage.warehouse import Warehouse
 
 RECONCILIATION_CHECK = "reconciliation"
 _PREVIEW_ROWS = 8

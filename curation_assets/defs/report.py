@@ -7,17 +7,18 @@ import json
 import dagster as dg
 import pandas as pd
 
-from curation_assets.config import INBOX_SOURCE_PREFIX, PipelineConfig
-from curation_assets.core import plots, stats
-from curation_assets.core.data_card import render_data_card
-from curation_assets.core.formats import training_lines, write_jsonl_atomically
-from curation_assets.core.ladders import ladder, ladder_order, mix_tolerance
-from curation_assets.defs.exports import EXPORTS_KEY
+from curation_assets.config import PipelineConfig
+from curation_assets.core.load.settings import INBOX_SOURCE_PREFIX
+from curation_assets.core.report import plots, stats
+from curation_assets.core.report.data_card import render_data_card
+from curation_assets.core.export.formats import training_lines, write_jsonl_atomically
+from curation_assets.core.report.ladders import ladder, ladder_order, mix_tolerance
+from curation_assets.defs.export import EXPORTS_KEY
 from curation_assets.defs.inbox import INBOX_TABLE
 from curation_assets.defs.resources import WarehouseResource
-from curation_assets.defs.splits import EVAL_KEY, TRAIN_KEY
-from curation_assets.resources.sql_files import sql
-from curation_assets.resources.warehouse import Warehouse
+from curation_assets.defs.split import EVAL_KEY, TRAIN_KEY
+from curation_assets.storage.sql_files import sql
+from curation_assets.storage.warehouse import Warehouse
 
 GROUP = "reports"
 STATISTICS_KEY = dg.AssetKey("statistics")
@@ -25,7 +26,7 @@ LADDER_KEY = dg.AssetKey("ladder")
 DATA_CARD_KEY = dg.AssetKey("data_card")
 _QUANTILES = ("p0", "p5", "p25", "p50", "p75", "p95", "p100")
 # Stages that drop records before they reach `combined` (loading, synthetic generation, verification).
-STAGES_BEFORE_COMBINE = ["load", "generate", "verify"]
+STAGES_BEFORE_COMBINE = ["load", "synthetic", "verify"]
 BALANCE_CHECK = "pipeline_balances"
 
 

@@ -1,6 +1,6 @@
 import dagster as dg
 
-from curation_assets.resources.warehouse import Warehouse
+from curation_assets.storage.warehouse import Warehouse
 
 
 class WarehouseResource(dg.ConfigurableResource):

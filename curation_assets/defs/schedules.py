@@ -7,7 +7,8 @@ records, and re-running a day (a retried tick, a manual re-execution) regenerate
 
 import dagster as dg
 
-from curation_assets.config import PipelineConfig, dated_batch_key
+from curation_assets.config import PipelineConfig
+from curation_assets.core.synthetic.settings import dated_batch_key
 from curation_assets.defs.partitions import ARRIVALS, RANGE_END_TAG, RANGE_START_TAG, add_partitions
 
 DAILY_JOB = "daily_synthetic"

@@ -5,7 +5,7 @@ import pandas as pd
 
 from curation_assets.checks.suites import record_suite
 from curation_assets.config import PipelineConfig
-from curation_assets.core import clean
+from curation_assets.core.clean import stage as clean
 from curation_assets.core.combine import combine_sources
 from curation_assets.core.reconcile import reconcile_ids
 from curation_assets.core.records import empty_rejections
@@ -14,7 +14,7 @@ from curation_assets.defs.dedup import DEDUP_KEY, dedup_asset
 from curation_assets.defs.inbox import INBOX_TABLE
 from curation_assets.defs.publishing import StageOutput, check_and_publish, record_check_specs
 from curation_assets.defs.resources import WarehouseResource
-from curation_assets.defs.sources import raw_table
+from curation_assets.defs.load import raw_table
 
 GROUP = "curation"
 

@@ -16,16 +16,17 @@ import faker
 
 from curation_assets.checks.gx_factory import evaluate_suite
 from curation_assets.checks.suites import record_suite
-from curation_assets.config import BatchConfig, PipelineConfig
+from curation_assets.config import PipelineConfig
+from curation_assets.core.synthetic.settings import BatchConfig
 from curation_assets.core.reconcile import reconcile_counts
 from curation_assets.core.synthetic import batch as batches
 from curation_assets.core.synthetic.lineage import batch_fingerprint
 from curation_assets.defs.llm import LLM_STEP_RETRY
 from curation_assets.defs.partitions import ARRIVALS, is_inbox_key, partition_changes, sync_partitions
 from curation_assets.defs.publishing import merge_check_results, reconciliation_result, record_check_specs, table_metadata
-from curation_assets.defs.sources import raw_table
-from curation_assets.resources import batch_store
-from curation_assets.resources.warehouse import Warehouse
+from curation_assets.defs.load import raw_table
+from curation_assets.storage import batch_store
+from curation_assets.storage.warehouse import Warehouse
 
 GROUP = "synthetic"
 SYNTHETIC_KEY = dg.AssetKey(batch_store.SYNTHETIC_TABLE)

@@ -9,12 +9,13 @@ import string
 import pandas as pd
 import pytest
 
-from curation_assets.config import CleanConfig, LanguageConfig, QualityConfig, UnsafeConfig, load_config
-from curation_assets.core.clean import CleanPlan, clean_records
-from curation_assets.core.html_text import html_to_text
-from curation_assets.core.markdown_text import strip_markdown
-from curation_assets.core.sources import load_source
-from curation_assets.core.unsafe import load_classifier
+from curation_assets.config import load_config
+from curation_assets.core.clean.settings import CleanConfig, LanguageConfig, QualityConfig, UnsafeConfig
+from curation_assets.core.clean.stage import CleanPlan, clean_records
+from curation_assets.core.text.html_text import html_to_text
+from curation_assets.core.text.markdown_text import strip_markdown
+from curation_assets.core.load.readers import load_source
+from curation_assets.core.clean.unsafe import load_classifier
 from support import SHARED_CONFIG
 
 HTML_PAGE = """<!DOCTYPE html><html><head><title>Sorting in Python</title><style>pre {color: red}</style>

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from curation_assets.config import DEMO_CONFIG_PATH, ConfigError, load_config
+from curation_assets.config import ConfigError, DEMO_CONFIG_PATH, load_config
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_CONFIG = PROJECT_ROOT / "examples" / "shared-data.yaml"
@@ -217,7 +217,7 @@ def test_cleaning_and_decontamination_sections_validate(tmp_path):
         ({"clean": {"quality": {"refusal": {"patterns": ["(unclosed"]}}}}, "not a valid regular expression"),
         ({"clean": {"quality": {"repetiton": {"enabled": False}}}}, "repetiton"),
         ({"clean": {"pii": {"types": ["EMAIL", "PASSPORT"]}}}, "PASSPORT"),
-        ({"decontamination": {"benchmarks": [{"name": "b", "path": "b.jsonl", "format": "jsonl", "fields": ["q"]}] * 2}},
+        ({"decontaminate": {"benchmarks": [{"name": "b", "path": "b.jsonl", "format": "jsonl", "fields": ["q"]}] * 2}},
          "benchmark names must be unique"),
     ]
     for sections, message in cases:

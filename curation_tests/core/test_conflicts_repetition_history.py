@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from curation_assets.config import ConflictsConfig, DedupConfig, NearDuplicatesConfig, RepetitionConfig
-from curation_assets.core.conflicts import SAME_PROMPT, SAME_RESPONSE, find_conflicts
-from curation_assets.core.dedup_stage import deduplicate
-from curation_assets.core.history import HISTORY_COLUMNS, decode_signatures
-from curation_assets.core.repetition import repetition_filter, repetition_finding
+from curation_assets.core.dedup.settings import ConflictsConfig, DedupConfig, NearDuplicatesConfig, RepetitionConfig
+from curation_assets.core.dedup.conflicts import SAME_PROMPT, SAME_RESPONSE, find_conflicts
+from curation_assets.core.dedup.stage import deduplicate
+from curation_assets.core.dedup.history import HISTORY_COLUMNS, decode_signatures
+from curation_assets.core.text.repetition import repetition_filter, repetition_finding
 
 KEEP = ("real_first", "longest_response", "earliest_position")
 ANSWER = "Paris is the capital and largest city of France, on the Seine."

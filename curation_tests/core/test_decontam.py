@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from curation_assets.config import BenchmarkConfig, DecontaminationConfig
-from curation_assets.core.decontam import BenchmarkError, BenchmarkIndex, decontaminate, read_benchmark
+from curation_assets.core.decontaminate.settings import BenchmarkConfig, DecontaminateConfig
+from curation_assets.core.decontaminate.decontaminate import BenchmarkError, BenchmarkIndex, decontaminate, read_benchmark
 
 QUESTION = ("Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May. "
             "How many clips did Natalia sell altogether in April and May?")
@@ -38,7 +38,7 @@ def test_contaminated_records_among_clean_ones_are_dropped_with_benchmark_and_sp
         dict(instruction="What is the capital of France and of Spain?"),  # short item inside longer text: clean
         dict(instruction="Name a prime number above 10."),
     )
-    result = decontaminate(frame, index, DecontaminationConfig())
+    result = decontaminate(frame, index, DecontaminateConfig())
 
     rejected = result.rejected.set_index("source_position")
     assert sorted(rejected.index) == [0, 1, 3]
@@ -58,9 +58,9 @@ def test_contaminated_records_among_clean_ones_are_dropped_with_benchmark_and_sp
 
 def test_n_and_compared_fields_are_configurable(make_records, index):
     frame = make_records(dict(instruction="Solve it.", response=QUESTION))
-    assert len(decontaminate(frame, index, DecontaminationConfig(fields=["instruction"])).kept) == 1
-    assert len(decontaminate(frame, index, DecontaminationConfig(enabled=False)).kept) == 1
-    assert len(decontaminate(frame, index, DecontaminationConfig()).kept) == 0
+    assert len(decontaminate(frame, index, DecontaminateConfig(fields=["instruction"])).kept) == 1
+    assert len(decontaminate(frame, index, DecontaminateConfig(enabled=False)).kept) == 1
+    assert len(decontaminate(frame, index, DecontaminateConfig()).kept) == 0
 
 
 def test_real_gsm8k_items_as_a_benchmark_remove_exactly_their_training_copies(shared_data, tmp_path, make_records):
@@ -71,7 +71,7 @@ def test_real_gsm8k_items_as_a_benchmark_remove_exactly_their_training_copies(sh
     index = BenchmarkIndex.build(read_benchmark(config, bench), n=13)
     frame = make_records(*(dict(instruction=r["question"], response=r["answer"]) for r in records))
 
-    result = decontaminate(frame, index, DecontaminationConfig())
+    result = decontaminate(frame, index, DecontaminateConfig())
     assert set(range(40)) <= set(result.rejected["source_position"])
     assert len(result.rejected) < 45  # the other 560 problems share no 13-gram with these 40
 

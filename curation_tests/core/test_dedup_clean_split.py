@@ -7,13 +7,13 @@ import json
 import pandas as pd
 import pytest
 
-from curation_assets.config import CleanConfig
-from curation_assets.core.clean import clean_records
-from curation_assets.core.dedup import exact_dedup
-from curation_assets.core.formats import training_lines, write_jsonl
+from curation_assets.core.clean.settings import CleanConfig
+from curation_assets.core.clean.stage import clean_records
+from curation_assets.core.dedup.exact import exact_dedup
+from curation_assets.core.export.formats import training_lines, write_jsonl
 from curation_assets.core.reconcile import reconcile_ids
 from curation_assets.core.records import RECORD_COLUMNS, REJECTION_COLUMNS, normalize_text
-from curation_assets.core.splits import instructions_in_both, split_records
+from curation_assets.core.split.split import instructions_in_both, split_records
 
 ALL_FIELDS = ["instruction", "input", "response"]
 SOURCE_ORDER = ["alpha", "beta", "gamma"]

@@ -8,7 +8,10 @@ import pytest
 
 from curation_assets.checks.gx_factory import evaluate_suite, validate_frame
 from curation_assets.checks.suites import record_suite
-from curation_assets.config import ChecksConfig, CleanConfig, PipelineConfig, SourceConfig
+from curation_assets.checks.settings import ChecksConfig
+from curation_assets.config import PipelineConfig
+from curation_assets.core.clean.settings import CleanConfig
+from curation_assets.core.load.settings import SourceConfig
 
 MAX_CHARS = 60
 ASSET = dg.AssetKey(["curation", "cleaned"])

@@ -11,11 +11,11 @@ import pandas as pd
 import pytest
 from datasketch import MinHash, MinHashLSH
 
-from curation_assets.config import NearDuplicatesConfig
-from curation_assets.core.lsh import band_keys, banding, candidate_pairs
-from curation_assets.core.minhash import EMPTY, estimated_jaccard, lean_minhash, signatures
-from curation_assets.core.near_dup import REASON, cluster_texts, find_near_duplicates
-from curation_assets.core.shingles import shingle_hashes, tokens
+from curation_assets.core.dedup.settings import NearDuplicatesConfig
+from curation_assets.core.dedup.lsh import band_keys, banding, candidate_pairs
+from curation_assets.core.dedup.minhash import EMPTY, estimated_jaccard, lean_minhash, signatures
+from curation_assets.core.dedup.near_dup import REASON, cluster_texts, find_near_duplicates
+from curation_assets.core.text.shingles import shingle_hashes, tokens
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TEXTS = [
@@ -198,8 +198,8 @@ def test_planted_corpus_precision_and_recall_meet_the_targets():
 
 
 def test_vectorized_exact_jaccard_equals_python_sets_with_and_without_boilerplate():
-    from curation_assets.core.boilerplate import Boilerplate
-    from curation_assets.core.similarity import ShingleSets
+    from curation_assets.core.dedup.boilerplate import Boilerplate
+    from curation_assets.core.dedup.similarity import ShingleSets
 
     preamble = " ".join(_words(20, 30))
     texts = [f"{preamble} {' '.join(_words(30 + i % 7, 25 + i))}" for i in range(30)] + ["", "one", "one"]
@@ -222,7 +222,7 @@ def test_vectorized_exact_jaccard_equals_python_sets_with_and_without_boilerplat
 def test_signing_on_two_processes_gives_exactly_the_single_process_result(other_thread):
     import threading
 
-    from curation_assets.core.signing import PARALLEL_MIN_DOCUMENTS, ShingleSpec, sign_texts
+    from curation_assets.core.dedup.signing import PARALLEL_MIN_DOCUMENTS, ShingleSpec, sign_texts
 
     rng = np.random.default_rng(11)
     texts = [" ".join(f"t{value}" for value in rng.integers(0, 5000, size=int(rng.integers(0, 30))))

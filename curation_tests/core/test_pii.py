@@ -7,9 +7,9 @@ from collections import Counter
 
 import pytest
 
-from curation_assets.config import CleanConfig, PiiConfig
-from curation_assets.core.clean import CleanPlan, clean_records
-from curation_assets.core.pii import PII_TYPES, PiiScanner, iban_valid, luhn_valid, redact
+from curation_assets.core.clean.settings import CleanConfig, PiiConfig
+from curation_assets.core.clean.stage import CleanPlan, clean_records
+from curation_assets.core.clean.pii import PII_TYPES, PiiScanner, iban_valid, luhn_valid, redact
 from planted_pii import planted_pii_set
 
 

@@ -9,9 +9,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from curation_assets.config import SourceConfig, load_config
+from curation_assets.config import load_config
+from curation_assets.core.load.settings import SourceConfig
 from curation_assets.core.records import RECORD_COLUMNS, RECORD_DTYPES, REJECTION_COLUMNS
-from curation_assets.core.sources import LoadedSource, SourceError, load_source
+from curation_assets.core.load.readers import LoadedSource, SourceError, load_source
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 

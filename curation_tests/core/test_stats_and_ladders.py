@@ -3,8 +3,8 @@
 import pandas as pd
 import pytest
 
-from curation_assets.core import stats
-from curation_assets.core.ladders import ladder, rung_sizes
+from curation_assets.core.report import stats
+from curation_assets.core.report.ladders import ladder, rung_sizes
 from curation_assets.core.records import as_records
 
 
@@ -101,7 +101,7 @@ def test_language_mix_names_each_language_and_keeps_unsure_ones_apart():
 
 def test_cleaning_reports_progress_every_ten_thousand_records():
     from curation_assets.config import CleanConfig
-    from curation_assets.core.clean import clean_records
+    from curation_assets.core.clean.stage import clean_records
 
     frame = _frame([{"instruction": f"Question number {i}?", "response": f"Answer number {i}."} for i in range(20_500)])
     seen = []

@@ -8,8 +8,10 @@ import random
 import pandas as pd
 import pytest
 
-from curation_assets.config import BatchConfig, MixConfig, VerifyConfig
-from curation_assets.core.mix import mix_records
+from curation_assets.core.mix.settings import MixConfig
+from curation_assets.core.synthetic.settings import BatchConfig
+from curation_assets.core.verify.settings import VerifyConfig
+from curation_assets.core.mix.mix import mix_records
 from curation_assets.core.synthetic.augment import casing, gender_swap, typos
 from curation_assets.core.synthetic.batch import rule_batch, transform_batch
 from curation_assets.core.synthetic.chat import ChatRequest

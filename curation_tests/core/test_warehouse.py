@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from curation_assets.core.records import as_records, as_rejections, empty_rejections
-from curation_assets.resources.warehouse import Warehouse
+from curation_assets.storage.warehouse import Warehouse
 
 WORKERS = 4
 TABLES_PER_WORKER = 10

@@ -11,14 +11,14 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from curation_assets.config import BatchConfig
+from curation_assets.core.synthetic.settings import BatchConfig
 from curation_assets.core.records import as_records, as_rejections, empty_records, empty_rejections, record_id
 from curation_assets.core.synthetic import lineage as lineage_
 from curation_assets.core.synthetic.augment import TRANSFORMS
 from curation_assets.core.synthetic.llm_tasks import LLM_TASKS, Complete
 from curation_assets.core.synthetic.rule_tasks import RULE_GENERATORS
 
-STAGE = "generate"
+STAGE = "synthetic"
 RULE_LABEL = "rule-based synthetic (templates and Faker), not model output"
 TRANSFORM_LABEL = "transformation-based augmentation of a real record"
 LLM_LABEL = "LLM-generated synthetic"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from curation_assets.config import BatchConfig
+from curation_assets.core.synthetic.settings import BatchConfig
 
 
 def batch_fingerprint(batch: BatchConfig, extra: dict | None = None) -> str:

@@ -13,7 +13,7 @@ from typing import Callable
 
 import pandas as pd
 
-from curation_assets.config import BatchConfig
+from curation_assets.core.synthetic.settings import BatchConfig
 from curation_assets.core.records import normalize_text
 from curation_assets.core.synthetic.chat import ChatOutcome, ChatRequest
 from curation_assets.core.synthetic.json_reply import json_object

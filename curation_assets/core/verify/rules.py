@@ -11,7 +11,7 @@ import ast
 import json
 from functools import lru_cache
 
-from curation_assets.config import VerifyConfig
+from curation_assets.core.verify.settings import VerifyConfig
 from curation_assets.core.synthetic.json_reply import code_block
 
 Failure = tuple[str, str]

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from curation_assets.config import VerifyConfig
+from curation_assets.core.verify.settings import VerifyConfig
 from curation_assets.core.records import as_records, as_rejections, empty_rejections
 from curation_assets.core.stage_result import StageResult
 from curation_assets.core.synthetic.chat import ChatRequest

@@ -1,0 +1,1 @@
+"""Cleaning: formatting repairs, PII, and quality/language/safety rules."""

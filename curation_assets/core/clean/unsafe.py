@@ -1,0 +1,66 @@
+"""Unsafe content: a blocklist of terms, and a hook for a classifier of your choice.
+
+Blocklist terms match as whole words, case-insensitively, in any field. The classifier is any
+importable ``module:function`` that takes a list of texts and returns one score in [0, 1] each
+(higher = less safe); records at or above the threshold are dropped.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from pathlib import Path
+from typing import Callable, Sequence
+
+from curation_assets.core.text.prefilter import PatternSet
+
+Classifier = Callable[[list[str]], Sequence[float]]
+
+
+def read_blocklist_file(path: Path) -> list[str]:
+    if not path.is_file():
+        raise FileNotFoundError(f"blocklist file {path} does not exist")
+    terms = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        term = line.split("#", 1)[0].strip()
+        if term:
+            terms.append(term)
+    return terms
+
+
+def compile_blocklist(terms: Sequence[str], engine: str = "hyperscan") -> PatternSet | None:
+    """One whole-word pattern per term (any whitespace between a phrase's words), longest first."""
+    unique = sorted({" ".join(term.split()).casefold() for term in terms if term.strip()}, key=lambda t: (-len(t), t))
+    if not unique:
+        return None
+    spaced = [r"\s+".join(map(re.escape, term.split())) for term in unique]
+    return PatternSet([rf"(?<!\w){term}(?!\w)" for term in spaced], engine)
+
+
+def blocklisted(text: str, pattern: PatternSet | None) -> str | None:
+    if pattern is None:
+        return None
+    match = pattern.search(text)
+    return None if match is None else f"blocklisted term {match.group(0)!r}"
+
+
+def load_classifier(reference: str) -> Classifier:
+    """``module:function`` → the function; a clear error when either part is missing."""
+    module_name, _, function_name = reference.partition(":")
+    if not module_name or not function_name:
+        raise ValueError(f"unsafe classifier {reference!r} must be written 'module:function'")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as error:
+        raise ValueError(f"unsafe classifier {reference!r}: cannot import {module_name}: {error}") from error
+    function = getattr(module, function_name, None)
+    if not callable(function):
+        raise ValueError(f"unsafe classifier {reference!r}: {module_name} has no function {function_name}")
+    return function
+
+
+def classify(texts: list[str], classifier: Classifier, reference: str) -> list[float]:
+    scores = [float(score) for score in classifier(texts)]
+    if len(scores) != len(texts):
+        raise ValueError(f"unsafe classifier {reference} returned {len(scores)} scores for {len(texts)} texts")
+    return scores

@@ -1,0 +1,1 @@
+"""Decontamination: training records that overlap a benchmark."""

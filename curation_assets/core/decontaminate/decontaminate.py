@@ -1,0 +1,191 @@
+"""Benchmark decontamination: drop training records that overlap an evaluation set.
+
+Texts are compared as word sequences after normalization (NFKC, casefold, words = runs of
+letters and digits; punctuation and spacing do not matter). A training field is contaminated
+when it shares a word n-gram (default 13, as in the GPT-3 and Llama reports) with a benchmark
+text; benchmark texts shorter than n words cannot be found that way, so they match when a
+training field is exactly the same text after normalization. The rejection names the
+benchmark, the item (its position in the file) and field, and the matched span.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from curation_assets.core.decontaminate.settings import BenchmarkConfig, DecontaminateConfig
+from curation_assets.core.records import as_records, as_rejections, empty_rejections
+from curation_assets.core.stage_result import StageResult
+
+STAGE = "decontaminate"
+_WORD = re.compile(r"\w+")
+_SPAN_CHARS = 200
+
+
+class BenchmarkError(ValueError):
+    """A configured benchmark file cannot be read as configured."""
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
+
+
+def ngrams(tokens: list[str], n: int) -> list[str]:
+    return [" ".join(tokens[start:start + n]) for start in range(len(tokens) - n + 1)]
+
+
+@dataclass(frozen=True)
+class BenchmarkText:
+    benchmark: str
+    item: int  # position in the file: JSONL line from 1, JSON / CSV / Parquet row from 0 (as sources count)
+    field: str
+    text: str
+
+    def where(self) -> str:
+        return f"benchmark {self.benchmark} item {self.item} ({self.field})"
+
+
+@dataclass(frozen=True)
+class Contamination:
+    source: BenchmarkText
+    training_field: str
+    kind: str  # "ngram" or "exact"
+    span: str  # the matched words, normalized
+
+    def detail(self, n: int) -> str:
+        how = f"{n}-gram overlap" if self.kind == "ngram" else "exact match after normalization"
+        return f"{self.source.where()}: {how} in {self.training_field}: '{self.span}'"
+
+
+def _text_of(value) -> str | None:
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, (list, tuple)):
+        parts = [_text_of(part) for part in value]
+        return "\n".join(part for part in parts if part) or None
+    return str(value)
+
+
+def read_benchmark(benchmark: BenchmarkConfig, path: Path) -> list[BenchmarkText]:
+    where = f"benchmark '{benchmark.name}' ({path})"
+    if not path.is_file():
+        raise BenchmarkError(f"{where}: file does not exist")
+    rows: list[tuple[int, dict]]
+    try:
+        if benchmark.format == "jsonl":
+            rows = []
+            for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+                if line.strip():
+                    rows.append((number, json.loads(line)))
+        elif benchmark.format == "json":
+            rows = list(enumerate(json.loads(path.read_text(encoding="utf-8"))))
+        elif benchmark.format == "csv":
+            with path.open(encoding="utf-8", newline="") as handle:
+                rows = list(enumerate(csv.DictReader(handle)))
+        else:
+            rows = list(enumerate(pd.read_parquet(path).to_dict("records")))
+    except (json.JSONDecodeError, UnicodeDecodeError, ValueError, OSError) as error:
+        raise BenchmarkError(f"{where}: cannot be read as {benchmark.format}: {error}") from error
+    texts = []
+    for position, row in rows:
+        if not isinstance(row, dict):
+            raise BenchmarkError(f"{where}: item {position} is not an object")
+        for name in benchmark.fields:
+            if name not in row:
+                raise BenchmarkError(f"{where}: item {position} has no field '{name}'")
+            text = _text_of(row[name])
+            if text and text.strip():
+                texts.append(BenchmarkText(benchmark.name, position, name, text))
+    if not texts:
+        raise BenchmarkError(f"{where}: no text in fields {', '.join(benchmark.fields)}")
+    return texts
+
+
+@dataclass
+class BenchmarkIndex:
+    """Every benchmark n-gram and every short benchmark text, each pointing at its first item."""
+
+    n: int
+    ngram_owner: dict[str, BenchmarkText] = field(default_factory=dict)
+    short_owner: dict[str, BenchmarkText] = field(default_factory=dict)
+    items_by_benchmark: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, texts: list[BenchmarkText], n: int) -> "BenchmarkIndex":
+        index = cls(n)
+        items: dict[str, set[int]] = {}
+        for text in texts:
+            items.setdefault(text.benchmark, set()).add(text.item)
+            tokens = words(text.text)
+            if len(tokens) >= n:
+                for gram in ngrams(tokens, n):
+                    index.ngram_owner.setdefault(gram, text)
+            elif tokens:
+                index.short_owner.setdefault(" ".join(tokens), text)
+        index.items_by_benchmark = {name: len(positions) for name, positions in sorted(items.items())}
+        return index
+
+    def match(self, text: str, training_field: str) -> Contamination | None:
+        tokens = words(text)
+        short = self.short_owner.get(" ".join(tokens))
+        if short is not None:
+            return Contamination(short, training_field, "exact", _clip(" ".join(tokens)))
+        if len(tokens) < self.n or not self.ngram_owner:
+            return None
+        grams = ngrams(tokens, self.n)
+        for start, gram in enumerate(grams):
+            owner = self.ngram_owner.get(gram)
+            if owner is not None:
+                end = start
+                while end + 1 < len(grams) and grams[end + 1] in self.ngram_owner:
+                    end += 1  # report the whole overlapping run, not just its first n words
+                return Contamination(owner, training_field, "ngram", _clip(" ".join(tokens[start:end + self.n])))
+        return None
+
+
+def _clip(span: str) -> str:
+    return span if len(span) <= _SPAN_CHARS else span[: _SPAN_CHARS - 1] + "…"
+
+
+@dataclass
+class DecontaminationResult(StageResult):
+    by_benchmark: dict[str, int] = field(default_factory=dict)
+    examples: list[dict] = field(default_factory=list)
+
+
+def decontaminate(frame: pd.DataFrame, index: BenchmarkIndex, settings: DecontaminateConfig,
+                  examples: int = 5) -> DecontaminationResult:
+    if frame.empty or not settings.enabled:
+        return DecontaminationResult(as_records(frame), empty_rejections(STAGE))
+    contaminations: list[Contamination | None] = []
+    for row in frame[list(settings.fields)].itertuples(index=False):
+        found = None
+        for name, text in zip(settings.fields, row):
+            found = index.match(text or "", name) if text else None
+            if found:
+                break
+        contaminations.append(found)
+    mask = pd.Series([found is not None for found in contaminations], index=frame.index)
+    hits = [found for found in contaminations if found is not None]
+    dropped = frame[mask].assign(
+        reason="contaminated",
+        detail=[found.detail(index.n) for found in hits],
+    )
+    by_benchmark: dict[str, int] = {}
+    for found in hits:
+        by_benchmark[found.source.benchmark] = by_benchmark.get(found.source.benchmark, 0) + 1
+    shown = [
+        {"record_id": record_id, "benchmark": found.source.benchmark, "item": found.source.item,
+         "benchmark_field": found.source.field, "training_field": found.training_field, "match": found.kind,
+         "span": found.span}
+        for record_id, found in zip(dropped["record_id"].head(examples), hits[:examples])
+    ]
+    return DecontaminationResult(as_records(frame[~mask]), as_rejections(dropped, STAGE),
+                                 dict(sorted(by_benchmark.items())), shown)
+

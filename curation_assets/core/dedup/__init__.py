@@ -1,0 +1,1 @@
+"""Deduplication: exact, near-duplicate (MinHash-LSH) and conflicting records, incremental across runs."""

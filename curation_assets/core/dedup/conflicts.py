@@ -1,0 +1,138 @@
+"""Conflicting records: one prompt with different answers, or one answer to different prompts.
+
+- ``conflicting_response``: the same normalized instruction + input (NFKC, casefold, whitespace)
+  with responses whose tokens differ (case, punctuation and spacing aside). By the time this
+  runs, responses that differ only slightly were merged as near-duplicates, so what is left
+  differs materially: a training set would teach two answers to one question.
+- ``reused_response``: the same response (by its tokens, at least ``min_response_tokens`` of
+  them) for different prompts.
+
+Each group is resolved by its kind's policy: ``best`` keeps the record the keep policy ranks
+first, ``first`` the earliest (source order, then position), ``drop_all`` none, ``keep_all``
+every one (the group is only listed). A record published by an earlier run is never rejected: it
+wins the group, and under ``drop_all`` it is the only one left. Prompt conflicts are resolved
+first; the survivors are then checked for reused responses.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from curation_assets.core.dedup.settings import ConflictsConfig
+from curation_assets.core.dedup.history import prompt_keys, response_token_key
+from curation_assets.core.dedup.keep import KeepCriterion, preference
+from curation_assets.core.records import as_records, as_rejections
+from curation_assets.core.text.shingles import tokens
+from curation_assets.core.stage_result import StageResult
+
+STAGE = "dedup"
+SAME_PROMPT = "conflicting_response"
+SAME_RESPONSE = "reused_response"
+CONFLICT_COLUMNS = ("conflict_id", "kind", "size", "record_ids", "kept_ids", "policy", "shared_text")
+_SHARED_TEXT_CHARS = 200
+_KEEP_FIRST: tuple[KeepCriterion, ...] = ("earliest_position",)
+
+
+@dataclass
+class Conflicts:
+    result: StageResult
+    table: pd.DataFrame  # the conflicts table
+
+
+def _groups(keys: pd.Series, distinct: pd.Series) -> list[np.ndarray]:
+    """Row positions of each key whose rows hold more than one distinct value of ``distinct``."""
+    frame = pd.DataFrame({"key": keys.to_numpy(), "distinct": distinct.to_numpy()})
+    counts = frame.groupby("key", sort=True)["distinct"].nunique()
+    conflicted = counts.index[counts > 1]
+    if len(conflicted) == 0:
+        return []
+    positions = frame.index[frame["key"].isin(conflicted)]
+    by_key = pd.Series(positions, index=positions).groupby(frame.loc[positions, "key"], sort=True)
+    return [group.to_numpy() for _, group in by_key]
+
+
+def _resolve(universe: pd.DataFrame, kind: str, keys: pd.Series, distinct: pd.Series, policy: str,
+             keep: Sequence[KeepCriterion], source_rank: Callable[[str], int], text_column: str):
+    rows, rejected, details = [], [], []
+    criteria = keep if policy in ("best", "keep_all") else _KEEP_FIRST
+    places = preference(universe, criteria, source_rank)
+    fixed = universe["fixed"].to_numpy()
+    for group in _groups(keys, distinct):
+        group = group[np.lexsort((places[group], ~fixed[group]))]
+        if policy == "keep_all":
+            kept = group
+        elif fixed[group].any():
+            kept = group[fixed[group]]
+        elif policy == "drop_all":
+            kept = group[:0]
+        else:
+            kept = group[:1]
+        ids = universe["record_id"].to_numpy()
+        conflict_id = hashlib.sha256(f"{kind}\x1f{keys.iloc[group[0]]}".encode()).hexdigest()[:20]
+        rows.append({
+            "conflict_id": conflict_id, "kind": kind, "size": len(group),
+            "record_ids": ids[group].tolist(), "kept_ids": ids[kept].tolist(), "policy": policy,
+            "shared_text": str(universe[text_column].iloc[group[0]])[:_SHARED_TEXT_CHARS],
+        })
+        kept_note = ", ".join(ids[kept]) if len(kept) else "none (policy drop_all)"
+        what = ("same instruction+input, different response" if kind == SAME_PROMPT
+                else "same response, different instruction+input")
+        for member in group:
+            if not fixed[member] and member not in kept:
+                rejected.append(member)
+                details.append(f"conflict {conflict_id}: {what}; kept {kept_note}")
+    return rows, rejected, details
+
+
+def find_conflicts(
+    records: pd.DataFrame,
+    settings: ConflictsConfig,
+    keep: Sequence[KeepCriterion],
+    source_rank: Callable[[str], int],
+    history: pd.DataFrame | None = None,
+) -> Conflicts:
+    """Conflict groups in ``records`` (and against ``history``, whose records are never rejected)."""
+    columns = ["record_id", "source", "source_position", "kind", "instruction", "input", "response"]
+    earlier = pd.DataFrame({column: [] for column in columns + ["prompt_key", "response_key"]})
+    if history is not None:
+        earlier = history[~history["record_id"].isin(records["record_id"])]
+    batch = records.loc[:, columns].assign(
+        fixed=False,
+        prompt_key=prompt_keys(records).to_numpy() if len(records) else [],
+        response_key=records["response"].fillna("").map(response_token_key).to_numpy() if len(records) else [],
+    )
+    parts = [batch, earlier.loc[:, columns + ["prompt_key", "response_key"]].assign(fixed=True)]
+    universe = pd.concat([part for part in parts if len(part)] or parts[:1], ignore_index=True)
+    rows, rejected_at, details = [], [], []
+    alive = np.ones(len(universe), dtype=bool)
+    if settings.same_prompt and len(universe):
+        found, rejected, notes = _resolve(universe, SAME_PROMPT, universe["prompt_key"], universe["response_key"],
+                                          settings.same_prompt, keep, source_rank, "instruction")
+        rows += found
+        rejected_at += [(index, SAME_PROMPT, note) for index, note in zip(rejected, notes)]
+        alive[rejected] = False
+    if settings.same_response and alive.any():
+        survivors = universe[alive]
+        token_counts = survivors["response"].fillna("").map(lambda text: len(tokens(text)))
+        survivors = survivors[(token_counts >= settings.min_response_tokens).to_numpy()]
+        positions = survivors.index.to_numpy()
+        survivors = survivors.reset_index(drop=True)
+        found, rejected, notes = _resolve(survivors, SAME_RESPONSE, survivors["response_key"], survivors["prompt_key"],
+                                          settings.same_response, keep, source_rank, "response")
+        rows += found
+        rejected_at += [(positions[index], SAME_RESPONSE, note) for index, note in zip(rejected, notes)]
+
+    rejected_positions = [index for index, _, _ in rejected_at]
+    dropped = records.iloc[rejected_positions].assign(
+        reason=[reason for _, reason, _ in rejected_at], detail=[note for _, _, note in rejected_at]
+    )
+    kept = np.ones(len(records), dtype=bool)
+    kept[rejected_positions] = False
+    table = pd.DataFrame(rows, columns=list(CONFLICT_COLUMNS)).sort_values(["kind", "conflict_id"], kind="mergesort")
+    result = StageResult(as_records(records[kept]), as_rejections(dropped, STAGE))
+    return Conflicts(result, table.reset_index(drop=True))

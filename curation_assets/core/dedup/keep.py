@@ -1,0 +1,65 @@
+"""Which member of a group of duplicates (or conflicting records) is kept: a configurable ranking.
+
+The ranking is a list of criteria applied in order, with the record id as the final tie-break so
+the choice never depends on row order:
+
+- ``real_first``: real before synthetic;
+- ``longest_response`` / ``shortest_response``: by the response's length in characters;
+- ``earliest_position``: the source listed first in the config, then the earliest source position;
+- ``source_order``: the source listed first in the config.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from curation_assets.core.dedup.settings import KeepCriterion
+
+DEFAULT_KEEP: tuple[KeepCriterion, ...] = ("real_first", "longest_response", "earliest_position")
+_KIND_RANK = {"real": 0, "synthetic": 1}
+
+
+def _source_ranks(frame: pd.DataFrame, source_rank: Callable[[str], int]) -> pd.Series:
+    def rank(source: str) -> int:
+        try:
+            return source_rank(source)
+        except ValueError:  # a source no longer in the config (published by an earlier run) ranks last
+            return 1 << 30
+
+    return frame["source"].map(rank).astype("int64")
+
+
+def sort_columns(frame: pd.DataFrame, criteria: Sequence[KeepCriterion], source_rank: Callable[[str], int]) -> pd.DataFrame:
+    """One column per criterion (smaller is better), then the record id."""
+    columns: dict[str, pd.Series] = {}
+    for criterion in criteria:
+        if criterion == "real_first":
+            columns["kind_rank"] = frame["kind"].map(_KIND_RANK).fillna(len(_KIND_RANK)).astype("int64")
+        elif criterion == "longest_response":
+            columns["response_rank"] = -frame["response"].fillna("").str.len().astype("int64")
+        elif criterion == "shortest_response":
+            columns["response_rank"] = frame["response"].fillna("").str.len().astype("int64")
+        elif criterion == "earliest_position":
+            columns["source_rank"] = _source_ranks(frame, source_rank)
+            columns["position_rank"] = frame["source_position"].astype("int64")
+        elif criterion == "source_order":
+            columns["source_rank"] = _source_ranks(frame, source_rank)
+        else:
+            raise ValueError(f"unknown keep criterion {criterion!r}")
+    columns["record_id"] = pd.Series(np.unique(frame["record_id"].astype(str).to_numpy(), return_inverse=True)[1])
+    return pd.DataFrame({f"{i}_{name}": column.to_numpy() for i, (name, column) in enumerate(columns.items())},
+                        index=frame.index)
+
+
+def preference(frame: pd.DataFrame, criteria: Sequence[KeepCriterion], source_rank: Callable[[str], int]) -> np.ndarray:
+    """Per row its place in the ranking (0 = kept first)."""
+    if frame.empty:
+        return np.zeros(0, dtype=np.int64)
+    keys = sort_columns(frame, criteria, source_rank)
+    order = np.lexsort([keys[column].to_numpy() for column in reversed(keys.columns)])
+    places = np.empty(len(frame), dtype=np.int64)
+    places[order] = np.arange(len(frame))
+    return places

@@ -1,0 +1,1 @@
+"""Exports: training-file formats and the manifest."""

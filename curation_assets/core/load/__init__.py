@@ -1,0 +1,1 @@
+"""Loading: source files (and inbox files, benchmarks) read into canonical records."""

@@ -1,0 +1,307 @@
+"""Read one configured source file into canonical records, quarantining what cannot be read.
+
+File-level problems (missing file, empty file, undecodable JSON/CSV, a mapped field that no
+record has) raise ``SourceError`` naming the source, the file and where. Record-level problems
+(a malformed JSONL line, a line in the wrong encoding, a record missing a mapped field) become
+quarantine rows with a reason, so the rest of the file still loads and nothing vanishes silently.
+
+Positions: JSONL line number (1-based); JSON array index (0-based); CSV data row (1-based, header
+excluded); Parquet row index (0-based). Exploded elements also carry their index as ``item``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import pandas as pd
+
+from curation_assets.core.load.settings import FileSource
+from curation_assets.core.records import (
+    TEXT_FIELDS,
+    as_records,
+    as_rejections,
+    empty_records,
+    empty_rejections,
+    record_id,
+)
+
+STAGE = "load"
+_MISSING = object()
+_EXCERPT_CHARS = 300
+
+
+class SourceError(ValueError):
+    """A source cannot be loaded at all; the message names the source, file and location."""
+
+
+@dataclass
+class LoadedSource:
+    records: pd.DataFrame
+    rejections: pd.DataFrame
+    records_in: int  # records the file holds, before quarantine
+    blank_lines: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _RawItem:
+    position: int
+    value: Any = None
+    problem: tuple[str, str] | None = None  # (reason, detail) when the item could not be parsed
+    raw_text: str | None = None
+
+
+def load_source(source: FileSource, path: Path) -> LoadedSource:
+    where = f"source '{source.name}' ({path})"
+    if not path.exists():
+        raise SourceError(f"{where}: file does not exist")
+    if not path.is_file():
+        raise SourceError(f"{where}: path is not a file")
+    if path.stat().st_size == 0:
+        raise SourceError(f"{where}: file is empty (0 bytes)")
+
+    reader = {"jsonl": _read_jsonl, "json": _read_json_array, "csv": _read_csv, "parquet": _read_parquet}
+    items, blank_lines = reader[source.format](source, path, where)
+    if not items:
+        raise SourceError(f"{where}: file holds no records")
+    return _to_records(source, path, where, items, blank_lines)
+
+
+def _read_jsonl(source: FileSource, path: Path, where: str) -> tuple[list[_RawItem], int]:
+    items: list[_RawItem] = []
+    blank = 0
+    with path.open("rb") as handle:
+        for line_number, raw_line in enumerate(handle, start=1):
+            if not raw_line.strip():
+                blank += 1
+                continue
+            try:
+                text = raw_line.decode(source.encoding)
+            except UnicodeDecodeError as error:
+                excerpt = raw_line[:_EXCERPT_CHARS].decode(source.encoding, errors="replace")
+                items.append(
+                    _RawItem(
+                        line_number,
+                        problem=("invalid_encoding", f"line {line_number}: not {source.encoding}: {error}"),
+                        raw_text=excerpt,
+                    )
+                )
+                continue
+            try:
+                items.append(_RawItem(line_number, value=json.loads(text), raw_text=text))
+            except json.JSONDecodeError as error:
+                items.append(
+                    _RawItem(
+                        line_number,
+                        problem=("malformed_json", f"line {line_number}, column {error.colno}: {error.msg}"),
+                        raw_text=text[:_EXCERPT_CHARS],
+                    )
+                )
+    return items, blank
+
+
+def _decode_whole_file(source: FileSource, path: Path, where: str) -> str:
+    data = path.read_bytes()
+    try:
+        return data.decode(source.encoding)
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise SourceError(
+            f"{where}: line {line} is not valid {source.encoding} ({error.reason} at byte {error.start}); "
+            "set the source's 'encoding' if the file uses another one"
+        ) from error
+
+
+def _read_json_array(source: FileSource, path: Path, where: str) -> tuple[list[_RawItem], int]:
+    text = _decode_whole_file(source, path, where)
+    if not text.strip():
+        raise SourceError(f"{where}: file holds only whitespace")
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise SourceError(f"{where}: invalid JSON at line {error.lineno}, column {error.colno}: {error.msg}") from error
+    if not isinstance(value, list):
+        raise SourceError(f"{where}: format 'json' expects a top-level array, found {type(value).__name__}")
+    return [_RawItem(index, value=element) for index, element in enumerate(value)], 0
+
+
+def _read_csv(source: FileSource, path: Path, where: str) -> tuple[list[_RawItem], int]:
+    text = _decode_whole_file(source, path, where)
+    if not text.strip():
+        raise SourceError(f"{where}: file holds only whitespace")
+    try:
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+        raise SourceError(f"{where}: malformed CSV: {error}") from error
+    _require_columns(source, frame.columns, where)
+    return [_RawItem(row, value=value) for row, value in enumerate(frame.to_dict("records"), start=1)], 0
+
+
+def _read_parquet(source: FileSource, path: Path, where: str) -> tuple[list[_RawItem], int]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowInvalid, OSError) as error:
+        raise SourceError(f"{where}: not a readable Parquet file: {error}") from error
+    _require_columns(source, table.column_names, where)
+    return [_RawItem(index, value=value) for index, value in enumerate(table.to_pylist())], 0
+
+
+def _require_columns(source: FileSource, columns: Any, where: str) -> None:
+    available = list(columns)
+    for target, field_path in _mapped_fields(source):
+        top = field_path.split(".")[0]
+        if top not in available:
+            raise SourceError(
+                f"{where}: mapped field '{field_path}' (for {target}) is not a column; "
+                f"columns are: {', '.join(map(str, available))}"
+            )
+
+
+def _mapped_fields(source: FileSource) -> Iterator[tuple[str, str]]:
+    for target in TEXT_FIELDS:
+        field_path = getattr(source.fields, target)
+        if field_path is not None:
+            yield target, field_path
+
+
+def _lookup(value: Any, field_path: str) -> Any:
+    for key in field_path.split("."):
+        if not isinstance(value, dict) or key not in value:
+            return _MISSING
+        value = value[key]
+    return value
+
+
+def _as_text(value: Any) -> str | None:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"  # as the source file wrote it, not Python's True
+    if isinstance(value, (int, float)):
+        return str(value)
+    return None
+
+
+def _elements(source: FileSource, item: _RawItem) -> Iterator[tuple[int | None, Any, tuple[str, str] | None]]:
+    """One (item index, record value, problem) per record the raw item holds."""
+    if not isinstance(item.value, dict):
+        yield None, None, ("not_an_object", f"expected a JSON object, found {type(item.value).__name__}")
+        return
+    if source.explode is None:
+        yield None, item.value, None
+        return
+    elements = item.value.get(source.explode, _MISSING)
+    if not isinstance(elements, list):
+        yield None, None, ("explode_not_a_list", f"field '{source.explode}' is missing or not a list")
+        return
+    if not elements:
+        yield None, None, ("explode_empty", f"field '{source.explode}' is an empty list")
+        return
+    for index, element in enumerate(elements):
+        # The exploded element is visible under the explode field's name, beside the parent's fields.
+        yield index, {**item.value, source.explode: element}, None
+
+
+def _to_records(
+    source: FileSource, path: Path, where: str, items: list[_RawItem], blank_lines: int
+) -> LoadedSource:
+    kept: list[dict[str, Any]] = []
+    rejected: list[dict[str, Any]] = []
+    seen_fields: dict[str, int] = {field_path: 0 for _, field_path in _mapped_fields(source)}
+    parsed_records = 0
+
+    def lineage(position: int, item_index: int | None, extra: dict | None = None) -> str:
+        payload = {
+            "source": source.name,
+            "file": source.path,
+            "format": source.format,
+            "position": position,
+            "item": item_index,
+            "license": source.license,
+            "kind": source.kind,
+        }
+        payload.update(extra or {})
+        return json.dumps(payload, sort_keys=True, ensure_ascii=False)
+
+    def reject(position: int, item_index: int | None, reason: str, detail: str, texts: dict | None = None,
+               raw_text: str | None = None) -> None:
+        texts = texts or {}
+        extra = {"raw_excerpt": raw_text} if raw_text is not None else None
+        rejected.append(
+            {
+                "record_id": record_id(source.name, position, item_index, reason, detail, ""),
+                "source": source.name,
+                "source_position": position,
+                "reason": reason,
+                "detail": detail,
+                "instruction": texts.get("instruction"),
+                "input": texts.get("input"),
+                "response": texts.get("response"),
+                "kind": source.kind,
+                "lineage": lineage(position, item_index, extra),
+            }
+        )
+
+    records_in = 0
+    for item in items:
+        if item.problem is not None:
+            records_in += 1
+            reject(item.position, None, *item.problem, raw_text=item.raw_text)
+            continue
+        for item_index, value, problem in _elements(source, item):
+            records_in += 1
+            if problem is not None:
+                reject(item.position, item_index, *problem, raw_text=item.raw_text)
+                continue
+            parsed_records += 1
+            texts: dict[str, str] = {"input": ""}
+            missing, wrong_type = [], []
+            for target, field_path in _mapped_fields(source):
+                raw_value = _lookup(value, field_path)
+                if raw_value is _MISSING:
+                    missing.append(field_path)
+                    continue
+                seen_fields[field_path] += 1
+                text = _as_text(raw_value)
+                if text is None:
+                    wrong_type.append(f"{field_path} is {type(raw_value).__name__}")
+                else:
+                    texts[target] = text
+            if missing:
+                reject(item.position, item_index, "missing_field",
+                       f"mapped field(s) {', '.join(missing)} not in record", texts)
+            elif wrong_type:
+                reject(item.position, item_index, "non_text_field", "; ".join(wrong_type), texts)
+            else:
+                kept.append(
+                    {
+                        "record_id": record_id(source.name, item.position, item_index, texts["instruction"],
+                                               texts["input"], texts["response"]),
+                        "source": source.name,
+                        "source_position": item.position,
+                        **texts,
+                        "kind": source.kind,
+                        "lineage": lineage(item.position, item_index),
+                    }
+                )
+
+    never_seen = [field_path for field_path, count in seen_fields.items() if count == 0]
+    if parsed_records and never_seen:
+        sample_keys = sorted({key for item in items if isinstance(item.value, dict) for key in item.value})[:20]
+        raise SourceError(
+            f"{where}: mapped field(s) {', '.join(never_seen)} found in no record; "
+            f"fields present: {', '.join(sample_keys)}"
+        )
+
+    records = as_records(pd.DataFrame(kept)) if kept else empty_records()
+    rejections = as_rejections(pd.DataFrame(rejected), STAGE) if rejected else empty_rejections(STAGE)
+    return LoadedSource(records=records, rejections=rejections, records_in=records_in, blank_lines=blank_lines)

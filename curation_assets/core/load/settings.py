@@ -1,0 +1,86 @@
+"""Settings of the load stage: configured sources and the inbox folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+
+from curation_assets.core.settings import FileFormat, Kind, PiiAction, Strict, identifier
+
+INBOX_SOURCE_PREFIX = "inbox/"
+INBOX_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv", ".parquet": "parquet"}
+
+
+class FieldMapping(Strict):
+    """Which field of a source record becomes instruction / input / response.
+
+    Values are field names; a dotted name (``instances.output``) reads inside the element
+    produced by ``explode``. ``input`` may be omitted when the source has none.
+    """
+
+    instruction: str
+    input: str | None = None
+    response: str
+
+
+class RecordOrigin(Strict):
+    """How a file's records are read and what they are: shared by configured sources and the inbox."""
+
+    fields: FieldMapping
+    kind: Kind
+    license: str
+    encoding: str = "utf-8"
+    pii: PiiAction = Field(
+        default="redact", description="what cleaning does with a record holding PII (keep: e.g. fake PII by design)"
+    )
+    explode: str | None = Field(
+        default=None,
+        description="A list-valued field: each element becomes its own record (e.g. seed tasks' instances).",
+    )
+    domain: str = Field(default="general", description="The mixing domain of every record of this source.")
+
+
+class FileSource(RecordOrigin):
+    """One file read as a source: a configured source, or a file dropped into the inbox (``inbox/<file>``)."""
+
+    name: str
+    path: str
+    format: FileFormat
+
+
+class SourceConfig(FileSource):
+    """A configured source: its name becomes a table and an asset name."""
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_identifier(cls, name: str) -> str:
+        return identifier(name, "source name", "it becomes a table and asset name")
+
+
+class InboxConfig(RecordOrigin):
+    """A folder watched by a sensor: every file dropped there becomes a partition of ``raw_inbox`` and a run.
+
+    Each file is read like a source (format from its extension: .jsonl/.ndjson, .json, .csv, .parquet)
+    with the field mapping below; its records' ``source`` is ``inbox/<file name>``.
+    """
+
+    path: str = Field(default="curation_data/inbox", description="Relative to the working directory; $CURATION_INBOX overrides.")
+    kind: Kind = "real"
+    poll_seconds: int = Field(default=30, ge=1, description="How often the sensor looks at the folder.")
+    settle_seconds: float = Field(
+        default=2.0, ge=0, description="A file modified more recently than this may still be being written: wait.")
+
+    def source_for(self, file_name: str) -> FileSource:
+        """The source a file in the inbox is read as, named ``inbox/<file name>``."""
+        origin = {name: getattr(self, name) for name in RecordOrigin.model_fields}
+        return FileSource(name=f"{INBOX_SOURCE_PREFIX}{file_name}", path=file_name, format=inbox_format(file_name),
+                          **origin)
+
+
+def inbox_format(file_name: str) -> str:
+    suffix = Path(file_name).suffix.lower()
+    if suffix not in INBOX_FORMATS:
+        raise ValueError(f"inbox file {file_name!r}: unsupported extension {suffix or '(none)'!r} "
+                         f"(supported: {', '.join(INBOX_FORMATS)})")
+    return INBOX_FORMATS[suffix]

@@ -1,0 +1,1 @@
+"""Mixing: real records plus the synthetic records the caps admit."""

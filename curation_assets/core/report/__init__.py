@@ -1,0 +1,1 @@
+"""Reports: statistics, plots, ladders and the data card."""

@@ -1,0 +1,1 @@
+"""Splitting: deterministic train/eval assignment."""

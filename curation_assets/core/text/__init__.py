@@ -1,0 +1,1 @@
+"""Text measures and repairs shared by every stage: one home each."""
