@@ -1,9 +1,9 @@
 """Benchmark decontamination: drop training records that overlap an evaluation set.
 
-Texts are compared as word sequences after normalization (NFKC, casefold, words = runs of
-letters and digits; punctuation and spacing do not matter). A training field is contaminated
-when it shares a word n-gram (default 13, as in the GPT-3 and Llama reports) with a benchmark
-text; benchmark texts shorter than n words cannot be found that way, so they match when a
+Texts are compared as word sequences (``core/text/tokens.py``: NFKC, casefold, runs of letters
+and digits, CJK characters one by one; punctuation and spacing do not matter). A training field
+is contaminated when it shares a word n-gram (default 13, as in the GPT-3 and Llama reports)
+with a benchmark text; benchmark texts shorter than n words cannot be found that way, so they match when a
 training field is exactly the same text after normalization. The rejection names the
 benchmark, the item (its position in the file) and field, and the matched span.
 """
@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import csv
 import json
-import re
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,22 +20,14 @@ import pandas as pd
 from curation_assets.core.decontaminate.settings import BenchmarkConfig, DecontaminateConfig
 from curation_assets.core.records import as_records, as_rejections, empty_rejections
 from curation_assets.core.stage_result import StageResult
+from curation_assets.core.text.tokens import word_ngrams, words
 
 STAGE = "decontaminate"
-_WORD = re.compile(r"\w+")
 _SPAN_CHARS = 200
 
 
 class BenchmarkError(ValueError):
     """A configured benchmark file cannot be read as configured."""
-
-
-def words(text: str) -> list[str]:
-    return _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
-
-
-def ngrams(tokens: list[str], n: int) -> list[str]:
-    return [" ".join(tokens[start:start + n]) for start in range(len(tokens) - n + 1)]
 
 
 @dataclass(frozen=True)
@@ -124,7 +114,7 @@ class BenchmarkIndex:
             items.setdefault(text.benchmark, set()).add(text.item)
             tokens = words(text.text)
             if len(tokens) >= n:
-                for gram in ngrams(tokens, n):
+                for gram in word_ngrams(tokens, n):
                     index.ngram_owner.setdefault(gram, text)
             elif tokens:
                 index.short_owner.setdefault(" ".join(tokens), text)
@@ -138,7 +128,7 @@ class BenchmarkIndex:
             return Contamination(short, training_field, "exact", _clip(" ".join(tokens)))
         if len(tokens) < self.n or not self.ngram_owner:
             return None
-        grams = ngrams(tokens, self.n)
+        grams = word_ngrams(tokens, self.n)
         for start, gram in enumerate(grams):
             owner = self.ngram_owner.get(gram)
             if owner is not None:
