@@ -182,12 +182,11 @@ def script_mix(frame: pd.DataFrame) -> dict[str, int]:
 
 def language_mix(frame: pd.DataFrame) -> dict[str, int]:
     """Records per language of instruction + response (CLD2, offline); 'unknown' when CLD2 is unsure."""
-    from curation_assets.core.text.language import identify
+    from curation_assets.core.text.language import judged_language
 
     texts = frame["instruction"].fillna("") + "\n" + frame["response"].fillna("")
-    guesses = (identify(text) for text in texts)
-    return dict(Counter(guess.code if guess.reliable and guess.code != "un" else "unknown"
-                        for guess in guesses).most_common())
+    guesses = (judged_language(text, min_letters=0) for text in texts)
+    return dict(Counter(guess.code if guess else "unknown" for guess in guesses).most_common())
 
 
 def outliers(frame: pd.DataFrame, examples: int = 3) -> dict[str, list[dict]]:
