@@ -43,7 +43,7 @@ from planted_corpus import generate, jaccard, shingle_set  # noqa: E402
 
 from curation_assets.core.dedup.settings import NearDuplicatesConfig  # noqa: E402
 from curation_assets.core.dedup.near_dup import cluster_texts  # noqa: E402
-from curation_assets.core.text.shingles import tokens  # noqa: E402
+from curation_assets.core.text.tokens import words  # noqa: E402
 from curation_assets.core.dedup.signing import worker_count  # noqa: E402
 
 
@@ -95,7 +95,7 @@ def _cpu_seconds() -> float:
 
 
 def _word_shingles(text: str, size: int) -> list[bytes]:
-    units = tokens(text)
+    units = words(text)
     if len(units) < size:
         return [" ".join(units).encode()] if units else []
     return [" ".join(units[i : i + size]).encode() for i in range(len(units) - size + 1)]

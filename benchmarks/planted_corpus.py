@@ -13,7 +13,7 @@ tokenizer splits one per token). Planted, in shuffled order:
 - documents shorter than a shingle (1-4 words), some of them duplicated.
 
 The ground truth is exact: the Jaccard of the word-5-gram sets under the tokenizer the pipeline
-uses (``curation_assets.core.text.shingles.tokens``), computed from the token tuples, not hashes.
+uses (``curation_assets.core.text.tokens.words``), computed from the token tuples, not hashes.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from curation_assets.core.text.shingles import tokens
+from curation_assets.core.text.tokens import words
 
 BINS = ((0.5, 0.7), (0.7, 0.8), (0.8, 0.9), (0.9, 1.0))
 SHINGLE = 5
@@ -47,7 +47,7 @@ class PlantedCorpus:
 
 
 def shingle_set(text: str, size: int = SHINGLE) -> frozenset:
-    units = tokens(text)
+    units = words(text)
     if not units:
         return frozenset()
     if len(units) < size:

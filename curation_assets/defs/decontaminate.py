@@ -1,13 +1,12 @@
 """cleaned → decontaminated: training records that overlap a configured benchmark are dropped."""
 
 
-import hashlib
-
 import dagster as dg
 
 from curation_assets.checks.suites import record_suite
 from curation_assets.config import PipelineConfig
 from curation_assets.core.decontaminate import decontaminate as decontam
+from curation_assets.core.files import file_sha256
 from curation_assets.core.reconcile import reconcile_ids
 from curation_assets.defs.publishing import StageOutput, check_and_publish, record_check_specs
 from curation_assets.defs.resources import WarehouseResource
@@ -23,7 +22,7 @@ def load_benchmarks(config: PipelineConfig) -> tuple[decontam.BenchmarkIndex, di
         benchmark_texts = decontam.read_benchmark(benchmark, path)
         texts.extend(benchmark_texts)
         read[benchmark.name] = {"path": str(path), "fields": benchmark.fields, "texts": len(benchmark_texts),
-                                "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+                                "sha256": file_sha256(path)}
     index = decontam.BenchmarkIndex.build(texts, config.decontaminate.ngram)
     for name, items in index.items_by_benchmark.items():
         read[name]["items"] = items

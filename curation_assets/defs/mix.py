@@ -7,6 +7,7 @@ from curation_assets.checks.suites import record_suite
 from curation_assets.config import PipelineConfig
 from curation_assets.core.mix import mix
 from curation_assets.core.reconcile import reconcile_ids
+from curation_assets.core.report.markdown import markdown_table
 from curation_assets.defs.publishing import StageOutput, check_and_publish, record_check_specs
 from curation_assets.defs.resources import WarehouseResource
 from curation_assets.storage.sql_files import sql
@@ -16,12 +17,12 @@ MIXED_KEY = dg.AssetKey("mixed")
 
 
 def _report_markdown(report) -> str:
-    lines = ["| domain | target | achieved | real | synthetic admitted / available |", "|---|---|---|---|---|"]
-    for row in report.itertuples(index=False):
-        target = "-" if row.target_share is None or row.target_share != row.target_share else f"{row.target_share:.3f}"
-        lines.append(f"| {row.domain} | {target} | {row.achieved_share:.3f} | {row.real_records} | "
-                     f"{row.synthetic_admitted} / {row.synthetic_available} |")
-    return "\n".join(lines)
+    def target(share) -> str:
+        return "-" if share is None or share != share else f"{share:.3f}"
+
+    return markdown_table(["domain", "target", "achieved", "real", "synthetic admitted / available"], [
+        [row.domain, target(row.target_share), f"{row.achieved_share:.3f}", row.real_records,
+         f"{row.synthetic_admitted} / {row.synthetic_available}"] for row in report.itertuples(index=False)])
 
 
 def mixing_assets(config: PipelineConfig) -> list[dg.AssetsDefinition]:

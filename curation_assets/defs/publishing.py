@@ -8,6 +8,7 @@ import pandas as pd
 from curation_assets.checks.gx_factory import GxSuite, evaluate_suite, gx_check_spec
 from curation_assets.core.reconcile import Reconciliation
 from curation_assets.core.records import RECORD_COLUMNS, RECORD_DTYPES
+from curation_assets.core.report.markdown import markdown_table
 from curation_assets.storage.warehouse import Warehouse
 
 RECONCILIATION_CHECK = "reconciliation"
@@ -55,17 +56,8 @@ def merge_check_results(asset_key: dg.AssetKey, name: str, results: list[dg.Asse
 
 
 def preview_markdown(frame: pd.DataFrame, rows: int = _PREVIEW_ROWS) -> str:
-    def cell(value) -> str:
-        text = "" if value is None or value is pd.NA else str(value)
-        text = text.replace("\n", " ").replace("|", "\\|")
-        return text if len(text) <= _PREVIEW_CELL_CHARS else text[: _PREVIEW_CELL_CHARS - 1] + "…"
-
     columns = [column for column in frame.columns if column != "lineage"]
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    for row in frame.head(rows).itertuples(index=False):
-        values = row._asdict()
-        lines.append("| " + " | ".join(cell(values[column]) for column in columns) + " |")
-    return "\n".join(lines)
+    return markdown_table(columns, frame[columns].head(rows).itertuples(index=False), _PREVIEW_CELL_CHARS)
 
 
 def table_metadata(table: str, warehouse: Warehouse, records: pd.DataFrame) -> dict:

@@ -1,16 +1,17 @@
 """Reports: statistics of every stage, the dataset-size ladder and the data card (HTML + plots)."""
 
 import base64
-import hashlib
 import json
 
 import dagster as dg
 import pandas as pd
 
 from curation_assets.config import PipelineConfig
+from curation_assets.core.files import file_sha256
 from curation_assets.core.load.settings import INBOX_SOURCE_PREFIX
 from curation_assets.core.report import plots, stats
 from curation_assets.core.report.data_card import render_data_card
+from curation_assets.core.report.markdown import markdown_table
 from curation_assets.core.export.formats import training_lines, write_jsonl_atomically
 from curation_assets.core.report.ladders import ladder, ladder_order, mix_tolerance
 from curation_assets.defs.export import EXPORTS_KEY
@@ -60,12 +61,6 @@ def funnel(store: Warehouse, examples: int) -> list[dict]:
         return [dict(zip(names, row)) for row in cursor.fetchall()]
 
 
-def _markdown_table(headers: list[str], rows: list[list]) -> str:
-    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    lines += ["| " + " | ".join(str(value).replace("|", "\\|") for value in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
 def _png_markdown(png: bytes, alt: str) -> dg.MetadataValue:
     return dg.MetadataValue.md(f"![{alt}](data:image/png;base64,{base64.b64encode(png).decode()})")
 
@@ -103,7 +98,7 @@ def report_assets(config: PipelineConfig) -> list[dg.AssetsDefinition]:
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": len(profiles),
-                "records_per_table": dg.MetadataValue.md(_markdown_table(["table", "records"], rows)),
+                "records_per_table": dg.MetadataValue.md(markdown_table(["table", "records"], rows)),
             },
             check_results=[dg.AssetCheckResult(
                 check_name=BALANCE_CHECK,
@@ -144,14 +139,14 @@ def report_assets(config: PipelineConfig) -> list[dg.AssetsDefinition]:
             if worst > mix_tolerance(size, len(overall)) + 1e-9:
                 problems.append(f"rung {size} drifts from the source mix by {worst:.3f}")
             listing.append({"size": size, "records": len(rung), "path": str(path),
-                            "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+                            "sha256": file_sha256(path),
                             "by_source": json.dumps(stats.counts(rung, "source"), sort_keys=True)})
         table = pd.DataFrame(listing, columns=["size", "records", "path", "sha256", "by_source"])
         store.replace_table("ladder", table)
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": len(table),
-                "rungs": dg.MetadataValue.md(_markdown_table(
+                "rungs": dg.MetadataValue.md(markdown_table(
                     ["size", "by source"], [[row["size"], row["by_source"]] for row in listing])),
                 "folder": dg.MetadataValue.path(str(folder)),
             },
@@ -235,7 +230,7 @@ def report_assets(config: PipelineConfig) -> list[dg.AssetsDefinition]:
                     "Sample records", "Dataset-size ladder"]
         missing = [section for section in required if section not in html]
         images = html.count("data:image/png;base64,")
-        funnel_md = _markdown_table(["stage", "reason", "records"],
+        funnel_md = markdown_table(["stage", "reason", "records"],
                                     [[row["stage"], row["reason"], row["records"]] for row in drop_funnel])
         return dg.MaterializeResult(
             metadata={

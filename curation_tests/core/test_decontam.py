@@ -93,7 +93,7 @@ def test_csv_and_json_benchmarks_are_read(tmp_path):
     csv_path = tmp_path / "b.csv"
     csv_path.write_text("prompt,target\nWhat is 2+2?,4\n", encoding="utf-8")
     texts = read_benchmark(BenchmarkConfig(name="c", path=str(csv_path), format="csv", fields=["prompt"]), csv_path)
-    assert [(t.item, t.text) for t in texts] == [(0, "What is 2+2?")]
+    assert [(t.item, t.text) for t in texts] == [(1, "What is 2+2?")]  # data rows count from 1, as for sources
     json_path = tmp_path / "b.json"
     json_path.write_text(json.dumps([{"q": "A?", "choices": ["x", "y"]}]), encoding="utf-8")
     texts = read_benchmark(BenchmarkConfig(name="j", path=str(json_path), format="json", fields=["choices"]), json_path)

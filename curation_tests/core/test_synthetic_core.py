@@ -15,7 +15,8 @@ from curation_assets.core.mix.mix import mix_records
 from curation_assets.core.synthetic.augment import casing, gender_swap, typos
 from curation_assets.core.synthetic.batch import rule_batch, transform_batch
 from curation_assets.core.synthetic.chat import ChatRequest
-from curation_assets.core.synthetic.novelty import NoveltyFilter, novel_naive, rouge_l, tokens
+from curation_assets.core.synthetic.novelty import NoveltyFilter, novel_naive, rouge_l
+from curation_assets.core.text.tokens import words
 from curation_assets.core.synthetic.prompts import TemplateError, load_template
 from curation_assets.core.synthetic.rule_tasks import RULE_GENERATORS
 from curation_assets.core.verify.judge import parse_judgement
@@ -84,7 +85,7 @@ def test_novelty_filter_matches_the_all_pairs_baseline_and_rejects_near_copies()
     novelty = NoveltyFilter(seeds)
     verdicts = [novelty.accept_if_novel(text).novel for text in candidates]
     assert verdicts == novel_naive(candidates, seeds) == [False, True, False, False, True]
-    assert rouge_l(tokens("a b c d"), tokens("a b c d")) == 1.0
+    assert rouge_l(words("a b c d"), words("a b c d")) == 1.0
 
 
 def _check(response, expect, instruction="Extract the total amount due from the invoice shown below.", input_="Total: 12.50"):

@@ -1,49 +1,39 @@
 """Benchmark decontamination: drop training records that overlap an evaluation set.
 
-Texts are compared as word sequences after normalization (NFKC, casefold, words = runs of
-letters and digits; punctuation and spacing do not matter). A training field is contaminated
-when it shares a word n-gram (default 13, as in the GPT-3 and Llama reports) with a benchmark
-text; benchmark texts shorter than n words cannot be found that way, so they match when a
-training field is exactly the same text after normalization. The rejection names the
-benchmark, the item (its position in the file) and field, and the matched span.
+Texts are compared as word sequences (``core/text/tokens.py``: NFKC, casefold, runs of letters
+and digits, CJK characters one by one; punctuation and spacing do not matter). A training field
+is contaminated when it shares a word n-gram (default 13, as in the GPT-3 and Llama reports)
+with a benchmark text; benchmark texts shorter than n words cannot be found that way, so they
+match when a training field is exactly the same text after normalization. The rejection names
+the benchmark, the item (its position in the file, counted as for sources) and field, and the
+matched span.
 """
 
 from __future__ import annotations
 
-import csv
-import json
-import re
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from curation_assets.core.decontaminate.settings import BenchmarkConfig, DecontaminateConfig
+from curation_assets.core.load.readers import FileError, read_items
 from curation_assets.core.records import as_records, as_rejections, empty_rejections
 from curation_assets.core.stage_result import StageResult
+from curation_assets.core.text.tokens import word_ngrams, words
 
 STAGE = "decontaminate"
-_WORD = re.compile(r"\w+")
 _SPAN_CHARS = 200
 
 
-class BenchmarkError(ValueError):
+class BenchmarkError(FileError):
     """A configured benchmark file cannot be read as configured."""
-
-
-def words(text: str) -> list[str]:
-    return _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
-
-
-def ngrams(tokens: list[str], n: int) -> list[str]:
-    return [" ".join(tokens[start:start + n]) for start in range(len(tokens) - n + 1)]
 
 
 @dataclass(frozen=True)
 class BenchmarkText:
     benchmark: str
-    item: int  # position in the file: JSONL line from 1, JSON / CSV / Parquet row from 0 (as sources count)
+    item: int  # position in the file, counted as for sources (core/load/readers.py)
     field: str
     text: str
 
@@ -73,35 +63,25 @@ def _text_of(value) -> str | None:
 
 
 def read_benchmark(benchmark: BenchmarkConfig, path: Path) -> list[BenchmarkText]:
+    """The texts of the benchmark's fields, read like a source file; any unreadable item fails it."""
     where = f"benchmark '{benchmark.name}' ({path})"
-    if not path.is_file():
-        raise BenchmarkError(f"{where}: file does not exist")
-    rows: list[tuple[int, dict]]
     try:
-        if benchmark.format == "jsonl":
-            rows = []
-            for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-                if line.strip():
-                    rows.append((number, json.loads(line)))
-        elif benchmark.format == "json":
-            rows = list(enumerate(json.loads(path.read_text(encoding="utf-8"))))
-        elif benchmark.format == "csv":
-            with path.open(encoding="utf-8", newline="") as handle:
-                rows = list(enumerate(csv.DictReader(handle)))
-        else:
-            rows = list(enumerate(pd.read_parquet(path).to_dict("records")))
-    except (json.JSONDecodeError, UnicodeDecodeError, ValueError, OSError) as error:
-        raise BenchmarkError(f"{where}: cannot be read as {benchmark.format}: {error}") from error
+        read = read_items(path, benchmark.format, "utf-8", where)
+    except FileError as error:
+        raise BenchmarkError(str(error)) from error
+    broken = next((item for item in read.items if item.problem), None)
+    if broken is not None:
+        raise BenchmarkError(f"{where}: cannot be read as {benchmark.format}: {broken.problem[1]}")
     texts = []
-    for position, row in rows:
-        if not isinstance(row, dict):
-            raise BenchmarkError(f"{where}: item {position} is not an object")
+    for item in read.items:
+        if not isinstance(item.value, dict):
+            raise BenchmarkError(f"{where}: item {item.position} is not an object")
         for name in benchmark.fields:
-            if name not in row:
-                raise BenchmarkError(f"{where}: item {position} has no field '{name}'")
-            text = _text_of(row[name])
+            if name not in item.value:
+                raise BenchmarkError(f"{where}: item {item.position} has no field '{name}'")
+            text = _text_of(item.value[name])
             if text and text.strip():
-                texts.append(BenchmarkText(benchmark.name, position, name, text))
+                texts.append(BenchmarkText(benchmark.name, item.position, name, text))
     if not texts:
         raise BenchmarkError(f"{where}: no text in fields {', '.join(benchmark.fields)}")
     return texts
@@ -124,7 +104,7 @@ class BenchmarkIndex:
             items.setdefault(text.benchmark, set()).add(text.item)
             tokens = words(text.text)
             if len(tokens) >= n:
-                for gram in ngrams(tokens, n):
+                for gram in word_ngrams(tokens, n):
                     index.ngram_owner.setdefault(gram, text)
             elif tokens:
                 index.short_owner.setdefault(" ".join(tokens), text)
@@ -138,7 +118,7 @@ class BenchmarkIndex:
             return Contamination(short, training_field, "exact", _clip(" ".join(tokens)))
         if len(tokens) < self.n or not self.ngram_owner:
             return None
-        grams = ngrams(tokens, self.n)
+        grams = word_ngrams(tokens, self.n)
         for start, gram in enumerate(grams):
             owner = self.ngram_owner.get(gram)
             if owner is not None:

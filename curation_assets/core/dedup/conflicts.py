@@ -27,7 +27,7 @@ from curation_assets.core.dedup.settings import ConflictsConfig
 from curation_assets.core.dedup.history import prompt_keys, response_token_key
 from curation_assets.core.dedup.keep import KeepCriterion, preference
 from curation_assets.core.records import as_records, as_rejections
-from curation_assets.core.text.shingles import tokens
+from curation_assets.core.text.tokens import words
 from curation_assets.core.stage_result import StageResult
 
 STAGE = "dedup"
@@ -118,7 +118,7 @@ def find_conflicts(
         alive[rejected] = False
     if settings.same_response and alive.any():
         survivors = universe[alive]
-        token_counts = survivors["response"].fillna("").map(lambda text: len(tokens(text)))
+        token_counts = survivors["response"].fillna("").map(lambda text: len(words(text)))
         survivors = survivors[(token_counts >= settings.min_response_tokens).to_numpy()]
         positions = survivors.index.to_numpy()
         survivors = survivors.reset_index(drop=True)

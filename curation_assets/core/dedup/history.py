@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from curation_assets.core.dedup.settings import NearDuplicatesConfig
-from curation_assets.core.text import shingles as shingling
+from curation_assets.core.text.tokens import words
 from curation_assets.core.records import content_key
 
 HISTORY_COLUMNS = (
@@ -56,8 +56,8 @@ def prompt_keys(frame: pd.DataFrame) -> pd.Series:
 
 
 def response_token_key(response: str) -> str:
-    """The response's tokens (case, punctuation and spacing aside): 'the same response'."""
-    return _digest(" ".join(shingling.tokens(response)))
+    """The response's words (case, punctuation and spacing aside): 'the same response'."""
+    return _digest(" ".join(words(response)))
 
 
 def scheme(settings: NearDuplicatesConfig, exact_fields: Sequence[str]) -> str:

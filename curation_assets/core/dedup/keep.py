@@ -19,6 +19,8 @@ import pandas as pd
 from curation_assets.core.dedup.settings import KeepCriterion
 
 DEFAULT_KEEP: tuple[KeepCriterion, ...] = ("real_first", "longest_response", "earliest_position")
+# Exact duplicates are equal after normalization, so their lengths barely differ: provenance decides.
+EXACT_KEEP: tuple[KeepCriterion, ...] = ("real_first", "earliest_position")
 _KIND_RANK = {"real": 0, "synthetic": 1}
 
 
@@ -63,3 +65,8 @@ def preference(frame: pd.DataFrame, criteria: Sequence[KeepCriterion], source_ra
     places = np.empty(len(frame), dtype=np.int64)
     places[order] = np.arange(len(frame))
     return places
+
+
+def in_keep_order(frame: pd.DataFrame, criteria: Sequence[KeepCriterion], source_rank: Callable[[str], int]) -> pd.DataFrame:
+    """``frame``'s rows, the one kept first (the first row of a duplicate group is its survivor)."""
+    return frame.iloc[np.argsort(preference(frame, criteria, source_rank), kind="stable")]

@@ -1,12 +1,14 @@
-"""Read one configured source file into canonical records, quarantining what cannot be read.
+"""Read files: sources, inbox files and benchmarks alike (``read_items``), and a source's items
+into canonical records, quarantining what cannot be read (``load_source``).
 
 File-level problems (missing file, empty file, undecodable JSON/CSV, a mapped field that no
 record has) raise ``SourceError`` naming the source, the file and where. Record-level problems
 (a malformed JSONL line, a line in the wrong encoding, a record missing a mapped field) become
 quarantine rows with a reason, so the rest of the file still loads and nothing vanishes silently.
 
-Positions: JSONL line number (1-based); JSON array index (0-based); CSV data row (1-based, header
-excluded); Parquet row index (0-based). Exploded elements also carry their index as ``item``.
+Positions, the one convention for every file read (a source record's and a benchmark item's):
+JSONL line number (1-based); JSON array index (0-based); CSV data row (1-based, header excluded);
+Parquet row index (0-based). Exploded elements also carry their index as ``item``.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any, Iterator
 import pandas as pd
 
 from curation_assets.core.load.settings import FileSource
+from curation_assets.core.settings import FileFormat
 from curation_assets.core.records import (
     TEXT_FIELDS,
     as_records,
@@ -34,7 +37,11 @@ _MISSING = object()
 _EXCERPT_CHARS = 300
 
 
-class SourceError(ValueError):
+class FileError(ValueError):
+    """A file cannot be read at all; the message names the file (as the caller calls it) and where."""
+
+
+class SourceError(FileError):
     """A source cannot be loaded at all; the message names the source, file and location."""
 
 
@@ -48,31 +55,53 @@ class LoadedSource:
 
 
 @dataclass
-class _RawItem:
+class RawItem:
+    """One item of a file (a JSONL line, a JSON array element, a CSV or Parquet row) at its position."""
+
     position: int
     value: Any = None
     problem: tuple[str, str] | None = None  # (reason, detail) when the item could not be parsed
     raw_text: str | None = None
 
 
+@dataclass
+class FileItems:
+    items: list[RawItem]
+    blank_lines: int = 0
+    columns: list[str] | None = None  # CSV and Parquet: the header; JSON items carry their own fields
+
+
+def read_items(path: Path, format: FileFormat, encoding: str, where: str) -> FileItems:
+    """Every item of the file, at its position; a JSONL line that cannot be parsed is an item with a problem.
+
+    Raises ``FileError`` (its message starting with ``where``) when the file cannot be read at all.
+    """
+    if not path.exists():
+        raise FileError(f"{where}: file does not exist")
+    if not path.is_file():
+        raise FileError(f"{where}: path is not a file")
+    if path.stat().st_size == 0:
+        raise FileError(f"{where}: file is empty (0 bytes)")
+    reader = {"jsonl": _read_jsonl, "json": _read_json_array, "csv": _read_csv, "parquet": _read_parquet}
+    read = reader[format](path, encoding, where)
+    if not read.items:
+        raise FileError(f"{where}: file holds no records")
+    return read
+
+
 def load_source(source: FileSource, path: Path) -> LoadedSource:
     where = f"source '{source.name}' ({path})"
-    if not path.exists():
-        raise SourceError(f"{where}: file does not exist")
-    if not path.is_file():
-        raise SourceError(f"{where}: path is not a file")
-    if path.stat().st_size == 0:
-        raise SourceError(f"{where}: file is empty (0 bytes)")
-
-    reader = {"jsonl": _read_jsonl, "json": _read_json_array, "csv": _read_csv, "parquet": _read_parquet}
-    items, blank_lines = reader[source.format](source, path, where)
-    if not items:
-        raise SourceError(f"{where}: file holds no records")
-    return _to_records(source, path, where, items, blank_lines)
+    try:
+        read = read_items(path, source.format, source.encoding, where)
+    except FileError as error:
+        raise SourceError(str(error)) from error
+    if read.columns is not None:
+        _require_columns(source, read.columns, where)
+    return _to_records(source, path, where, read.items, read.blank_lines)
 
 
-def _read_jsonl(source: FileSource, path: Path, where: str) -> tuple[list[_RawItem], int]:
-    items: list[_RawItem] = []
+def _read_jsonl(path: Path, encoding: str, where: str) -> FileItems:
+    items: list[RawItem] = []
     blank = 0
     with path.open("rb") as handle:
         for line_number, raw_line in enumerate(handle, start=1):
@@ -80,80 +109,80 @@ def _read_jsonl(source: FileSource, path: Path, where: str) -> tuple[list[_RawIt
                 blank += 1
                 continue
             try:
-                text = raw_line.decode(source.encoding)
+                text = raw_line.decode(encoding)
             except UnicodeDecodeError as error:
-                excerpt = raw_line[:_EXCERPT_CHARS].decode(source.encoding, errors="replace")
+                excerpt = raw_line[:_EXCERPT_CHARS].decode(encoding, errors="replace")
                 items.append(
-                    _RawItem(
+                    RawItem(
                         line_number,
-                        problem=("invalid_encoding", f"line {line_number}: not {source.encoding}: {error}"),
+                        problem=("invalid_encoding", f"line {line_number}: not {encoding}: {error}"),
                         raw_text=excerpt,
                     )
                 )
                 continue
             try:
-                items.append(_RawItem(line_number, value=json.loads(text), raw_text=text))
+                items.append(RawItem(line_number, value=json.loads(text), raw_text=text))
             except json.JSONDecodeError as error:
                 items.append(
-                    _RawItem(
+                    RawItem(
                         line_number,
                         problem=("malformed_json", f"line {line_number}, column {error.colno}: {error.msg}"),
                         raw_text=text[:_EXCERPT_CHARS],
                     )
                 )
-    return items, blank
+    return FileItems(items, blank)
 
 
-def _decode_whole_file(source: FileSource, path: Path, where: str) -> str:
+def _decode_whole_file(path: Path, encoding: str, where: str) -> str:
     data = path.read_bytes()
     try:
-        return data.decode(source.encoding)
+        return data.decode(encoding)
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
-        raise SourceError(
-            f"{where}: line {line} is not valid {source.encoding} ({error.reason} at byte {error.start}); "
+        raise FileError(
+            f"{where}: line {line} is not valid {encoding} ({error.reason} at byte {error.start}); "
             "set the source's 'encoding' if the file uses another one"
         ) from error
 
 
-def _read_json_array(source: FileSource, path: Path, where: str) -> tuple[list[_RawItem], int]:
-    text = _decode_whole_file(source, path, where)
+def _read_json_array(path: Path, encoding: str, where: str) -> FileItems:
+    text = _decode_whole_file(path, encoding, where)
     if not text.strip():
-        raise SourceError(f"{where}: file holds only whitespace")
+        raise FileError(f"{where}: file holds only whitespace")
     try:
         value = json.loads(text)
     except json.JSONDecodeError as error:
-        raise SourceError(f"{where}: invalid JSON at line {error.lineno}, column {error.colno}: {error.msg}") from error
+        raise FileError(f"{where}: invalid JSON at line {error.lineno}, column {error.colno}: {error.msg}") from error
     if not isinstance(value, list):
-        raise SourceError(f"{where}: format 'json' expects a top-level array, found {type(value).__name__}")
-    return [_RawItem(index, value=element) for index, element in enumerate(value)], 0
+        raise FileError(f"{where}: format 'json' expects a top-level array, found {type(value).__name__}")
+    return FileItems([RawItem(index, value=element) for index, element in enumerate(value)])
 
 
-def _read_csv(source: FileSource, path: Path, where: str) -> tuple[list[_RawItem], int]:
-    text = _decode_whole_file(source, path, where)
+def _read_csv(path: Path, encoding: str, where: str) -> FileItems:
+    text = _decode_whole_file(path, encoding, where)
     if not text.strip():
-        raise SourceError(f"{where}: file holds only whitespace")
+        raise FileError(f"{where}: file holds only whitespace")
     try:
         frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
-        raise SourceError(f"{where}: malformed CSV: {error}") from error
-    _require_columns(source, frame.columns, where)
-    return [_RawItem(row, value=value) for row, value in enumerate(frame.to_dict("records"), start=1)], 0
+        raise FileError(f"{where}: malformed CSV: {error}") from error
+    items = [RawItem(row, value=value) for row, value in enumerate(frame.to_dict("records"), start=1)]
+    return FileItems(items, columns=list(frame.columns))
 
 
-def _read_parquet(source: FileSource, path: Path, where: str) -> tuple[list[_RawItem], int]:
+def _read_parquet(path: Path, encoding: str, where: str) -> FileItems:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
         table = pq.read_table(path)
     except (pa.ArrowInvalid, OSError) as error:
-        raise SourceError(f"{where}: not a readable Parquet file: {error}") from error
-    _require_columns(source, table.column_names, where)
-    return [_RawItem(index, value=value) for index, value in enumerate(table.to_pylist())], 0
+        raise FileError(f"{where}: not a readable Parquet file: {error}") from error
+    items = [RawItem(index, value=value) for index, value in enumerate(table.to_pylist())]
+    return FileItems(items, columns=list(table.column_names))
 
 
-def _require_columns(source: FileSource, columns: Any, where: str) -> None:
+def _require_columns(source: FileSource, columns: list[str], where: str) -> None:
     available = list(columns)
     for target, field_path in _mapped_fields(source):
         top = field_path.split(".")[0]
@@ -191,7 +220,7 @@ def _as_text(value: Any) -> str | None:
     return None
 
 
-def _elements(source: FileSource, item: _RawItem) -> Iterator[tuple[int | None, Any, tuple[str, str] | None]]:
+def _elements(source: FileSource, item: RawItem) -> Iterator[tuple[int | None, Any, tuple[str, str] | None]]:
     """One (item index, record value, problem) per record the raw item holds."""
     if not isinstance(item.value, dict):
         yield None, None, ("not_an_object", f"expected a JSON object, found {type(item.value).__name__}")
@@ -212,7 +241,7 @@ def _elements(source: FileSource, item: _RawItem) -> Iterator[tuple[int | None, 
 
 
 def _to_records(
-    source: FileSource, path: Path, where: str, items: list[_RawItem], blank_lines: int
+    source: FileSource, path: Path, where: str, items: list[RawItem], blank_lines: int
 ) -> LoadedSource:
     kept: list[dict[str, Any]] = []
     rejected: list[dict[str, Any]] = []

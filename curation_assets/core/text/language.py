@@ -1,7 +1,14 @@
 """Offline language identification with CLD2 (pycld2: the model is compiled into the extension).
 
-A text is judged only when it has enough letters and CLD2 calls its guess reliable; anything
-undecidable (too short, mixed, unknown) is kept, since dropping on a guess loses good data.
+The one identifier of the project: cleaning drops text in a language not allowed, verification
+fails a synthetic record not written in the language it was asked for, and the report counts
+languages, all through this module.
+
+One rule for "too short to judge": a text is judged only when it has at least ``min_letters``
+letters (digits, punctuation and spaces carry no language) and CLD2 calls its guess reliable;
+anything undecidable (too short, mixed, unknown) passes, since dropping on a guess loses good
+data. Each stage sets its own threshold (``clean.language.min_chars``,
+``verify.min_language_chars``); both count letters.
 """
 
 from __future__ import annotations
@@ -10,6 +17,10 @@ import re
 from dataclasses import dataclass
 
 import pycld2
+
+
+# CLD2 still says iw, jw, in, ji; settings and synthetic batches use today's ISO 639-1 codes.
+_WITHDRAWN_CODES = {"iw": "he", "jw": "jv", "in": "id", "ji": "yi"}
 
 
 @dataclass(frozen=True)
@@ -25,7 +36,8 @@ def identify(text: str) -> LanguageGuess:
     except pycld2.error:  # e.g. text CLD2 cannot read as UTF-8 (lone surrogates)
         return LanguageGuess("un", 0, False)
     _, code, percent, _ = details[0]
-    return LanguageGuess(code.split("-")[0].lower(), int(percent), bool(reliable))
+    code = code.split("-")[0].lower()
+    return LanguageGuess(_WITHDRAWN_CODES.get(code, code), int(percent), bool(reliable))
 
 
 _NOT_LETTERS = re.compile(r"[\W\d_]+")
@@ -35,11 +47,20 @@ def letter_count(text: str) -> int:
     return len(_NOT_LETTERS.sub("", text))
 
 
-def language_violation(text: str, allowed: frozenset[str], min_chars: int) -> str | None:
-    """Why ``text`` is not in an allowed language, or None when it is (or cannot be told)."""
-    if letter_count(text) < min_chars:
+def judged_language(text: str, min_letters: int) -> LanguageGuess | None:
+    """CLD2's guess when ``text`` can be judged (enough letters, a reliable known guess), else None."""
+    if letter_count(text) < min_letters:
         return None
     guess = identify(text)
-    if not guess.reliable or guess.code in ("un", "xx") or guess.code in allowed:
+    return guess if guess.reliable and guess.code not in ("un", "xx") else None
+
+
+def language_violation(text: str, allowed: frozenset[str], min_chars: int) -> str | None:
+    """Why ``text`` is not in an allowed language, or None when it is (or cannot be told).
+
+    ``min_chars`` counts letters: shorter texts are too short to judge.
+    """
+    guess = judged_language(text, min_chars)
+    if guess is None or guess.code in allowed:
         return None
     return f"language {guess.code} ({guess.percent}% of text), allowed: {', '.join(sorted(allowed))}"

@@ -1,10 +1,10 @@
 """Texts → 32-bit shingle hashes, vectorized over many documents at once.
 
-Normalization: NFKC, casefold; a token is a maximal run of letters and digits (Unicode ``\\w``
-without ``_``), and every CJK or Thai character is a token of its own (those scripts do not put
-spaces between words). A shingle is ``size`` consecutive tokens (kind ``word``) or ``size``
-consecutive characters of the tokens joined by single spaces (kind ``char``). A document with
-fewer than ``size`` units has one shingle, all of it; a document without a token has none.
+Tokens are the words of ``core/text/tokens.py`` (NFKC, casefold, runs of letters and digits, CJK
+and Thai characters one by one), computed here on bytes. A shingle is ``size`` consecutive words
+(kind ``word``) or ``size`` consecutive characters of the words joined by single spaces (kind
+``char``). A document with fewer than ``size`` units has one shingle, all of it; a document
+without a word has none.
 
 Why not a Python loop over shingles: at ~250 shingles per 1.5 KB document, one Python-level
 hash call per shingle costs more than all the rest of near-duplicate detection together. Here
@@ -17,8 +17,6 @@ then finished with the MurmurHash3 64-bit finalizer and cut to the 32 bits that 
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal, Sequence
@@ -27,6 +25,7 @@ import numpy as np
 from datasketch.minhash import _fmix
 
 from curation_assets.core.arrays import sorted_unique
+from curation_assets.core.text.tokens import UNSPACED_RANGES, normalize
 
 ShingleKind = Literal["word", "char"]
 
@@ -35,17 +34,8 @@ _BYTE_BASE = 0x100000001B3  # odd: invertible modulo 2**64
 _UNIT_BASE = 0x9E3779B97F4A7C15  # odd
 _SPACE_UNIT = np.uint64(0x5BD1E9955BD1E995)  # the hash of the space between two tokens (char shingles)
 
-# Non-ASCII text: everything that is not a word character becomes a space. Characters of scripts
-# without spaces between words (these code point ranges: Thai, kana, CJK ideographs) are tokens of
-# their own; all are three bytes long in UTF-8, which is where shingling splits them off.
-_NON_WORD = re.compile(r"[\W_]+")
-_NON_ASCII_SEPARATOR = re.compile(r"[^\w\x00-\x7f]")
-_UNSPACED_RANGES = ((0x0E00, 0x0E7F), (0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF))
-_UNSPACED_CLASS = "".join(f"\\u{low:04x}-\\u{high:04x}" for low, high in _UNSPACED_RANGES)
-_TOKEN = re.compile(f"[{_UNSPACED_CLASS}]|[^\\s{_UNSPACED_CLASS}]+")
-
-# ASCII text goes straight to bytes: a byte is part of a token if it is a letter or digit, or
-# belongs to a multi-byte UTF-8 character (only word characters are left after the pass above).
+# Normalized text goes straight to bytes: a byte is part of a token if it is an ASCII letter or digit,
+# or belongs to a multi-byte UTF-8 character (``normalize`` left only word characters outside ASCII).
 _BYTE_MASKS = np.array([(1 << (8 * n)) - 1 if n < 8 else (1 << 64) - 1 for n in range(9)], dtype=np.uint64)
 
 
@@ -80,18 +70,6 @@ class Shingles:
         np.cumsum(counts, out=offsets[1:])
         positions = np.repeat(self.offsets[:-1][documents] - offsets[:-1], counts) + np.arange(offsets[-1])
         return Shingles(self.hashes[positions], offsets)
-
-
-def prepare(text: str) -> str:
-    """NFKC + casefold; for non-ASCII text also the token separation done by regular expressions."""
-    text = unicodedata.normalize("NFKC", text).casefold()
-    # ASCII punctuation is left to the byte pass; only non-ASCII separators need the (slower) regex.
-    return text if text.isascii() or not _NON_ASCII_SEPARATOR.search(text) else _NON_WORD.sub(" ", text)
-
-
-def tokens(text: str) -> list[str]:
-    """The tokens shingling sees in ``text`` (for explanations and tests; shingling itself works on bytes)."""
-    return _TOKEN.findall(_NON_WORD.sub(" ", prepare(text)))
 
 
 @lru_cache(maxsize=8)
@@ -143,7 +121,7 @@ def shingle_hashes(texts: Sequence[str], kind: ShingleKind = "word", size: int =
     """The shingle hashes of every text, in order."""
     if size < 1:
         raise ValueError(f"shingle size must be at least 1, got {size}")
-    prepared = [prepare(text) for text in texts]
+    prepared = [normalize(text) for text in texts]
     documents = len(prepared)
     # One byte array for the chunk; a separating space keeps tokens from running across documents.
     lengths = np.fromiter(
@@ -181,7 +159,7 @@ def _split_unspaced(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> t
     code_points = (((data[leads].astype(np.int64) & 0x0F) << 12) | ((data[leads + 1].astype(np.int64) & 0x3F) << 6)
                    | (data[leads + 2].astype(np.int64) & 0x3F))
     unspaced = np.zeros(len(leads), dtype=bool)
-    for low, high in _UNSPACED_RANGES:
+    for low, high in UNSPACED_RANGES:
         unspaced |= (code_points >= low) & (code_points <= high)
     cuts = sorted_unique(np.concatenate((leads[unspaced], leads[unspaced] + 3)))
     # A cut strictly inside a token splits it; cuts at a token's edge change nothing.

@@ -9,23 +9,12 @@ from __future__ import annotations
 
 import ast
 import json
-from functools import lru_cache
 
 from curation_assets.core.verify.settings import VerifyConfig
 from curation_assets.core.synthetic.json_reply import code_block
+from curation_assets.core.text.language import language_violation
 
 Failure = tuple[str, str]
-
-
-@lru_cache(maxsize=1)
-def _language_identifier():
-    import py3langid  # loads its bundled model (no download) once per process
-
-    return py3langid
-
-
-def detect_language(text: str) -> str:
-    return _language_identifier().classify(text)[0]
 
 
 def _json_failures(response: str, expect: dict, input_: str) -> list[Failure]:
@@ -57,11 +46,8 @@ def _python_failures(response: str) -> list[Failure]:
 def _language_failures(texts: dict[str, str], language: str, settings: VerifyConfig) -> list[Failure]:
     failures = []
     for field, text in texts.items():
-        if len(text.strip()) < settings.min_language_chars:
-            continue  # too short to classify reliably
-        detected = detect_language(text)
-        if detected != language:
-            failures.append(("wrong_language", f"{field} looks like {detected!r}, expected {language!r}"))
+        if detail := language_violation(text, frozenset({language}), settings.min_language_chars):
+            failures.append(("wrong_language", f"{field}: {detail}"))
     return failures
 
 

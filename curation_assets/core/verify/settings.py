@@ -26,7 +26,8 @@ class VerifyConfig(Strict):
     min_chars: int = Field(default=1, ge=1)
     max_chars: int = Field(default=20_000, ge=1)
     check_language: bool = True
-    min_language_chars: int = Field(default=24, ge=1, description="Shorter texts are too short to classify.")
+    min_language_chars: int = Field(
+        default=24, ge=1, description="texts with fewer letters are too short to judge (core/text/language.py) and pass")
     code_timeout_seconds: float = Field(default=5.0, gt=0)
     code_memory_mb: int = Field(default=512, ge=32)
     repair_rounds: int = Field(default=0, ge=0, le=3, description="LLM repair attempts for failing code.")
