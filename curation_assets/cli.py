@@ -57,14 +57,13 @@ def run(config_path: str | None) -> int:
     if completed.returncode != 0:
         print("curation: the materialization failed; see the log above", file=sys.stderr)
         return completed.returncode
-    summary(config.warehouse_path(), config.output_dir())
+    summary(config.open_warehouse(), config.output_dir())
     return 0
 
 
-def summary(warehouse_path: Path, output_dir: Path) -> None:
-    store = Warehouse(warehouse_path)
+def summary(store: Warehouse, output_dir: Path) -> None:
     counts = store.read_frame(sql("stage_row_counts"))
-    print(f"\nWarehouse: {warehouse_path}")
+    print(f"\nWarehouse: {store.path} (record tables: views over the Parquet shards in {store.shards.root_uri})")
     for row in counts.itertuples(index=False):
         print(f"  {row.what:<9} {row.name:<40} {row.row_count:>8}")
     if store.read_frame(sql("table_exists"), {"table": "mix_report"})["present"].iloc[0]:

@@ -29,9 +29,13 @@ from curation_assets.core.split.settings import SplitConfig
 from curation_assets.core.synthetic.settings import DATED_BATCH, BatchConfig, SyntheticConfig
 from curation_assets.core.verify.settings import VerifyConfig
 from curation_assets.llm.settings import LLMConfig
+from curation_assets.storage.settings import WarehouseConfig
+from curation_assets.storage.shards import ShardSize
+from curation_assets.storage.warehouse import Warehouse, shard_root_beside
 
 CONFIG_ENV = "CURATION_CONFIG"
 WAREHOUSE_ENV = "CURATION_WAREHOUSE"
+SHARDS_ENV = "CURATION_SHARDS"
 OUTPUT_DIR_ENV = "CURATION_OUTPUT_DIR"
 INBOX_ENV = "CURATION_INBOX"
 DEMO_CONFIG_PATH = Path(__file__).parent / "demo" / "demo.yaml"
@@ -40,10 +44,6 @@ _ENV_REFERENCE = re.compile(r"\$\{(?P<name>[A-Z_][A-Z0-9_]*)(?::-(?P<default>[^}
 
 class ConfigError(ValueError):
     """The config file cannot be read or does not describe a valid pipeline."""
-
-
-class WarehouseConfig(Strict):
-    path: str = "curation_data/warehouse.duckdb"
 
 
 class ScheduleConfig(Strict):
@@ -102,6 +102,17 @@ class PipelineConfig(Strict):
 
     def warehouse_path(self) -> Path:
         return Path(os.environ.get(WAREHOUSE_ENV) or self.warehouse.path).absolute()
+
+    def shards_uri(self) -> str:
+        """Where the record tables' shards live: a URI as given, a path made absolute."""
+        configured = os.environ.get(SHARDS_ENV) or self.warehouse.shards
+        if configured is None:
+            return shard_root_beside(self.warehouse_path())
+        return configured if "://" in configured else str(Path(configured).absolute())
+
+    def open_warehouse(self) -> Warehouse:
+        size = ShardSize(self.warehouse.shard_records, self.warehouse.shard_bytes)
+        return Warehouse(self.warehouse_path(), self.shards_uri(), size)
 
     def output_dir(self) -> Path:
         return Path(os.environ.get(OUTPUT_DIR_ENV) or self.export.output_dir).absolute()

@@ -71,7 +71,7 @@ def build_definitions(config: PipelineConfig) -> dg.Definitions:
         *export_assets(config),
         *report_assets(config),
     ]
-    resources = {"warehouse": WarehouseResource(path=str(config.warehouse_path()))}
+    resources = {"warehouse": WarehouseResource.from_config(config)}
     if (llm := llm_resource(config)) is not None:
         resources["llm"] = llm
     jobs = [dg.define_asset_job(CURATE_JOB, selection=dg.AssetSelection.all(), description="The whole graph.",

@@ -1,1 +1,2 @@
-SELECT count(*) AS present FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = $table;
+-- A published table or view (record tables are views over their Parquet shards).
+SELECT count(*) AS present FROM information_schema.tables WHERE table_schema = 'main' AND table_name = $table;

@@ -10,9 +10,6 @@ SYNTHETIC_TABLE = "synthetic_batches"
 
 def first_generated_at(warehouse: Warehouse, batch: str, fingerprint: str) -> str | None:
     with warehouse.connect() as connection:
-        exists = connection.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = ?", [SYNTHETIC_TABLE]
-        ).fetchone()[0]
-        if not exists:
+        if not connection.execute(sql("table_exists"), {"table": SYNTHETIC_TABLE}).fetchall()[0][0]:
             return None
-        return connection.execute(sql("batch_generated_at"), {"batch": batch, "fingerprint": fingerprint}).fetchone()[0]
+        return connection.execute(sql("batch_generated_at"), {"batch": batch, "fingerprint": fingerprint}).fetchall()[0][0]

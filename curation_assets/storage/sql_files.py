@@ -24,9 +24,14 @@ def _read(name: str) -> str:
     return path.read_text(encoding="utf-8")
 
 
+def checked_identifier(name: str, key: str = "table") -> str:
+    if not _IDENTIFIER.match(name):
+        raise ValueError(f"{key}={name!r} is not a safe SQL identifier")
+    return name
+
+
 def sql(name: str, **identifiers: str) -> str:
     """The statement in ``sql/<name>.sql`` with ``{placeholders}`` replaced by checked identifiers."""
     for key, value in identifiers.items():
-        if not _IDENTIFIER.match(value):
-            raise ValueError(f"{key}={value!r} is not a safe SQL identifier")
+        checked_identifier(value, key)
     return _read(name).format(**identifiers)

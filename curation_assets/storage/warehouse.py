@@ -1,5 +1,11 @@
 """The DuckDB warehouse: one file, one writer at a time across every process.
 
+Record tables (every stage's output and ``rejections``) are Parquet shards beside the file
+(``shards.py``), exposed in the warehouse as views with the tables' names, so every query reads
+them as before. A publish writes the new shards first, then, in one transaction, re-points the
+views, records the version as current and writes the stage's other tables: readers see the old
+version or the new one. Small tables (statistics, ladder, clusters, caches) stay DuckDB tables.
+
 DuckDB lets only one process open a file for writing. Dagster's multiprocess executor (and two
 concurrent runs) start many processes, so every connection here is taken under an exclusive
 ``flock`` on a sibling lock file and held only for the short read or publish, never for compute.
@@ -17,8 +23,9 @@ from typing import Callable, Iterator
 import duckdb
 import pandas as pd
 
-from curation_assets.core.records import REJECTION_COLUMNS, as_records, empty_records
-from curation_assets.storage.sql_files import sql
+from curation_assets.core.records import REJECTION_COLUMNS, as_records, as_rejections, empty_records
+from curation_assets.storage.shards import RECORD_SCHEMA, REJECTION_SCHEMA, WHOLE_TABLE, ShardSize, ShardStore, Version, partition_folder
+from curation_assets.storage.sql_files import checked_identifier, sql
 
 LOCK_TIMEOUT_SECONDS = 600.0
 
@@ -46,10 +53,39 @@ def exclusive_lock(lock_path: Path, timeout: float = LOCK_TIMEOUT_SECONDS) -> It
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
+REJECTIONS = "rejections"
+
+
+def shard_root_beside(path: Path) -> str:
+    """Where a warehouse keeps its shards unless told otherwise: ``<folder>/<file stem>_shards``."""
+    return str(path.with_name(path.stem + "_shards"))
+
+
+def _rejection_partition(stage: str, source: str | None) -> str:
+    """A stage run over everything owns ``<stage>``; one source's (a file, a batch) owns ``<stage>/<source>``."""
+    return stage if source is None else f"{stage}/{source}"
+
+
+def _scalar(connection: duckdb.DuckDBPyConnection, query: str, parameters: dict):
+    # fetchall, not fetchone: DuckDB refuses other work on a connection with a result left unread.
+    return connection.execute(query, parameters).fetchall()[0][0]
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _empty_select(schema) -> str:
+    types = {"string": "VARCHAR", "int64": "BIGINT"}
+    columns = ", ".join(f"NULL::{types[str(field.type)]} AS {field.name}" for field in schema)
+    return f"SELECT {columns} WHERE false"
+
+
 class Warehouse:
-    def __init__(self, path: str | os.PathLike) -> None:
+    def __init__(self, path: str | os.PathLike, shards_uri: str | None = None, shard_size: ShardSize = ShardSize()) -> None:
         self.path = Path(path)
         self.lock_path = self.path.with_name(self.path.name + ".lock")
+        self.shards = ShardStore(shards_uri or shard_root_beside(self.path.absolute()), shard_size)
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -58,17 +94,28 @@ class Warehouse:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             connection = duckdb.connect(str(self.path))
             try:
-                connection.execute(sql("create_rejections"))
+                self._prepare(connection)
                 yield connection
             finally:
                 connection.close()
 
+    def _prepare(self, connection: duckdb.DuckDBPyConnection) -> None:
+        connection.execute(sql("create_shard_catalog"))
+        if _scalar(connection, sql("base_table_exists"), {"table": REJECTIONS}):
+            self._migrate_rejections(connection)
+        if not _scalar(connection, sql("table_exists"), {"table": REJECTIONS}):
+            connection.execute(sql("point_view", table=REJECTIONS) + _empty_select(REJECTION_SCHEMA))
+
     def read_records(self, table: str, missing_ok: bool = False) -> pd.DataFrame:
         """The record table; with ``missing_ok``, no records when it was never published (e.g. an empty inbox)."""
         with self.connect() as connection:
-            if missing_ok and not connection.execute(sql("table_exists"), {"table": table}).fetchone()[0]:
+            if missing_ok and not _scalar(connection, sql("table_exists"), {"table": table}):
                 return empty_records()
             return as_records(connection.execute(sql("read_table", table=table)).df())
+
+    def table_exists(self, table: str) -> bool:
+        with self.connect() as connection:
+            return bool(_scalar(connection, sql("table_exists"), {"table": table}))
 
     def read_frame(self, query: str, parameters: dict | None = None) -> pd.DataFrame:
         with self.connect() as connection:
@@ -87,41 +134,99 @@ class Warehouse:
 
         ``also`` writes a stage's other tables in the same transaction.
         """
-        def write(connection: duckdb.DuckDBPyConnection) -> None:
-            connection.execute(sql("publish_table", table=table))
-            if also is not None:
-                also(connection)
-
-        self._publish(records, rejections, stage, source, quarantine=table, write=write)
+        version = self.shards.write(checked_identifier(table), WHOLE_TABLE, records, RECORD_SCHEMA)
+        self._publish(version, rejections, stage, source, quarantine=table, also=also)
 
     def publish_partition(self, table: str, source: str, records: pd.DataFrame, rejections: pd.DataFrame,
                           stage: str, quarantine: str | None = None) -> None:
         """Replace one partition of ``table`` (the rows whose ``source`` is ``source``, e.g. a synthetic
         batch or an inbox file) and its rejections in one transaction; the other partitions stay."""
-        def write(connection: duckdb.DuckDBPyConnection) -> None:
-            connection.execute(sql("create_partitioned_table", table=table))
-            connection.execute(sql("delete_partition", table=table), {"source": source})
-            connection.execute(sql("insert_partition", table=table))
+        version = self.shards.write(checked_identifier(table), source, records, RECORD_SCHEMA)
+        self._publish(version, rejections, stage, source, quarantine=quarantine or f"{table}_{source}")
 
-        self._publish(records, rejections, stage, source, quarantine=quarantine or f"{table}_{source}", write=write)
+    def _publish(self, version: Version, rejections: pd.DataFrame, stage: str, source: str | None, quarantine: str,
+                 also: Callable[[duckdb.DuckDBPyConnection], None] | None = None) -> None:
+        """Make ``version`` current, replace the stage's (or source's) rejections, run ``also`` and clear
+        the old quarantine, all in one locked transaction; then delete what it replaced."""
+        rejected = self.shards.write(REJECTIONS, _rejection_partition(stage, source),
+                                     rejections.loc[:, list(REJECTION_COLUMNS)], REJECTION_SCHEMA)
+        try:
+            with self.connect() as connection:
+                connection.execute("BEGIN TRANSACTION")
+                try:
+                    self._drop_base_table(connection, version)
+                    self._make_current(connection, version, whole=version.partition == WHOLE_TABLE)
+                    self._make_current(connection, rejected, whole=source is None)
+                    if also is not None:
+                        also(connection)
+                    connection.execute(sql("drop_quarantine", table=quarantine))
+                    connection.execute("COMMIT")
+                except BaseException:
+                    connection.execute("ROLLBACK")
+                    raise
+                self._delete_retired(connection)
+        except BaseException:
+            for written in (version, rejected):
+                self.shards.delete_version(written.table, written.partition, written.version)
+            raise
+        self._delete_orphans(version, rejected)
 
-    def _publish(self, records: pd.DataFrame, rejections: pd.DataFrame, stage: str, source: str | None,
-                 quarantine: str, write: Callable[[duckdb.DuckDBPyConnection], None]) -> None:
-        """``write`` the staged records, replace the stage's (or source's) rejections and clear the old
-        quarantine, all in one locked transaction."""
+    def _make_current(self, connection: duckdb.DuckDBPyConnection, version: Version, whole: bool) -> None:
+        connection.execute(sql("retire_shard_versions"),
+                           {"table": version.table, "partition": version.partition, "whole": whole})
+        connection.execute(sql("insert_shard_version"), {
+            "table": version.table, "partition": version.partition, "version": version.version,
+            "files": list(version.files), "rows": version.rows, "bytes": version.bytes,
+        })
+        self._point_view(connection, version.table)
+
+    def _point_view(self, connection: duckdb.DuckDBPyConnection, table: str) -> None:
+        files = [row[0] for row in connection.execute(sql("current_shard_files"), {"table": table}).fetchall()]
+        schema = REJECTION_SCHEMA if table == REJECTIONS else RECORD_SCHEMA
+        body = (f"SELECT {', '.join(schema.names)} FROM read_parquet([{', '.join(map(_literal, files))}])"
+                if files else _empty_select(schema))
+        connection.execute(sql("point_view", table=table) + body)
+
+    def _delete_retired(self, connection: duckdb.DuckDBPyConnection) -> None:
+        # Under the lock, like every read of the views: nobody is reading the files being deleted.
+        for table, partition, version in connection.execute(sql("retired_shard_versions")).fetchall():
+            self.shards.delete_version(table, partition, version)
+        connection.execute(sql("forget_retired_shard_versions"))
+
+    def _delete_orphans(self, *published: Version) -> None:
+        """Version folders of the partitions just published that no catalog row knows: a crashed writer's."""
         with self.connect() as connection:
-            connection.register("staged", records)
-            connection.register("staged_rejections", rejections.loc[:, list(REJECTION_COLUMNS)])
-            connection.execute("BEGIN TRANSACTION")
-            try:
-                write(connection)
-                connection.execute(sql("delete_stage_rejections"), {"stage": stage, "source": source})
-                connection.execute(sql("insert_rejections"))
-                connection.execute(sql("drop_quarantine", table=quarantine))
-                connection.execute("COMMIT")
-            except Exception:
-                connection.execute("ROLLBACK")
-                raise
+            known = {(table, partition_folder(partition), version) for table, partition, version in
+                     connection.execute("SELECT table_name, partition_key, version FROM storage.shard_versions").fetchall()}
+        for version in published:
+            for key in self.shards.orphans(known, version.table, version.partition):
+                self.shards.delete_folder(*key)
+
+    def _drop_base_table(self, connection: duckdb.DuckDBPyConnection, version: Version) -> None:
+        """A warehouse written before record tables were sharded holds them as tables: a whole-table
+        publish replaces one; a partition publish first moves the other partitions into shards."""
+        if not _scalar(connection, sql("base_table_exists"), {"table": version.table}):
+            return
+        partitioned = version.partition != WHOLE_TABLE
+        earlier = as_records(connection.execute(sql("read_table", table=version.table)).df()) if partitioned else None
+        connection.execute(sql("drop_base_table", table=version.table))
+        if partitioned:
+            for source, rows in earlier[earlier["source"] != version.partition].groupby("source", sort=True):
+                self._make_current(connection, self.shards.write(version.table, source, rows, RECORD_SCHEMA), whole=False)
+
+    def _migrate_rejections(self, connection: duckdb.DuckDBPyConnection) -> None:
+        """An earlier warehouse's ``rejections`` table, moved into shards: one partition per stage and source."""
+        earlier = connection.execute(f"SELECT * FROM main.{REJECTIONS}").df()
+        connection.execute("BEGIN TRANSACTION")
+        connection.execute(sql("drop_base_table", table=REJECTIONS))
+        for (stage, source), rows in earlier.groupby(["stage", "source"], sort=True, dropna=False):
+            source = None if pd.isna(source) else source
+            version = self.shards.write(REJECTIONS, _rejection_partition(stage, source),
+                                        as_rejections(rows, stage).loc[:, list(REJECTION_COLUMNS)], REJECTION_SCHEMA)
+            self._make_current(connection, version, whole=False)
+        if earlier.empty:
+            connection.execute(f"CREATE VIEW main.{REJECTIONS} AS {_empty_select(REJECTION_SCHEMA)}")
+        connection.execute("COMMIT")
 
     def replace_table(self, table: str, frame: pd.DataFrame) -> None:
         """Replace a table that holds no records (statistics, file listings) with ``frame``."""

@@ -168,7 +168,7 @@ def test_parallel_processes_publishing_to_one_file_all_succeed(tmp_path):
 
     with duckdb.connect(str(path), read_only=True) as connection:
         counts = dict(connection.execute(
-            "SELECT table_name, estimated_size FROM duckdb_tables() WHERE schema_name = 'main'"
+            "SELECT table_name, table_type FROM information_schema.tables WHERE table_schema = 'main'"
         ).fetchall())
         rejected = connection.execute("SELECT count(*), count(DISTINCT stage) FROM rejections").fetchone()
     expected_tables = {f"worker_{w}_table_{t}" for w in range(WORKERS) for t in range(TABLES_PER_WORKER)}

@@ -1,0 +1,133 @@
+"""Record tables as sharded Parquet datasets beside the warehouse file.
+
+A table (or one partition of it: a synthetic batch, an inbox file, one stage's rejections) is
+published as a new *version*: a folder of immutable Parquet shards,
+
+    <root>/<table>/<partition>/<version>/part-00000.parquet, part-00001.parquet, ...
+
+written before anything points at it. The warehouse makes a version current in the same DuckDB
+transaction that re-points the table's view at its files (see ``warehouse.py``), so a reader sees
+the old version or the new one, never a mix, and a crash before that commit leaves only an orphan
+folder that nothing reads. Retired and orphaned versions are deleted afterwards.
+
+The root is a filesystem URI (a local path, ``file://``, or any filesystem pyarrow opens, e.g.
+``s3://bucket/prefix``) so that workers elsewhere can write shards; only local roots can be read
+through DuckDB views without an extension.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from urllib.parse import quote
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.fs as pafs
+import pyarrow.parquet as pq
+
+from curation_assets.core.records import RECORD_COLUMNS, RECORD_DTYPES, REJECTION_COLUMNS, REJECTION_DTYPES
+
+# The partition of a table published whole.
+WHOLE_TABLE = "_all"
+# A version folder nothing points at, older than this, was left by a crashed writer (writers finish
+# their files well within the warehouse lock's timeout).
+ORPHAN_AGE_SECONDS = 3600.0
+
+_ARROW_TYPES = {"string": pa.string(), "int64": pa.int64(), "Int64": pa.int64()}
+RECORD_SCHEMA = pa.schema([(name, _ARROW_TYPES[RECORD_DTYPES[name]]) for name in RECORD_COLUMNS])
+REJECTION_SCHEMA = pa.schema([(name, _ARROW_TYPES[REJECTION_DTYPES[name]]) for name in REJECTION_COLUMNS])
+
+
+@dataclass(frozen=True)
+class ShardSize:
+    """A shard closes at ``records`` rows or about ``bytes`` of text, whichever comes first."""
+
+    records: int = 100_000
+    bytes: int = 256 * 1024 * 1024
+
+    def rows_per_shard(self, frame: pd.DataFrame) -> int:
+        if frame.empty:
+            return self.records
+        text_bytes = sum(int(frame[column].fillna("").str.len().sum()) for column in frame.columns
+                         if frame[column].dtype == "string" or frame[column].dtype == object)
+        per_row = max(1, text_bytes // len(frame))
+        return max(1, min(self.records, self.bytes // per_row))
+
+
+@dataclass(frozen=True)
+class Version:
+    """One written version of one partition of a table: its files, ready to be made current."""
+
+    table: str
+    partition: str
+    version: str
+    files: tuple[str, ...]
+    rows: int
+    bytes: int
+
+
+def partition_folder(partition: str) -> str:
+    """A partition key (e.g. ``inbox/feedback.jsonl``) as one safe folder name."""
+    return quote(partition, safe="") or WHOLE_TABLE
+
+
+class ShardStore:
+    """Writes and deletes versions under one root; knows nothing of which version is current."""
+
+    def __init__(self, root: str, size: ShardSize = ShardSize()) -> None:
+        self.root_uri = root
+        self.filesystem, self.root = pafs.FileSystem.from_uri(root) if "://" in root else (
+            pafs.LocalFileSystem(), root)
+        self.size = size
+
+    @property
+    def is_local(self) -> bool:
+        return isinstance(self.filesystem, pafs.LocalFileSystem)
+
+    def _folder(self, table: str, partition: str) -> str:
+        return f"{self.root}/{table}/{partition_folder(partition)}"
+
+    def write(self, table: str, partition: str, frame: pd.DataFrame, schema: pa.Schema) -> Version:
+        """``frame`` in record-id order as a new version's shards (at least one, empty if need be,
+        so the version has a schema)."""
+        version = f"v{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{uuid.uuid4().hex[:8]}"
+        folder = f"{self._folder(table, partition)}/{version}"
+        self.filesystem.create_dir(folder, recursive=True)
+        ordered = frame.loc[:, schema.names].sort_values("record_id", kind="mergesort") if len(frame) else frame
+        step = self.size.rows_per_shard(ordered)
+        files, written = [], 0
+        for index, start in enumerate(range(0, max(len(ordered), 1), step)):
+            chunk = ordered.iloc[start:start + step]
+            path = f"{folder}/part-{index:05d}.parquet"
+            arrow = pa.Table.from_pandas(chunk.loc[:, schema.names], schema=schema, preserve_index=False)
+            pq.write_table(arrow, path, filesystem=self.filesystem, compression="zstd")
+            written += self.filesystem.get_file_info(path).size
+            files.append(path)
+        return Version(table, partition, version, tuple(files), len(ordered), written)
+
+    def delete_version(self, table: str, partition: str, version: str) -> None:
+        folder = f"{self._folder(table, partition)}/{version}"
+        if self.filesystem.get_file_info(folder).type != pafs.FileType.NotFound:
+            self.filesystem.delete_dir(folder)
+
+    def orphans(self, known: set[tuple[str, str, str]], table: str, partition: str,
+                now: float | None = None) -> list[tuple[str, str, str]]:
+        """Version folders of one partition that no catalog row knows, old enough that no writer is
+        still filling them: ``(table, partition folder, version)``."""
+        now = time.time() if now is None else now
+        folder = partition_folder(partition)
+        selector = pafs.FileSelector(self._folder(table, partition), allow_not_found=True)
+        found = []
+        for info in self.filesystem.get_file_info(selector):
+            key = (table, folder, info.base_name)
+            modified = info.mtime.timestamp() if info.mtime else now
+            if key not in known and now - modified > ORPHAN_AGE_SECONDS:
+                found.append(key)
+        return found
+
+    def delete_folder(self, table: str, partition_folder_name: str, version: str) -> None:
+        folder = f"{self.root}/{table}/{partition_folder_name}/{version}"
+        if self.filesystem.get_file_info(folder).type != pafs.FileType.NotFound:
+            self.filesystem.delete_dir(folder)

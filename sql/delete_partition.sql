@@ -1,1 +1,0 @@
-DELETE FROM main.{table} WHERE source = $source;

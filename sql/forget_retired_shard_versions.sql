@@ -1,0 +1,1 @@
+DELETE FROM storage.shard_versions WHERE state = 'retired';

@@ -1,1 +1,0 @@
-INSERT INTO main.{table} SELECT * FROM staged ORDER BY record_id;

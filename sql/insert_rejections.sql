@@ -1,1 +1,0 @@
-INSERT INTO rejections BY NAME SELECT * FROM staged_rejections ORDER BY record_id;

@@ -1,0 +1,1 @@
+INSERT INTO storage.shard_versions VALUES ($table, $partition, $version, $files, $rows, $bytes, 'current', now()::TIMESTAMP);
