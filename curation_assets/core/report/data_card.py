@@ -100,7 +100,7 @@ def _split_section(name: str, profile: dict, samples: list[dict]) -> str:
 
 
 def render_data_card(card: dict, plots: dict[str, bytes]) -> str:
-    """HTML for ``card`` (see defs/report.py for its keys) with ``plots`` inlined as PNG data URIs."""
+    """HTML for ``card`` (see ``card.build_card`` for its keys) with ``plots`` inlined as PNG data URIs."""
     sources = card["sources"]
     mix_rows = [[split, kinds.get("real", 0), kinds.get("synthetic", 0),
                  round(100 * kinds.get("synthetic", 0) / max(1, sum(kinds.values())), 1)]
