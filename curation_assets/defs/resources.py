@@ -21,6 +21,12 @@ _NO_KEY = "no-key-configured"
 LLM_STEP_RETRY = dg.RetryPolicy(max_retries=2, delay=30, backoff=dg.Backoff.EXPONENTIAL)
 
 
+def step_resources(uses_llm: bool) -> dict:
+    """The asset decorator's resource keys and retry policy for a step that may talk to the model endpoint."""
+    return {"required_resource_keys": {"warehouse", "llm"} if uses_llm else {"warehouse"},
+            "retry_policy": LLM_STEP_RETRY if uses_llm else None}
+
+
 class WarehouseResource(dg.ConfigurableResource):
     """The DuckDB warehouse file every asset reads from and publishes to."""
 

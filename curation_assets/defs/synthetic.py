@@ -22,7 +22,7 @@ from curation_assets.core.synthetic import batch as batches
 from curation_assets.core.synthetic.lineage import batch_fingerprint
 from curation_assets.defs.partitions import ARRIVALS, is_inbox_key, partition_changes, sync_partitions
 from curation_assets.defs.publishing import PartitionPublisher, record_check_specs
-from curation_assets.defs.resources import LLM_STEP_RETRY
+from curation_assets.defs.resources import step_resources
 from curation_assets.defs.schedules import daily_schedule
 from curation_assets.defs.load import raw_table
 from curation_assets.storage import batch_store
@@ -75,9 +75,8 @@ def definitions(config: PipelineConfig) -> dg.Definitions:
         description=f"Synthetic batches, one partition each: {active}.",
         code_version=config.stage_version(config.synthetic, config.llm, config.checks),
         check_specs=record_check_specs(SYNTHETIC_KEY, suite),
-        required_resource_keys={"warehouse", "llm"} if uses_llm else {"warehouse"},
         tags={"source_kind": "synthetic"},
-        retry_policy=LLM_STEP_RETRY if uses_llm else None,
+        **step_resources(uses_llm),
     )
     def synthetic_batches(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         store = context.resources.warehouse.get()

@@ -7,7 +7,7 @@ from curation_assets.checks.suites import record_suite
 from curation_assets.config import PipelineConfig
 from curation_assets.core.verify import verify
 from curation_assets.defs.publishing import StageOutput, check_and_publish, record_check_specs
-from curation_assets.defs.resources import LLM_STEP_RETRY
+from curation_assets.defs.resources import step_resources
 from curation_assets.defs.synthetic import SYNTHETIC_KEY
 from curation_assets.core.reconcile import reconcile_ids
 from curation_assets.storage import batch_store
@@ -38,8 +38,7 @@ def definitions(config: PipelineConfig) -> dg.Definitions:
         description=f"Synthetic records admitted after {checks_run}; failures go to rejections (stage verify).",
         code_version=config.stage_version(config.verify, config.synthetic, config.checks),
         check_specs=record_check_specs(VERIFIED_KEY, suite),
-        required_resource_keys={"warehouse", "llm"} if uses_llm else {"warehouse"},
-        retry_policy=LLM_STEP_RETRY if uses_llm else None,
+        **step_resources(uses_llm),
     )
     def verified_synthetic(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         store = context.resources.warehouse.get()
