@@ -70,15 +70,17 @@ def llm_client(requests_count: int) -> None:
     from llm_server import ChatServer
 
     from curation_assets.core.synthetic.chat import ChatRequest
-    from curation_assets.defs.llm import LLMResource
+    from curation_assets.defs.resources import LLMResource
+    from curation_assets.llm.settings import LLMConfig
     from curation_assets.storage.warehouse import Warehouse
 
     requests = [ChatRequest.of("bench", [{"role": "user", "content": f"question {i}"}], seed=i)
                 for i in range(requests_count)]
     with tempfile.TemporaryDirectory() as folder, ChatServer(delay_seconds=0.02) as server:
         def run(name: str, concurrency: int):
-            client = LLMResource(base_url=server.base_url, model="bench", max_concurrency=concurrency,
-                                 max_requests_per_run=10 * requests_count).client(Warehouse(Path(folder) / f"{name}.duckdb"), name)
+            settings = LLMConfig(base_url=server.base_url, model="bench", max_concurrency=concurrency,
+                                 max_requests_per_run=10 * requests_count)
+            client = LLMResource.from_settings(settings).client(Warehouse(Path(folder) / f"{name}.duckdb"), name)
             outcomes, seconds = timed(lambda: client.complete(requests))
             assert all(outcome.ok for outcome in outcomes)
             return client, seconds

@@ -49,7 +49,7 @@ def run(config_path: str | None) -> int:
     home = _dagster_home()
     env["DAGSTER_HOME"] = str(home)
     tags = register_partitions(config, home)
-    for batch in config.inactive_batches():
+    for batch in config.catalog().inactive_batches():
         print(f"curation: batch {batch.name} ({batch.task}) is inactive: it needs an LLM endpoint (llm.base_url)")
     command = [sys.executable, "-m", "dagster", "job", "execute", "-m", "curation_assets.definitions",
                "-j", CURATE_JOB, "--tags", json.dumps(tags)]

@@ -1,4 +1,5 @@
-"""The one Definitions entry point: the curation graph built from the pipeline config.
+"""The one Definitions entry point: each defs module's Definitions, built from the pipeline config and
+merged, plus what spans them (the jobs, the automation, the resources and the executor).
 
 The config comes from ``$CURATION_CONFIG`` (a YAML file), else the built-in demo config.
 """
@@ -10,23 +11,28 @@ import os
 import dagster as dg
 
 from curation_assets.config import PipelineConfig, load_config
-from curation_assets.defs.decontaminate import decontaminate_assets
+from curation_assets.defs import (
+    clean,
+    combine,
+    decontaminate,
+    dedup,
+    export,
+    inbox,
+    load,
+    mix,
+    report,
+    split,
+    synthetic,
+    verify,
+)
 from curation_assets.defs.automation import automation_sensor, with_refresh_condition
-from curation_assets.defs.export import export_assets
-from curation_assets.defs.inbox import INBOX_JOB, inbox_assets, inbox_sensor
-from curation_assets.defs.llm import LLMResource
-from curation_assets.defs.mix import mixing_assets
-from curation_assets.defs.report import report_assets
-from curation_assets.defs.resources import WarehouseResource
 from curation_assets.defs.partitions import arrivals_job
-from curation_assets.defs.schedules import DAILY_JOB, daily_schedule
-from curation_assets.defs.load import raw_asset
-from curation_assets.defs.split import split_assets
-from curation_assets.defs.stages import stage_assets
-from curation_assets.defs.synthetic import synthetic_assets
-from curation_assets.defs.verify import verification_assets
+from curation_assets.defs.resources import LLMResource, WarehouseResource
+from curation_assets.defs.schedules import DAILY_JOB
 
 CURATE_JOB = "curate"
+# In graph order: where records come from, then the stages they go through, then what reports on them.
+DOMAINS = (load, inbox, synthetic, verify, combine, mix, dedup, clean, decontaminate, split, export, report)
 
 # Each step runs in its own process. Forking them from a server that has already imported
 # Dagster, pandas, DuckDB, GX and our definitions saves seconds of imports per step.
@@ -41,59 +47,41 @@ EXECUTOR = dg.multiprocess_executor.configured(
 )
 
 
-def llm_resource(config: PipelineConfig) -> LLMResource | None:
-    """The endpoint from the config; the API key is read from its environment variable (EnvVar) at run time."""
-    if not config.has_llm_endpoint():
-        return None
-    settings = config.llm
-    # A variable that is not set means "no key" (local servers), rather than a failed run.
-    api_key = dg.EnvVar(settings.api_key_env) if settings.api_key_env and os.environ.get(settings.api_key_env) else None
-    return LLMResource(
-        base_url=settings.base_url, model=settings.model, api_key=api_key,
-        timeout_seconds=settings.timeout_seconds, max_concurrency=settings.max_concurrency,
-        max_attempts=settings.max_attempts, backoff_seconds=settings.backoff_seconds,
-        max_backoff_seconds=settings.max_backoff_seconds, max_requests_per_run=settings.max_requests_per_run,
-        max_tokens_per_run=settings.max_tokens_per_run,
-    )
+def resources(config: PipelineConfig) -> dict[str, dg.ConfigurableResource]:
+    """The warehouse, and the LLM endpoint when one is configured; the API key is read from its
+    environment variable (EnvVar) at run time."""
+    found = {"warehouse": WarehouseResource.from_config(config)}
+    if config.has_llm_endpoint():
+        key_env = config.llm.api_key_env
+        # A variable that is not set means "no key" (local servers), rather than a failed run.
+        api_key = dg.EnvVar(key_env) if key_env and os.environ.get(key_env) else None
+        found["llm"] = LLMResource.from_settings(config.llm, api_key=api_key)
+    return found
+
+
+def jobs(config: PipelineConfig, assets: list[dg.AssetsDefinition]) -> list[dg.JobDefinition]:
+    """``curate`` (the whole graph), and a job per kind of arrival: an inbox file, a day of batches."""
+    found = [dg.define_asset_job(CURATE_JOB, selection=dg.AssetSelection.all(), description="The whole graph.",
+                                 tags={"curation/pipeline": CURATE_JOB})]
+    partitioned = [key for asset in assets for key in asset.keys if asset.partitions_def is not None]
+    if config.inbox is not None:
+        found.append(arrivals_job(inbox.INBOX_JOB, "One inbox file (a partition of raw_inbox) loaded, then "
+                                                   "everything downstream refreshed.", partitioned))
+    if config.catalog().active_batches():
+        found.append(arrivals_job(DAILY_JOB, "New synthetic batch partitions (one day of the daily batches), then "
+                                             "everything downstream.", partitioned))
+    return found
 
 
 def build_definitions(config: PipelineConfig) -> dg.Definitions:
-    synthetic = synthetic_assets(config)
-    assets = [
-        *(raw_asset(config, source) for source in config.sources),
-        *inbox_assets(config),
-        *(item for item in synthetic if isinstance(item, dg.AssetsDefinition)),
-        *verification_assets(config),
-        *stage_assets(config),
-        *mixing_assets(config),
-        *decontaminate_assets(config),
-        *split_assets(config),
-        *export_assets(config),
-        *report_assets(config),
-    ]
-    resources = {"warehouse": WarehouseResource.from_config(config)}
-    if (llm := llm_resource(config)) is not None:
-        resources["llm"] = llm
-    jobs = [dg.define_asset_job(CURATE_JOB, selection=dg.AssetSelection.all(), description="The whole graph.",
-                                tags={"curation/pipeline": CURATE_JOB})]
-    sensors = [*(item for item in synthetic if isinstance(item, dg.SensorDefinition)), automation_sensor()]
-    schedules = []
-    partitioned = [key for asset in assets for key in asset.keys if asset.partitions_def is not None]
-    if config.inbox is not None:
-        jobs.append(arrivals_job(INBOX_JOB, "One inbox file (a partition of raw_inbox) loaded, then everything "
-                                            "downstream refreshed.", partitioned))
-        sensors.append(inbox_sensor(config))
-    if config.active_batches():
-        jobs.append(arrivals_job(DAILY_JOB, "New synthetic batch partitions (one day of the daily batches), then "
-                                            "everything downstream.", partitioned))
-    if config.daily_batches():
-        schedules.append(daily_schedule(config))
+    domains = dg.Definitions.merge(*(domain.definitions(config) for domain in DOMAINS))
+    assets = [with_refresh_condition(asset) for asset in domains.assets]
     return dg.Definitions(
-        assets=[with_refresh_condition(asset) for asset in assets],
-        sensors=sensors,
-        schedules=schedules,
-        jobs=jobs,
-        resources=resources,
+        assets=assets,
+        sensors=[*domains.sensors, automation_sensor()],
+        schedules=domains.schedules,
+        jobs=jobs(config, assets),
+        resources=resources(config),
         executor=EXECUTOR,
     )
 

@@ -11,8 +11,9 @@ import pytest
 from llm_server import ChatServer
 from support import REPO_ROOT, query
 from curation_assets.core.synthetic.chat import ChatRequest
-from curation_assets.defs.llm import LLMResource
+from curation_assets.defs.resources import LLMResource
 from curation_assets.llm.client import LLMFatalError
+from curation_assets.llm.settings import LLMConfig
 from curation_assets.storage.warehouse import Warehouse
 
 
@@ -25,7 +26,7 @@ def _client(server: ChatServer, warehouse: Warehouse, run_id: str = "run-1", **s
     options = dict(base_url=server.base_url, model="test-model", timeout_seconds=0.5, max_attempts=4,
                    backoff_seconds=0.01, max_backoff_seconds=5.0, max_concurrency=2)
     options.update(settings)
-    return LLMResource(**options).client(warehouse, run_id)
+    return LLMResource.from_settings(LLMConfig(**options)).client(warehouse, run_id)
 
 
 @pytest.fixture
@@ -70,7 +71,7 @@ def test_a_request_that_keeps_failing_comes_back_as_a_failure_with_the_reason(wa
 def test_progress_reports_answered_requests_about_ten_times_ending_with_the_total(warehouse):
     heard: list[str] = []
     with ChatServer() as server:
-        client = LLMResource(base_url=server.base_url, model="test-model", max_concurrency=4).client(
+        client = LLMResource.from_settings(LLMConfig(base_url=server.base_url, model="test-model", max_concurrency=4)).client(
             warehouse, "run-1", progress=heard.append)
         client.complete(_requests(5, tag="cached"))
         heard.clear()
@@ -129,9 +130,10 @@ _CRASHING_RUN = """
 import sys
 sys.path.insert(0, {tests!r})
 from test_llm_client import _requests
-from curation_assets.defs.llm import LLMResource
+from curation_assets.defs.resources import LLMResource
+from curation_assets.llm.settings import LLMConfig
 from curation_assets.storage.warehouse import Warehouse
-client = LLMResource(base_url={url!r}, model="test-model", max_concurrency=2).client(Warehouse({path!r}), "crashing-run")
+client = LLMResource.from_settings(LLMConfig(base_url={url!r}, model="test-model", max_concurrency=2)).client(Warehouse({path!r}), "crashing-run")
 client.complete(_requests(30))
 """
 

@@ -139,7 +139,7 @@ def test_in_equals_out_plus_rejected_for_the_synthetic_stages(runs):
     from curation_assets.config import load_config
 
     config = load_config(runs["folder"] / "demo-llm-500.yaml")
-    planned_rule = sum(b.count for b in config.active_batches() if b.generator_kind != "llm")
+    planned_rule = sum(b.count for b in config.catalog().active_batches() if b.generator_kind != "llm")
     assert count("SELECT count(*) FROM main.synthetic_batches WHERE source NOT LIKE 'llm_%'") + count(
         "SELECT count(*) FROM rejections WHERE stage = 'synthetic' AND source NOT LIKE 'llm_%'") == planned_rule
     assert count("SELECT count(*) FROM main.synthetic_batches") == count(

@@ -57,7 +57,7 @@ def test_rows_in_equal_rows_out_plus_rejected_for_every_stage(demo_run):
     assert count("combined") == raw_total + count("verified_synthetic")
     # Every planned synthetic item is a record of its batch or a `generate` rejection.
     generated = query(warehouse, "SELECT count(*) FROM rejections WHERE stage = 'synthetic'")[0][0]
-    assert count("synthetic_batches") + generated == sum(batch.count for batch in config.active_batches())
+    assert count("synthetic_batches") + generated == sum(batch.count for batch in config.catalog().active_batches())
     for upstream, downstream, stage in STAGES:
         rejected = query(warehouse, "SELECT count(*) FROM rejections WHERE stage = ?", [stage])[0][0]
         assert count(upstream) == count(downstream) + rejected, stage
@@ -148,7 +148,7 @@ def test_offline_the_demo_runs_rule_based_batches_clearly_labelled_and_lists_llm
         lineage = json.loads(text)
         assert lineage["kind"] == "synthetic" and lineage["label"].startswith(("rule-based", "transformation"))
         assert lineage["generator"].startswith(("rule:", "transform:"))
-        assert lineage["generated_at"] and lineage["sampling"]["seed"] == config.batch(lineage["batch"]).seed
+        assert lineage["generated_at"] and lineage["sampling"]["seed"] == config.catalog().batch(lineage["batch"]).seed
     materializations = {e.asset_key.to_user_string(): e for e in result.get_asset_materialization_events()}
     inactive = materializations["verified_synthetic"].materialization.metadata["inactive_batches"].value
     assert set(inactive) == {"llm_self_instruct", "llm_answers", "llm_faq_paraphrases", "llm_code"}

@@ -18,7 +18,7 @@ def record_suite(name: str, config: PipelineConfig, require_text: bool) -> GxSui
         ("ExpectColumnValuesToNotBeNull", {"column": "record_id"}),
         ("ExpectColumnValuesToBeUnique", {"column": "record_id"}),
         ("ExpectColumnValuesToMatchRegex", {"column": "record_id", "regex": r"^[0-9a-f]{20}$"}),
-        ("ExpectColumnValuesToMatchRegex", {"column": "source", "regex": config.record_source_pattern()}),
+        ("ExpectColumnValuesToMatchRegex", {"column": "source", "regex": config.catalog().record_source_pattern()}),
         ("ExpectColumnValuesToNotBeNull", {"column": "source"}),
         ("ExpectColumnValuesToNotBeNull", {"column": "source_position"}),
         ("ExpectColumnValuesToBeBetween", {"column": "source_position", "min_value": 0}),

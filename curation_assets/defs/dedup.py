@@ -9,15 +9,12 @@ deduplicated against this one. A failed check publishes none of them.
 import dagster as dg
 import pandas as pd
 
-from curation_assets.checks.suites import record_suite
 from curation_assets.config import PipelineConfig
 from curation_assets.core.dedup import report as dedup_report
 from curation_assets.core.dedup.conflicts import SAME_PROMPT, SAME_RESPONSE
 from curation_assets.core.dedup.stage import STAGE, DedupOutcome, deduplicate
 from curation_assets.core.dedup.history import HISTORY_COLUMNS
-from curation_assets.core.reconcile import reconcile_ids
-from curation_assets.defs.publishing import StageOutput, check_and_publish, record_check_specs
-from curation_assets.defs.resources import WarehouseResource
+from curation_assets.defs.stage_asset import StageRun, stage_asset
 from curation_assets.storage.sql_files import sql
 from curation_assets.storage.warehouse import Warehouse
 
@@ -102,16 +99,20 @@ def _metadata(outcome: DedupOutcome, records: pd.DataFrame) -> dict:
     }
 
 
-def dedup_asset(config: PipelineConfig, upstream: dg.AssetKey, group: str) -> dg.AssetsDefinition:
-    suite = record_suite("deduplicated", config, require_text=False)
-    upstream_table = upstream.path[-1]
+def definitions(config: PipelineConfig) -> dg.Definitions:
     near = config.dedup.near_duplicates
 
-    @dg.asset(
-        key=DEDUP_KEY,
-        deps=[upstream],
-        group_name=group,
-        kinds={"duckdb"},
+    def run(records, context, store) -> StageRun:
+        history = read_history(store) if near.incremental else None
+        outcome = deduplicate(records, config.dedup, config.catalog().source_rank, history)
+        return StageRun(outcome.result, metadata=_metadata(outcome, records), checks=[_near_duplicate_check(outcome)],
+                        side_tables=_write_side_tables(outcome, records["record_id"]))
+
+    deduplicated = stage_asset(
+        config,
+        key=DEDUP_KEY.path[-1],
+        upstream=["mixed"],
+        stage=STAGE,
         description=(
             "Exact duplicates after normalization (NFKC, casefold, whitespace), self-repeating responses, "
             f"near-duplicates (MinHash/LSH, {near.shingle_kind} {near.shingle_size}-shingles, Jaccard ≥ "
@@ -119,35 +120,13 @@ def dedup_asset(config: PipelineConfig, upstream: dg.AssetKey, group: str) -> dg
             "Writes duplicate_clusters and conflicts too."
         ),
         code_version=config.stage_version(config.dedup, config.checks),
-        check_specs=[
-            *record_check_specs(DEDUP_KEY, suite),
-            dg.AssetCheckSpec(
-                name=NEAR_DUPLICATE_CHECK,
-                asset=DEDUP_KEY,
-                blocking=True,
-                description="A fresh LSH pass over the kept records finds no near-duplicate pair, and no "
-                "cluster keeps a member other than its representative.",
-            ),
-        ],
+        check_specs=[dg.AssetCheckSpec(
+            name=NEAR_DUPLICATE_CHECK,
+            asset=DEDUP_KEY,
+            blocking=True,
+            description="A fresh LSH pass over the kept records finds no near-duplicate pair, and no "
+            "cluster keeps a member other than its representative.",
+        )],
+        run=run,
     )
-    def deduplicated(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-        store = warehouse.get()
-        records = store.read_records(upstream_table)
-        history = read_history(store) if near.incremental else None
-        outcome = deduplicate(records, config.dedup, config.source_rank, history)
-        output = StageOutput(
-            asset_key=DEDUP_KEY,
-            table=DEDUP_KEY.path[-1],
-            records=outcome.result.kept,
-            suite=suite,
-            reconciliation=reconcile_ids(records["record_id"], outcome.result.kept["record_id"],
-                                         outcome.result.rejected["record_id"]),
-        )
-        return check_and_publish(
-            context, store, output, outcome.result.rejected, stage=STAGE,
-            extra_metadata=_metadata(outcome, records),
-            extra_checks=[_near_duplicate_check(outcome)],
-            also=_write_side_tables(outcome, records["record_id"]),
-        )
-
-    return deduplicated
+    return dg.Definitions(assets=[deduplicated])

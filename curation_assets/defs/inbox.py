@@ -16,7 +16,6 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
-from curation_assets.checks.gx_factory import evaluate_suite
 from curation_assets.checks.suites import record_suite
 from curation_assets.config import PipelineConfig
 from curation_assets.core.load.settings import INBOX_FORMATS, INBOX_SOURCE_PREFIX
@@ -24,7 +23,7 @@ from curation_assets.core.reconcile import reconcile_counts
 from curation_assets.core.records import as_rejections, empty_records, record_id
 from curation_assets.core.load.readers import STAGE, SourceError, load_source
 from curation_assets.defs.partitions import ARRIVALS, is_inbox_key
-from curation_assets.defs.publishing import merge_check_results, reconciliation_result, record_check_specs, table_metadata
+from curation_assets.defs.publishing import PartitionPublisher, record_check_specs
 
 GROUP = "sources"
 INBOX_TABLE = "raw_inbox"
@@ -55,9 +54,10 @@ def _file_error(file_name: str, kind: str, error: Exception) -> pd.DataFrame:
     }]), STAGE)
 
 
-def inbox_assets(config: PipelineConfig) -> list:
+def definitions(config: PipelineConfig) -> dg.Definitions:
+    """The inbox's asset and the sensor watching its folder; nothing without an inbox."""
     if config.inbox is None:
-        return []
+        return dg.Definitions()
     inbox = config.inbox
     suite = record_suite(INBOX_TABLE, config, require_text=False)
 
@@ -77,7 +77,8 @@ def inbox_assets(config: PipelineConfig) -> list:
     def raw_inbox(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         store = context.resources.warehouse.get()
         folder = config.inbox_dir()
-        checks, per_file, unreadable = [], {}, {}
+        publisher = PartitionPublisher(context, store, INBOX_KEY, suite, STAGE)
+        per_file, unreadable = {}, {}
         for key in [key for key in context.partition_keys if is_inbox_key(key)]:
             file_name = key[len(INBOX_SOURCE_PREFIX):]
             source = inbox.source_for(file_name)
@@ -95,17 +96,10 @@ def inbox_assets(config: PipelineConfig) -> list:
                 unreadable[file_name] = str(error)
                 context.log.error(f"inbox file {file_name}: {error}")
                 continue
-            file_checks = [evaluate_suite(INBOX_KEY, loaded.records, suite), reconciliation_result(
-                INBOX_KEY, reconcile_counts(loaded.records_in, len(loaded.records), len(loaded.rejections)))]
-            checks.extend(file_checks)
-            published = all(check.passed for check in file_checks)
-            if published:
-                store.publish_partition(INBOX_TABLE, source.name, loaded.records, loaded.rejections, STAGE,
-                                        quarantine=_quarantine_name(file_name))
-            else:
-                store.quarantine(_quarantine_name(file_name), loaded.records, loaded.rejections)
-                context.log.error(f"inbox file {file_name}: checks failed; quarantined as "
-                                  f"quarantine.{_quarantine_name(file_name)}")
+            published = publisher.publish(
+                source.name, loaded.records, loaded.rejections,
+                reconcile_counts(loaded.records_in, len(loaded.records), len(loaded.rejections)),
+                quarantine=_quarantine_name(file_name), label=f"inbox file {file_name}")
             per_file[file_name] = {"records_in": loaded.records_in, "loaded": len(loaded.records),
                                    "quarantined_rows": len(loaded.rejections), "published": published}
             context.log.info(f"inbox file {file_name}: {per_file[file_name]}")
@@ -115,15 +109,10 @@ def inbox_assets(config: PipelineConfig) -> list:
                 f"rejections. Fix or remove them: " + "; ".join(f"{name}: {why}" for name, why in unreadable.items()),
                 metadata={"unreadable": dg.MetadataValue.json(unreadable), "loaded": dg.MetadataValue.json(per_file)},
             )
-        records = store.read_records(INBOX_TABLE, missing_ok=True)
-        records = records[records["source"].isin([inbox_source(name) for name in per_file])]
-        return dg.MaterializeResult(
-            metadata={**table_metadata(INBOX_TABLE, store, records), "files": dg.MetadataValue.json(per_file),
-                      "inbox_folder": dg.MetadataValue.path(str(folder))},
-            check_results=[merge_check_results(INBOX_KEY, name, checks) for name in (suite.check_name, "reconciliation")],
-        )
+        return publisher.result([inbox_source(name) for name in per_file], {
+            "files": dg.MetadataValue.json(per_file), "inbox_folder": dg.MetadataValue.path(str(folder))})
 
-    return [raw_inbox]
+    return dg.Definitions(assets=[raw_inbox], sensors=[inbox_sensor(config)])
 
 
 def ready_inbox_keys(config: PipelineConfig) -> list[str]:

@@ -60,3 +60,7 @@ def raw_asset(config: PipelineConfig, source: SourceConfig) -> dg.AssetsDefiniti
         )
 
     return _raw
+
+
+def definitions(config: PipelineConfig) -> dg.Definitions:
+    return dg.Definitions(assets=[raw_asset(config, source) for source in config.sources])

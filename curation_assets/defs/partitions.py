@@ -30,11 +30,12 @@ def range_tags(keys: list[str]) -> dict[str, str]:
 def partition_changes(config: PipelineConfig, existing: list[str], inbox_keys: list[str] = ()) -> tuple[list[str], list[str]]:
     """(partitions to add, partitions to delete) so that the space holds the active batches, the days
     of active daily batches already added, and inbox files (while an inbox is configured)."""
-    wanted = [batch.name for batch in config.active_batches()] + list(inbox_keys)
+    catalog = config.catalog()
+    wanted = [batch.name for batch in catalog.active_batches()] + list(inbox_keys)
     missing = [key for key in wanted if key not in existing]
     keep_inbox = config.inbox is not None
     stale = sorted(key for key in existing
-                   if not config.is_active_batch(key) and not (keep_inbox and is_inbox_key(key)))
+                   if not catalog.is_active_batch(key) and not (keep_inbox and is_inbox_key(key)))
     return missing, stale
 
 

@@ -149,3 +149,38 @@ def check_and_publish(
         **(extra_metadata or {}),
     }
     return dg.MaterializeResult(asset_key=output.asset_key, metadata=metadata, check_results=checks)
+
+
+class PartitionPublisher:
+    """Checks and publishes a partitioned asset's partitions one at a time, each replacing only its own
+    rows; a partition that fails a check is quarantined alone. One run may cover many partitions, so
+    the step reports one verdict per check: passed only when it passed for every partition."""
+
+    def __init__(self, context: dg.AssetExecutionContext, warehouse: Warehouse, asset_key: dg.AssetKey,
+                 suite: GxSuite, stage: str):
+        self.context, self.warehouse, self.asset_key, self.suite, self.stage = context, warehouse, asset_key, suite, stage
+        self.table = asset_key.path[-1]
+        self.checks: list[dg.AssetCheckResult] = []
+
+    def publish(self, key: str, records: pd.DataFrame, rejections: pd.DataFrame, reconciliation: Reconciliation,
+                quarantine: str, label: str) -> bool:
+        """Publish partition ``key`` when its checks pass, else keep it in ``quarantine.<quarantine>``."""
+        checks = [evaluate_suite(self.asset_key, records, self.suite), reconciliation_result(self.asset_key, reconciliation)]
+        self.checks.extend(checks)
+        published = all(check.passed for check in checks)
+        if published:
+            self.warehouse.publish_partition(self.table, key, records, rejections, self.stage, quarantine=quarantine)
+        else:
+            self.warehouse.quarantine(quarantine, records, rejections)
+            self.context.log.error(f"{label}: checks failed; quarantined as quarantine.{quarantine}")
+        return published
+
+    def result(self, keys: list[str], metadata: dict) -> dg.MaterializeResult:
+        """The step's result: the table metadata of partitions ``keys`` and the merged check verdicts."""
+        records = self.warehouse.read_records(self.table, missing_ok=True)
+        records = records[records["source"].isin(keys)]
+        return dg.MaterializeResult(
+            metadata={**table_metadata(self.table, self.warehouse, records), **metadata},
+            check_results=[merge_check_results(self.asset_key, name, self.checks)
+                           for name in (self.suite.check_name, RECONCILIATION_CHECK)],
+        )

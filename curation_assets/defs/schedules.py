@@ -27,7 +27,8 @@ def day_run_requests(day: str, keys: list[str], ordered: list[str]) -> list[dg.R
 
 def daily_schedule(config: PipelineConfig) -> dg.ScheduleDefinition:
     settings = config.schedule
-    daily = ", ".join(batch.name for batch in config.daily_batches())
+    daily_batches = config.catalog().daily_batches()
+    daily = ", ".join(batch.name for batch in daily_batches)
 
     @dg.schedule(
         name="daily_synthetic_batch",
@@ -39,7 +40,7 @@ def daily_schedule(config: PipelineConfig) -> dg.ScheduleDefinition:
     )
     def daily_synthetic_batch(context: dg.ScheduleEvaluationContext) -> list[dg.RunRequest]:
         day = context.scheduled_execution_time.strftime("%Y%m%d")
-        keys = [dated_batch_key(batch.name, day) for batch in config.daily_batches()]
+        keys = [dated_batch_key(batch.name, day) for batch in daily_batches]
         # Schedules cannot return partition requests (sensors can): the tick adds them itself.
         missing = [key for key in keys if key not in context.instance.get_dynamic_partitions(ARRIVALS.name)]
         if missing:

@@ -36,7 +36,7 @@ def leakage_result(train: pd.DataFrame, eval_: pd.DataFrame) -> dg.AssetCheckRes
     )
 
 
-def split_assets(config: PipelineConfig) -> list[dg.AssetsDefinition]:
+def definitions(config: PipelineConfig) -> dg.Definitions:
     suites = {
         "train": record_suite("train", config, require_text=True),
         "eval": record_suite("eval", config, require_text=True),
@@ -92,4 +92,4 @@ def split_assets(config: PipelineConfig) -> list[dg.AssetsDefinition]:
                 check_results=checks[key],
             )
 
-    return [splits]
+    return dg.Definitions(assets=[splits])

@@ -14,16 +14,16 @@ from datetime import datetime, timezone
 import dagster as dg
 import faker
 
-from curation_assets.checks.gx_factory import evaluate_suite
 from curation_assets.checks.suites import record_suite
 from curation_assets.config import PipelineConfig
 from curation_assets.core.synthetic.settings import BatchConfig
 from curation_assets.core.reconcile import reconcile_counts
 from curation_assets.core.synthetic import batch as batches
 from curation_assets.core.synthetic.lineage import batch_fingerprint
-from curation_assets.defs.llm import LLM_STEP_RETRY
 from curation_assets.defs.partitions import ARRIVALS, is_inbox_key, partition_changes, sync_partitions
-from curation_assets.defs.publishing import merge_check_results, reconciliation_result, record_check_specs, table_metadata
+from curation_assets.defs.publishing import PartitionPublisher, record_check_specs
+from curation_assets.defs.resources import step_resources
+from curation_assets.defs.schedules import daily_schedule
 from curation_assets.defs.load import raw_table
 from curation_assets.storage import batch_store
 from curation_assets.storage.warehouse import Warehouse
@@ -40,9 +40,9 @@ def register_batches(instance: dg.DagsterInstance, config: PipelineConfig) -> di
 
 
 def _generate(batch: BatchConfig, config: PipelineConfig, store: Warehouse, llm_client) -> batches.BatchResult:
-    license_ = config.batch_license(batch)
-    seeds = store.read_records(raw_table(config.sources[config.source_rank(batch.from_source)])) \
-        if batch.from_source else None
+    catalog = config.catalog()
+    license_ = catalog.batch_license(batch)
+    seeds = store.read_records(raw_table(catalog.source(batch.from_source))) if batch.from_source else None
     if batch.generator_kind == "llm":
         return batches.llm_batch(batch, config.llm.model, seeds, llm_client.complete, license_)
     fingerprint = batch_fingerprint(batch, {"faker": faker.VERSION, "license": license_})
@@ -54,17 +54,20 @@ def _generate(batch: BatchConfig, config: PipelineConfig, store: Warehouse, llm_
     return batches.rule_batch(batch, license_, generated_at, fingerprint)
 
 
-def synthetic_assets(config: PipelineConfig) -> list:
-    if not config.active_batches():
-        return []
+def definitions(config: PipelineConfig) -> dg.Definitions:
+    """The batches' asset, the sensor that keeps their partitions in step with the config, and the
+    daily schedule (when a batch is daily); nothing without active batches."""
+    catalog = config.catalog()
+    if not catalog.active_batches():
+        return dg.Definitions()
     suite = record_suite(batch_store.SYNTHETIC_TABLE, config, require_text=False)
-    sources = sorted({batch.from_source for batch in config.active_batches() if batch.from_source})
-    uses_llm = any(batch.generator_kind == "llm" for batch in config.active_batches())
-    active = ", ".join(f"{b.name} ({b.task}, {b.generator_kind})" for b in config.active_batches())
+    sources = sorted({batch.from_source for batch in catalog.active_batches() if batch.from_source})
+    uses_llm = any(batch.generator_kind == "llm" for batch in catalog.active_batches())
+    active = ", ".join(f"{b.name} ({b.task}, {b.generator_kind})" for b in catalog.active_batches())
 
     @dg.asset(
         key=SYNTHETIC_KEY,
-        deps=[dg.AssetKey(raw_table(config.sources[config.source_rank(name)])) for name in sources],
+        deps=[dg.AssetKey(raw_table(catalog.source(name))) for name in sources],
         partitions_def=ARRIVALS,
         backfill_policy=dg.BackfillPolicy.single_run(),
         group_name=GROUP,
@@ -72,50 +75,44 @@ def synthetic_assets(config: PipelineConfig) -> list:
         description=f"Synthetic batches, one partition each: {active}.",
         code_version=config.stage_version(config.synthetic, config.llm, config.checks),
         check_specs=record_check_specs(SYNTHETIC_KEY, suite),
-        required_resource_keys={"warehouse", "llm"} if uses_llm else {"warehouse"},
         tags={"source_kind": "synthetic"},
-        retry_policy=LLM_STEP_RETRY if uses_llm else None,
+        **step_resources(uses_llm),
     )
     def synthetic_batches(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         store = context.resources.warehouse.get()
         llm_client = context.resources.llm.client(store, context.run_id, progress=context.log.info) if uses_llm else None
-        per_batch, checks_by_batch, published = {}, {}, []
+        publisher = PartitionPublisher(context, store, SYNTHETIC_KEY, suite, batches.STAGE)
+        per_batch = {}
         # The partition space is shared with the inbox: its files are raw_inbox's to load.
         for key in [key for key in context.partition_keys if not is_inbox_key(key)]:
-            if not config.is_active_batch(key):
-                active_names = sorted(batch.name for batch in config.active_batches())
+            if not catalog.is_active_batch(key):
+                active_names = sorted(batch.name for batch in catalog.active_batches())
                 raise dg.Failure(f"partition {key!r} is not an active batch of the config, nor a day of an active "
                                  f"daily batch (active: {', '.join(active_names)}); run `curation run` to resync")
-            batch = config.batch(key)
+            batch = catalog.batch(key)
             result = _generate(batch, config, store, llm_client)
-            checks = [evaluate_suite(SYNTHETIC_KEY, result.records, suite),
-                      reconciliation_result(SYNTHETIC_KEY, reconcile_counts(
-                          result.planned, len(result.records), len(result.rejections)))]
-            checks_by_batch[key] = checks
-            if all(check.passed for check in checks):
-                store.publish_partition(batch_store.SYNTHETIC_TABLE, key, result.records, result.rejections, batches.STAGE)
-                published.append(key)
-            else:
-                store.quarantine(f"{batch_store.SYNTHETIC_TABLE}_{key}", result.records, result.rejections)
-                context.log.error(f"batch {key}: checks failed; quarantined as quarantine.{batch_store.SYNTHETIC_TABLE}_{key}")
+            published = publisher.publish(
+                key, result.records, result.rejections,
+                reconcile_counts(result.planned, len(result.records), len(result.rejections)),
+                quarantine=f"{batch_store.SYNTHETIC_TABLE}_{key}", label=f"batch {key}")
             per_batch[key] = {
                 "task": batch.task, "generator": batch.generator_kind, "planned": result.planned,
                 "records": len(result.records), "rejected": len(result.rejections),
                 "rejected_by_reason": {str(k): int(v) for k, v in
                                        result.rejections["reason"].value_counts().sort_index().items()},
-                "published": key in published, **result.notes,
+                "published": published, **result.notes,
             }
             context.log.info(f"batch {key}: {per_batch[key]}")
-        every_check = [check for batch_checks in checks_by_batch.values() for check in batch_checks]
-        checks = [merge_check_results(SYNTHETIC_KEY, name, every_check) for name in (suite.check_name, "reconciliation")]
-        records = store.read_records(batch_store.SYNTHETIC_TABLE, missing_ok=True)
-        records = records[records["source"].isin(list(per_batch))]
-        metadata = {**table_metadata(batch_store.SYNTHETIC_TABLE, store, records), "batches": dg.MetadataValue.json(per_batch)}
+        metadata = {"batches": dg.MetadataValue.json(per_batch)}
         if llm_client is not None:
             metadata["llm"] = dg.MetadataValue.json(vars(llm_client.stats))
-        return dg.MaterializeResult(metadata=metadata, check_results=checks)
+        return publisher.result(list(per_batch), metadata)
 
-    return [synthetic_batches, _partition_sensor(config)]
+    return dg.Definitions(
+        assets=[synthetic_batches],
+        sensors=[_partition_sensor(config)],
+        schedules=[daily_schedule(config)] if catalog.daily_batches() else [],
+    )
 
 
 def _partition_sensor(config: PipelineConfig) -> dg.SensorDefinition:

@@ -6,8 +6,8 @@ import dagster as dg
 from curation_assets.checks.suites import record_suite
 from curation_assets.config import PipelineConfig
 from curation_assets.core.verify import verify
-from curation_assets.defs.llm import LLM_STEP_RETRY
 from curation_assets.defs.publishing import StageOutput, check_and_publish, record_check_specs
+from curation_assets.defs.resources import step_resources
 from curation_assets.defs.synthetic import SYNTHETIC_KEY
 from curation_assets.core.reconcile import reconcile_ids
 from curation_assets.storage import batch_store
@@ -16,9 +16,10 @@ GROUP = "synthetic"
 VERIFIED_KEY = dg.AssetKey("verified_synthetic")
 
 
-def verification_assets(config: PipelineConfig) -> list[dg.AssetsDefinition]:
-    if not config.active_batches():
-        return []
+def definitions(config: PipelineConfig) -> dg.Definitions:
+    catalog = config.catalog()
+    if not catalog.active_batches():
+        return dg.Definitions()
     suite = record_suite(VERIFIED_KEY.path[-1], config, require_text=False)
     judge_on = config.judge_enabled()
     repair_on = config.verify.repair_rounds > 0 and config.has_llm_endpoint()
@@ -37,14 +38,13 @@ def verification_assets(config: PipelineConfig) -> list[dg.AssetsDefinition]:
         description=f"Synthetic records admitted after {checks_run}; failures go to rejections (stage verify).",
         code_version=config.stage_version(config.verify, config.synthetic, config.checks),
         check_specs=record_check_specs(VERIFIED_KEY, suite),
-        required_resource_keys={"warehouse", "llm"} if uses_llm else {"warehouse"},
-        retry_policy=LLM_STEP_RETRY if uses_llm else None,
+        **step_resources(uses_llm),
     )
     def verified_synthetic(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         store = context.resources.warehouse.get()
         client = context.resources.llm.client(store, context.run_id, progress=context.log.info) if uses_llm else None
         every_batch = store.read_records(batch_store.SYNTHETIC_TABLE)
-        active = every_batch["source"].map(config.is_active_batch).astype(bool)
+        active = every_batch["source"].map(catalog.is_active_batch).astype(bool)
         records = every_batch[active].reset_index(drop=True)
         ignored = sorted(set(every_batch.loc[~active, "source"]))
         result, stats = verify.verify_records(
@@ -55,7 +55,7 @@ def verification_assets(config: PipelineConfig) -> list[dg.AssetsDefinition]:
             "checks_run": checks_run,
             "verification": dg.MetadataValue.json(vars(stats)),
             "inactive_batches": dg.MetadataValue.json(
-                {b.name: "LLM task and no llm.base_url configured" for b in config.inactive_batches()}),
+                {b.name: "LLM task and no llm.base_url configured" for b in catalog.inactive_batches()}),
             "ignored_batches_no_longer_configured": dg.MetadataValue.json(ignored),
         }
         if client is not None:
@@ -64,4 +64,4 @@ def verification_assets(config: PipelineConfig) -> list[dg.AssetsDefinition]:
                              reconcile_ids(records["record_id"], result.kept["record_id"], result.rejected["record_id"]))
         return check_and_publish(context, store, output, result.rejected, stage=verify.STAGE, extra_metadata=extra)
 
-    return [verified_synthetic]
+    return dg.Definitions(assets=[verified_synthetic])

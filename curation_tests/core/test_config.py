@@ -56,7 +56,7 @@ def test_demo_config_loads_with_its_four_sources_present_on_disk():
     for source in config.sources:
         assert config.source_path(source).is_file(), source.name
     assert config.split.eval_fraction == 0.1
-    assert config.source_rank("math_drills") == 2
+    assert config.catalog().source_rank("math_drills") == 2
 
 
 def test_example_shared_data_config_loads_with_paths_to_the_shared_folder():
@@ -201,11 +201,11 @@ def test_llm_batches_are_inactive_without_an_endpoint_and_active_with_one(tmp_pa
                             "    - {name: c, task: code, count: 3}") + "llm: {base_url: '${ENDPOINT:-}'}\n"
     path = write_config(tmp_path, text)
     offline = load_config(path)
-    assert [b.name for b in offline.active_batches()] == ["r"] and not offline.judge_enabled()
-    assert offline.source_rank("c") == 2 and offline.record_source_names() == ["logs", "r", "c"]
+    assert [b.name for b in offline.catalog().active_batches()] == ["r"] and not offline.judge_enabled()
+    assert offline.catalog().source_rank("c") == 2 and offline.catalog().record_source_names() == ["logs", "r", "c"]
     monkeypatch.setenv("ENDPOINT", "http://127.0.0.1:9/v1")
     online = load_config(path)
-    assert [b.name for b in online.active_batches()] == ["r", "c"] and online.judge_enabled() and online.uses_llm()
+    assert [b.name for b in online.catalog().active_batches()] == ["r", "c"] and online.judge_enabled() and online.uses_llm()
 
 
 def test_cleaning_and_decontamination_sections_validate(tmp_path):

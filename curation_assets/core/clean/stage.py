@@ -109,12 +109,13 @@ class CleanPlan:
     def from_config(cls, config: PipelineConfig, extra_sources: Iterable[str] = ()) -> "CleanPlan":
         """``extra_sources``: record sources beyond the configured names (inbox files, daily batch partitions)."""
         unsafe = config.clean.unsafe
+        catalog = config.catalog()
         terms = list(unsafe.blocklist)
         for path in unsafe.blocklist_files:
             terms.extend(read_blocklist_file(config.resolve(path)))
         return cls(
             settings=config.clean,
-            pii_actions={name: config.pii_action(name) for name in [*config.record_source_names(), *extra_sources]},
+            pii_actions={name: catalog.pii_action(name) for name in [*catalog.record_source_names(), *extra_sources]},
             blocklist_terms=terms,
             classifier=load_classifier(unsafe.classifier) if unsafe.classifier else None,
         )

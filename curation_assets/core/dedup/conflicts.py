@@ -108,7 +108,7 @@ def find_conflicts(
     )
     parts = [batch, earlier.loc[:, columns + ["prompt_key", "response_key"]].assign(fixed=True)]
     universe = pd.concat([part for part in parts if len(part)] or parts[:1], ignore_index=True)
-    rows, rejected_at, details = [], [], []
+    rows, rejected_at = [], []
     alive = np.ones(len(universe), dtype=bool)
     if settings.same_prompt and len(universe):
         found, rejected, notes = _resolve(universe, SAME_PROMPT, universe["prompt_key"], universe["response_key"],

@@ -95,12 +95,12 @@ def _split_section(name: str, profile: dict, samples: list[dict]) -> str:
     if outliers["most_repeated_instructions"]:
         html.append(_table(["most repeated instruction", "records"],
                            [[o["instruction"], o["records"]] for o in outliers["most_repeated_instructions"]]))
-    html.append(f"<h3>Sample records</h3>" + "".join(_record(record) for record in samples))
+    html.append("<h3>Sample records</h3>" + "".join(_record(record) for record in samples))
     return "".join(html)
 
 
 def render_data_card(card: dict, plots: dict[str, bytes]) -> str:
-    """HTML for ``card`` (see defs/report.py for its keys) with ``plots`` inlined as PNG data URIs."""
+    """HTML for ``card`` (see ``card.build_card`` for its keys) with ``plots`` inlined as PNG data URIs."""
     sources = card["sources"]
     mix_rows = [[split, kinds.get("real", 0), kinds.get("synthetic", 0),
                  round(100 * kinds.get("synthetic", 0) / max(1, sum(kinds.values())), 1)]

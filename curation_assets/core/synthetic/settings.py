@@ -46,7 +46,7 @@ class BatchConfig(Strict):
     license: str | None = None
     # Extraction tasks carry Faker's fake e-mails and phones on purpose: redacting them would
     # turn "extract the e-mail" into "<EMAIL>". Their batches say `pii: keep`.
-    pii: Literal["redact", "drop", "keep"] = "redact"
+    pii: PiiAction = "redact"
     daily: bool = Field(
         default=False,
         description="The daily schedule adds a new partition of this batch every day: <name>_<yyyymmdd>, "

@@ -1,0 +1,128 @@
+"""What goes into the data card: its facts as one dict, its plots, and the check that it is whole.
+
+Pure over the split frames and the warehouse's counts, so the card's numbers are tested without
+running the graph; the data card asset only reads the tables and writes the files.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from curation_assets.core.load.settings import INBOX_SOURCE_PREFIX
+from curation_assets.core.report import plots, stats
+from curation_assets.core.report.ladders import ladder_order
+
+if TYPE_CHECKING:
+    from curation_assets.config import PipelineConfig
+
+REQUIRED_SECTIONS = ("Sources and licenses", "Real and synthetic mix", "Drop funnel", "Split: train", "Split: eval",
+                     "Sample records", "Dataset-size ladder")
+INLINE_PNG = "data:image/png;base64,"
+_QUANTILES = ("p0", "p5", "p25", "p50", "p75", "p95", "p100")
+_PROFILED_FIELDS = ("instruction", "input", "response")
+
+
+def table_profile_rows(table: str, profile: pd.DataFrame) -> list[dict]:
+    """One row per (source, kind) of ``table``: records and character-length percentiles per field,
+    from the warehouse's profile query (one list of percentiles per field)."""
+    rows = []
+    for record in profile.to_dict("records"):
+        row = {"table_name": table, "source": record["source"], "kind": record["kind"], "records": int(record["records"])}
+        for field in _PROFILED_FIELDS:
+            for name, value in zip(_QUANTILES, record[f"{field}_chars"]):
+                row[f"{field}_chars_{name}"] = float(value)
+        rows.append(row)
+    return rows
+
+
+def split_profiles(splits: dict[str, pd.DataFrame], config: PipelineConfig) -> dict[str, dict]:
+    settings = config.report
+    return {name: stats.profile_split(frame, settings.tokenizer, settings.top, settings.examples)
+            for name, frame in splits.items()}
+
+
+def card_figures(splits: dict[str, pd.DataFrame], profiles: dict[str, dict], funnel: list[dict],
+                 config: PipelineConfig) -> dict[str, bytes]:
+    """The card's plots as PNG bytes, by name."""
+    settings = config.report
+    both = pd.concat([frame.assign(split=name) for name, frame in splits.items()], ignore_index=True)
+    return {
+        "response_tokens": plots.length_histogram(
+            {name: stats.token_counts(frame["response"], settings.tokenizer) for name, frame in splits.items()},
+            "Response length", "tokens (cl100k)", settings.histogram_bins),
+        "instruction_tokens": plots.length_histogram(
+            {name: stats.token_counts(frame["instruction"], settings.tokenizer) for name, frame in splits.items()},
+            "Instruction length", "tokens (cl100k)", settings.histogram_bins),
+        "source_mix": plots.source_mix(both, "Records per source (train + eval)"),
+        "drop_funnel": plots.horizontal_bars(
+            [(f"{row['stage']}: {row['reason']}", int(row["records"])) for row in funnel] or [("none", 0)],
+            "Rejected records by stage and reason"),
+        "opening_words": plots.horizontal_bars(profiles["train"]["opening_words"] or [("none", 0)],
+                                               "Most common instruction openings (train)"),
+        "verb_object": plots.horizontal_bars(profiles["train"]["verb_object"]["top"] or [("none", 0)],
+                                             "Most common (verb, object) pairs (train)"),
+    }
+
+
+def _source_rows(config: PipelineConfig, splits: dict[str, pd.DataFrame], loaded: dict[str, int],
+                 inbox_loaded: int) -> list[dict]:
+    """The sources table: each configured source, then the inbox's files as one row (each file is
+    its own source in the splits)."""
+    rows = [{"name": s.name, "kind": s.kind, "license": s.license, "loaded": loaded[s.name],
+             "train": int((splits["train"]["source"] == s.name).sum()),
+             "eval": int((splits["eval"]["source"] == s.name).sum())} for s in config.sources]
+    if config.inbox is not None:
+        from_inbox = {name: frame["source"].str.startswith(INBOX_SOURCE_PREFIX) for name, frame in splits.items()}
+        rows.append({"name": f"inbox ({config.inbox.path})", "kind": config.inbox.kind, "license": config.inbox.license,
+                     "loaded": inbox_loaded, "train": int(from_inbox["train"].sum()),
+                     "eval": int(from_inbox["eval"].sum())})
+    return rows
+
+
+def build_card(config: PipelineConfig, splits: dict[str, pd.DataFrame], profiles: dict[str, dict], funnel: list[dict],
+               table_rows: dict[str, int], loaded: dict[str, int], inbox_loaded: int,
+               ladder_rows: pd.DataFrame) -> dict:
+    """The card's facts. ``loaded``: records published per configured source; ``inbox_loaded``: by
+    the inbox; ``ladder_rows``: the ladder table (size, records, path)."""
+    settings = config.report
+    card = {
+        "title": settings.title,
+        "config_version": config.version(),
+        "export_format": config.export.format,
+        "split_seed": config.split.seed,
+        "tokenizer": settings.tokenizer,
+        "sources": _source_rows(config, splits, loaded, inbox_loaded),
+        "kind_mix": {name: stats.counts(frame, "kind") for name, frame in splits.items()},
+        "records_loaded": sum(loaded.values()) + inbox_loaded + sum(r["records"] for r in funnel if r["stage"] == "load"),
+        "records_exported": sum(len(frame) for frame in splits.values()),
+        "records_rejected": sum(int(row["records"]) for row in funnel),
+        "funnel": funnel,
+        "splits": profiles,
+        "samples": {name: ladder_order(frame, settings.ladder_seed).head(settings.samples_per_split).to_dict("records")
+                    for name, frame in splits.items()},
+        "ladder": [{"size": int(row.size), "records": int(row.records), "file": row.path.rsplit("/", 1)[-1]}
+                   for row in ladder_rows.itertuples()],
+        "table_rows": table_rows,
+    }
+    card["summary"] = {key: card[key] for key in ("sources", "kind_mix", "records_loaded", "records_exported",
+                                                   "records_rejected", "table_rows")}
+    return card
+
+
+def missing_sections(html: str) -> list[str]:
+    return [section for section in REQUIRED_SECTIONS if section not in html]
+
+
+def write_card(html: str, figures: dict[str, bytes], output_dir: Path) -> Path:
+    """The card as ``data_card.html`` and each plot as ``plots/<name>.png``; the card's path."""
+    output_dir.mkdir(parents=True, exist_ok=True)
+    card_path = output_dir / "data_card.html"
+    card_path.write_text(html, encoding="utf-8")
+    plot_dir = output_dir / "plots"
+    plot_dir.mkdir(exist_ok=True)
+    for name, png in figures.items():
+        (plot_dir / f"{name}.png").write_bytes(png)
+    return card_path

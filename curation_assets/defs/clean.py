@@ -1,0 +1,52 @@
+"""cleaned: fields repaired, PII redacted, records failing a cleaning rule dropped."""
+
+import dagster as dg
+
+from curation_assets.config import PipelineConfig
+from curation_assets.core.clean import stage as clean
+from curation_assets.defs.stage_asset import StageRun, stage_asset
+
+
+def clean_metadata(report: clean.CleanReport, config: PipelineConfig) -> dict:
+    summary = report.as_metadata()
+    quality = config.clean.quality
+    switched_off = [name for name in type(quality).model_fields if not getattr(quality, name).enabled]
+    switched_off += [name for name, on in (("pii", config.clean.pii.enabled), ("language", config.clean.language.enabled))
+                     if not on]
+    return {
+        "drops_by_rule": dg.MetadataValue.json(summary["drops_by_rule"]),
+        "dropped_examples": dg.MetadataValue.json(summary["dropped_examples"]),
+        "rewrites": dg.MetadataValue.json(summary["rewrites"]),
+        "pii_by_type": dg.MetadataValue.json(summary["pii_by_type"]),
+        "pii_records_redacted": summary["pii_records_redacted"],
+        "pii_records_dropped": summary["pii_records_dropped"],
+        "pii_action_by_source": dg.MetadataValue.json({source.name: source.pii for source in config.sources}),
+        "rules_switched_off": dg.MetadataValue.json(sorted(switched_off)),
+    }
+
+
+def definitions(config: PipelineConfig) -> dg.Definitions:
+    def run(records, context: dg.AssetExecutionContext, store) -> StageRun:
+        # Fails early, naming a bad blocklist file or classifier.
+        plan = clean.CleanPlan.from_config(config, extra_sources=sorted(set(records["source"])))
+        result = clean.clean_records(
+            records, plan, progress=lambda done, total: context.log.info(f"cleaned {done:,} / {total:,} records"))
+        return StageRun(result, metadata=clean_metadata(result.report, config))
+
+    cleaned = stage_asset(
+        config,
+        key="cleaned",
+        upstream=["deduplicated"],
+        stage=clean.STAGE,
+        description=(
+            "HTML, mojibake, Markdown (configured fields) and whitespace repaired; PII redacted (or the record "
+            "dropped, per source); records failing a length, quality, language or safety rule dropped, one reason "
+            "per rule."
+        ),
+        code_version=config.stage_version(config.clean, config.checks, *[
+            source.model_copy(update={"path": ""}) for source in config.sources
+        ]),
+        require_text=True,
+        run=run,
+    )
+    return dg.Definitions(assets=[cleaned])
