@@ -31,7 +31,7 @@ def test_failing_suite_blocks_downstream_and_quarantines_the_table(workdir):
     materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
     assert "combined" not in materialized
     warehouse = workdir / "warehouse.duckdb"
-    tables = {row[0] for row in query(warehouse, "SELECT schema_name || '.' || table_name FROM duckdb_tables()")}
+    tables = {row[0] for row in query(warehouse, "SELECT table_schema || '.' || table_name FROM information_schema.tables")}
     assert "main.raw_notes" not in tables
     assert query(warehouse, "SELECT count(*) FROM quarantine.raw_notes")[0][0] == 21
 

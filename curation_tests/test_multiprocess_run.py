@@ -32,7 +32,7 @@ def test_curation_run_with_parallel_writers_succeeds(tmp_path):
     assert "Multiprocess executor" in log
     assert "Could not set lock" not in log
     warehouse = tmp_path / "curation_data" / "warehouse.duckdb"
-    raw_tables = query(warehouse, "SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE 'raw_%'")[0][0]
+    raw_tables = query(warehouse, "SELECT count(*) FROM information_schema.tables WHERE table_name LIKE 'raw_%'")[0][0]
     assert raw_tables == 8
     assert (tmp_path / "curation_data" / "exports" / "train.jsonl").stat().st_size > 0
     assert "rejected  dedup:exact_duplicate" in completed.stdout  # the run summary
