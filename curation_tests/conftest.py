@@ -1,10 +1,23 @@
-"""Fixtures shared by the pipeline tests."""
+"""Fixtures shared by every test: the public datasets, a record-frame builder, a per-test warehouse folder."""
 
+from __future__ import annotations
+
+import json
 from pathlib import Path
+from typing import Callable
 
+import pandas as pd
 import pytest
 
+from curation_assets.core.records import as_records
 from support import SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    # A missing folder is a broken test environment, not a reason to pass quietly.
+    assert SHARED_DATA.is_dir(), f"shared datasets not found at {SHARED_DATA}; set CURATION_SHARED_DATA"
+    return SHARED_DATA
 
 
 @pytest.fixture
@@ -16,3 +29,36 @@ def workdir(tmp_path, monkeypatch) -> Path:
     return tmp_path
 
 
+def _record(index: int, **overrides) -> dict:
+    source = overrides.get("source", "alpha")
+    position = overrides.get("source_position", index)
+    row = {
+        "record_id": f"{index:020x}",
+        "source": source,
+        "source_position": position,
+        "instruction": f"Instruction number {index}",
+        "input": "",
+        "response": f"Response number {index}",
+        "kind": "real",
+        "lineage": json.dumps({"source": source, "position": position}, sort_keys=True),
+    }
+    row.update(overrides)
+    return row
+
+
+@pytest.fixture
+def make_records() -> Callable[..., pd.DataFrame]:
+    """``make_records(dict(...), dict(...))``: one record per dict, defaults filled, index = 0.. in order.
+
+    The record id is the 20-hex-digit form of the row's ``index`` key (default: its place in the list).
+    """
+
+    def build(*rows: dict) -> pd.DataFrame:
+        built = []
+        for place, overrides in enumerate(rows):
+            overrides = dict(overrides)
+            index = overrides.pop("index", place)
+            built.append(_record(index, **overrides))
+        return as_records(pd.DataFrame(built))
+
+    return build
