@@ -5,6 +5,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -136,9 +137,11 @@ client.complete(_requests(30))
 """
 
 
+@pytest.mark.slow
+@pytest.mark.e2e
 def test_a_run_killed_mid_batch_keeps_every_cached_response_and_the_rerun_pays_only_for_the_rest(warehouse):
     with ChatServer(delay_seconds=0.1) as server:
-        script = _CRASHING_RUN.format(tests=str(REPO_ROOT / "curation_tests"), url=server.base_url,
+        script = _CRASHING_RUN.format(tests=str(Path(__file__).parent), url=server.base_url,
                                       path=str(warehouse.path))
         child = subprocess.Popen([sys.executable, "-c", script], cwd=REPO_ROOT, env=dict(os.environ))
         deadline = time.monotonic() + 60
