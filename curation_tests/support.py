@@ -55,3 +55,12 @@ def demo_config_dict() -> dict:
     for entry in config["sources"] + config.get("decontaminate", {}).get("benchmarks", []):
         entry["path"] = str(DEMO_CONFIG.parent / entry["path"])
     return config
+
+
+def rid(index: int) -> str:
+    """The record id ``make_records`` gives the row with this ``index``."""
+    return f"{index:020x}"
+
+
+def ids(frame) -> list[str]:
+    return sorted(frame["record_id"])

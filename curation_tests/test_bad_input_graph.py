@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from support import materialize_config, query, write_config
 
 
@@ -10,6 +12,7 @@ def _failure_messages(result) -> str:
                      if event.is_step_failure)
 
 
+@pytest.mark.slow
 def test_missing_source_file_fails_the_run_with_a_clear_message(workdir):
     missing = workdir / "nowhere.jsonl"
     config = write_config(workdir / "config.yaml", [{
@@ -31,6 +34,7 @@ def test_missing_mapped_column_names_the_column_and_what_is_there(workdir):
     assert "mapped field 'answer'" in message and "question, reply" in message and str(data) in message
 
 
+@pytest.mark.slow
 def test_bad_lines_are_quarantined_and_the_rest_flows_through(workdir):
     data = workdir / "logs.jsonl"
     good = [json.dumps({"q": f"Question {i}?", "a": f"Answer {i}."}).encode() for i in range(10)]

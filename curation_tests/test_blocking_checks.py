@@ -2,7 +2,11 @@
 
 import json
 
+import pytest
+
 from support import materialize_config, query, write_config
+
+pytestmark = [pytest.mark.slow]
 
 
 def _source(path):

@@ -15,10 +15,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import dagster as dg
+import pytest
 import yaml
 
 from dagster_dev import CHROMIUM, CHROMIUM_ARGS, dagster_dev, isolated_environment, skip_community_dialog
 from support import demo_config_dict, query
+
+pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.browser]
 
 RUN_JOB = Path(__file__).with_name("run_job.py")
 FEEDBACK = [

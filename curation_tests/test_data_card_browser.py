@@ -1,23 +1,18 @@
 """The data card as a person sees it: rendered by headless Chromium, with its plots loaded."""
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 
-from support import DEMO_CONFIG, materialize_config
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 CHROMIUM = "/usr/bin/chromium"  # Debian's package; installed by .ci/run, never downloaded by playwright
 
 
-@pytest.fixture(scope="module")
-def data_card(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("card")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("CURATION_WAREHOUSE", str(folder / "warehouse.duckdb"))
-        patch.setenv("CURATION_OUTPUT_DIR", str(folder / "exports"))
-        assert materialize_config(DEMO_CONFIG).success
+@pytest.fixture
+def data_card(demo_run) -> Path:
+    _, folder = demo_run
     return folder / "exports" / "data_card.html"
 
 

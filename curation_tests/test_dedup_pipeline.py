@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pytest
 
 from support import materialize_config, query, write_config
 
@@ -27,6 +28,7 @@ def _near_copy(text: str) -> str:
     return " ".join(words)
 
 
+@pytest.mark.slow
 def test_tomorrows_batch_is_deduplicated_against_todays_and_reruns_change_nothing(workdir):
     data = workdir / "daily.jsonl"
     config = write_config(workdir / "config.yaml", _source(data))
@@ -61,6 +63,7 @@ def test_tomorrows_batch_is_deduplicated_against_todays_and_reruns_change_nothin
     assert query(warehouse, "SELECT count(*) FROM dedup_history")[0][0] == 6
 
 
+@pytest.mark.slow
 def test_dedup_publishes_clusters_and_conflicts_and_its_check_passes(workdir):
     data = workdir / "daily.jsonl"
     base = _paragraph(1)

@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import dagster as dg
+import pytest
 import yaml
 
 from support import DEMO_CONFIG, REPO_ROOT, SHARED_CONFIG
@@ -63,6 +64,8 @@ def test_shared_data_config_gives_one_raw_asset_per_source():
     assert {"raw_gsm8k", "raw_self_instruct_seeds", "raw_gpteacher_toolformer"} <= _keys(defs)
 
 
+@pytest.mark.slow
+@pytest.mark.e2e
 def test_workspace_yaml_points_at_the_definitions_module():
     workspace = yaml.safe_load((REPO_ROOT / "workspace.yaml").read_text())
     module_name = workspace["load_from"][0]["python_module"]["module_name"]

@@ -14,6 +14,8 @@ import yaml
 from llm_server import ChatServer
 from support import DEMO_CONFIG, demo_config_dict, materialize_config, query
 
+pytestmark = [pytest.mark.slow]
+
 LLM_BATCHES = {"llm_self_instruct", "llm_answers", "llm_faq_paraphrases", "llm_code"}
 
 

@@ -4,9 +4,12 @@ import os
 import subprocess
 import sys
 
+import pytest
 import yaml
 
 from support import DEMO_CONFIG, query
+
+pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
 
 def test_curation_run_with_parallel_writers_succeeds(tmp_path):

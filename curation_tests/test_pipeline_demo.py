@@ -1,6 +1,7 @@
 """A full materialization of the built-in demo: every stage published, checked and reconciled."""
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -9,22 +10,14 @@ from support import DEMO_CONFIG, materialize_config, query
 from curation_assets.config import load_config
 from curation_assets.core.records import RECORD_COLUMNS
 
+pytestmark = [pytest.mark.slow]
+
 RECORD_TABLES = ["synthetic_batches", "verified_synthetic", "combined", "mixed", "deduplicated", "cleaned",
                  "decontaminated", "train", "eval"]
 # (table read by the stage, table it publishes, its stage name in `rejections`)
 STAGES = [("synthetic_batches", "verified_synthetic", "verify"), ("combined", "mixed", "mix"),
           ("mixed", "deduplicated", "dedup"), ("deduplicated", "cleaned", "clean"),
           ("cleaned", "decontaminated", "decontaminate")]
-
-
-@pytest.fixture(scope="module")
-def demo_run(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("demo")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("CURATION_WAREHOUSE", str(folder / "warehouse.duckdb"))
-        patch.setenv("CURATION_OUTPUT_DIR", str(folder / "exports"))
-        result = materialize_config(DEMO_CONFIG)
-    return result, folder
 
 
 def test_every_asset_materializes_and_every_check_passes(demo_run):
@@ -123,18 +116,21 @@ def test_exports_are_chat_jsonl_with_a_manifest(demo_run):
 
 def test_rematerializing_is_idempotent_and_exports_are_byte_identical(demo_run, tmp_path, monkeypatch):
     _, first = demo_run
-    for folder in (first, tmp_path):  # again into the same warehouse, and into a fresh one
+    again, fresh = tmp_path / "again", tmp_path / "fresh"
+    again.mkdir()
+    shutil.copy(first / "warehouse.duckdb", again)  # a second run over the first one's warehouse, not the shared one
+    for folder in (again, fresh):
         monkeypatch.setenv("CURATION_WAREHOUSE", str(folder / "warehouse.duckdb"))
-        monkeypatch.setenv("CURATION_OUTPUT_DIR", str(folder / "again"))
+        monkeypatch.setenv("CURATION_OUTPUT_DIR", str(folder / "exports"))
         assert materialize_config(DEMO_CONFIG).success
         for name in ("train.jsonl", "eval.jsonl", "manifest.json"):
-            assert (folder / "again" / name).read_bytes() == (first / "exports" / name).read_bytes(), name
+            assert (folder / "exports" / name).read_bytes() == (first / "exports" / name).read_bytes(), name
     counts = [query(folder / "warehouse.duckdb", "SELECT stage, reason, count(*) FROM rejections GROUP BY ALL ORDER BY ALL")
-              for folder in (first, tmp_path)]
-    assert counts[0] == counts[1]
+              for folder in (first, again, fresh)]
+    assert counts[0] == counts[1] == counts[2]
     tables = [query(folder / "warehouse.duckdb", "SELECT record_id, instruction, response FROM main.train ORDER BY ALL")
-              for folder in (first, tmp_path)]
-    assert tables[0] == tables[1]
+              for folder in (first, again, fresh)]
+    assert tables[0] == tables[1] == tables[2]
 
 
 def test_offline_the_demo_runs_rule_based_batches_clearly_labelled_and_lists_llm_batches_as_inactive(demo_run):

@@ -6,7 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from support import query, write_config
+
+pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
 RUN_JOB = Path(__file__).with_name("run_job.py")
 

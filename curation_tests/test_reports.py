@@ -4,25 +4,13 @@ import json
 
 import pytest
 
-from support import DEMO_CONFIG, SHARED_CONFIG, materialize_config, query
+from support import query
+
+pytestmark = [pytest.mark.slow]
 
 
-def _run(tmp_path_factory, config, name):
-    folder = tmp_path_factory.mktemp(name)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("CURATION_WAREHOUSE", str(folder / "warehouse.duckdb"))
-        patch.setenv("CURATION_OUTPUT_DIR", str(folder / "exports"))
-        result = materialize_config(config)
-    return result, folder
-
-
-@pytest.fixture(scope="module")
-def demo_report(tmp_path_factory):
-    return _run(tmp_path_factory, DEMO_CONFIG, "demo_report")
-
-
-def test_report_checks_pass_and_the_pipeline_balances_end_to_end(demo_report):
-    result, _ = demo_report
+def test_report_checks_pass_and_the_pipeline_balances_end_to_end(demo_run):
+    result, _ = demo_run
     evaluations = {(e.asset_key.to_user_string(), e.check_name): e for e in result.get_asset_check_evaluations()}
     balance = evaluations[("statistics", "pipeline_balances")]
     assert balance.passed
@@ -32,8 +20,8 @@ def test_report_checks_pass_and_the_pipeline_balances_end_to_end(demo_report):
     assert evaluations[("data_card", "card_has_every_section")].passed
 
 
-def test_statistics_table_profiles_every_stage(demo_report):
-    _, folder = demo_report
+def test_statistics_table_profiles_every_stage(demo_run):
+    _, folder = demo_run
     tables = {row[0] for row in query(folder / "warehouse.duckdb", "SELECT DISTINCT table_name FROM main.statistics")}
     assert {"combined", "deduplicated", "cleaned", "train", "eval", "raw_support_logs"} <= tables
     median = query(folder / "warehouse.duckdb",
@@ -41,8 +29,8 @@ def test_statistics_table_profiles_every_stage(demo_report):
     assert 40 < median[0][0] < 120
 
 
-def test_ladder_rungs_are_nested_and_keep_the_source_mix(demo_report):
-    _, folder = demo_report
+def test_ladder_rungs_are_nested_and_keep_the_source_mix(demo_run):
+    _, folder = demo_run
     rungs = {}
     for path in sorted((folder / "exports" / "ladder").glob("train_*.jsonl")):
         size = int(path.stem.split("_")[1])
@@ -56,8 +44,8 @@ def test_ladder_rungs_are_nested_and_keep_the_source_mix(demo_report):
     assert max(mix) - min(mix) < 0.02
 
 
-def test_data_card_is_self_contained_with_plots_funnel_and_samples(demo_report):
-    _, folder = demo_report
+def test_data_card_is_self_contained_with_plots_funnel_and_samples(demo_run):
+    _, folder = demo_run
     html = (folder / "exports" / "data_card.html").read_text(encoding="utf-8")
     assert html.count("data:image/png;base64,") == 6
     assert "src=\"http" not in html and "<script" not in html  # nothing to fetch: it opens offline
@@ -67,8 +55,8 @@ def test_data_card_is_self_contained_with_plots_funnel_and_samples(demo_report):
     assert len(list((folder / "exports" / "plots").glob("*.png"))) == 6
 
 
-def test_shared_data_report_has_real_statistics(tmp_path_factory):
-    result, folder = _run(tmp_path_factory, SHARED_CONFIG, "shared_report")
+def test_shared_data_report_has_real_statistics(shared_data_run):
+    result, folder = shared_data_run
     assert result.success
     materialization = {m.asset_key.to_user_string(): m for m in result.get_asset_materialization_events()}
     metadata = materialization["data_card"].materialization.metadata

@@ -18,6 +18,8 @@ from curation_assets.definitions import build_definitions
 from curation_assets.defs.partitions import ARRIVALS, RANGE_END_TAG, RANGE_START_TAG
 from curation_assets.defs.synthetic import register_batches
 
+pytestmark = [pytest.mark.slow]
+
 DAILY = "synth_forms_de"
 DAY = datetime(2026, 11, 27, 2, 0, tzinfo=timezone.utc)
 

@@ -9,6 +9,8 @@ import pytest
 from dagster_dev import CHROMIUM, CHROMIUM_ARGS, dagster_dev as start_dagster_dev, skip_community_dialog, isolated_environment
 from support import DEMO_CONFIG, query
 
+pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.browser]
+
 EXPECTED_ASSETS = {
     "raw_support_logs", "raw_faq_export", "raw_math_drills", "raw_tool_snippets", "raw_inbox", "combined",
     "deduplicated", "cleaned", "train", "eval", "exports", "statistics", "ladder", "data_card", "synthetic_batches",

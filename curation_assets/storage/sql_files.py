@@ -1,27 +1,35 @@
-"""The SQL the assets run lives in ``sql/`` as files; this reads them and fills in table names."""
+"""The SQL the assets run lives in ``sql/`` as files; this reads them and fills in table names.
+
+``sql/`` sits at the top of the repository and ships inside the package as ``curation_assets.sql``
+(pyproject maps it), so an installed wheel reads its own copy.
+"""
 
 from __future__ import annotations
 
-import os
 import re
 from functools import lru_cache
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
-SQL_DIR_ENV = "CURATION_SQL_DIR"
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
-def sql_dir() -> Path:
-    configured = os.environ.get(SQL_DIR_ENV)
-    return Path(configured) if configured else Path(__file__).resolve().parents[2] / "sql"
+def sql_dir() -> Traversable:
+    try:
+        return files("curation_assets.sql")
+    except ModuleNotFoundError:
+        # A source tree imported without being installed (PYTHONPATH=<checkout>) has no such
+        # module: the statements are in its top-level folder.
+        return Path(__file__).resolve().parents[2] / "sql"
 
 
 @lru_cache(maxsize=None)
 def _read(name: str) -> str:
-    path = sql_dir() / f"{name}.sql"
-    if not path.is_file():
-        raise FileNotFoundError(f"SQL file {path} is missing (set {SQL_DIR_ENV} to the project's sql/ folder)")
-    return path.read_text(encoding="utf-8")
+    statement = sql_dir() / f"{name}.sql"
+    if not statement.is_file():
+        raise FileNotFoundError(f"SQL file {name}.sql is missing from {sql_dir()}")
+    return statement.read_text(encoding="utf-8")
 
 
 def checked_identifier(name: str, key: str = "table") -> str:

@@ -9,12 +9,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from support import REPO_ROOT
 from curation_assets.config import load_config
 from curation_assets.core.load.settings import SourceConfig
 from curation_assets.core.records import RECORD_COLUMNS, RECORD_DTYPES, REJECTION_COLUMNS
 from curation_assets.core.load.readers import LoadedSource, SourceError, load_source
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 def source_config(path: Path, format_: str, fields: dict | None = None, **extra) -> SourceConfig:
@@ -379,7 +379,7 @@ def test_json_that_is_not_an_array_raises(tmp_path):
 
 def test_shared_datasets_load_with_the_example_config_mappings(shared_data, monkeypatch):
     monkeypatch.setenv("CURATION_SHARED_DATA", str(shared_data))
-    config = load_config(PROJECT_ROOT / "examples" / "shared-data.yaml")
+    config = load_config(REPO_ROOT / "examples" / "shared-data.yaml")
     loaded = {source.name: load_source(source, config.source_path(source)) for source in config.sources}
 
     assert {name: len(result.records) for name, result in loaded.items()} == {

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from support import REPO_ROOT
 from curation_assets.config import ConfigError, DEMO_CONFIG_PATH, load_config
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE_CONFIG = PROJECT_ROOT / "examples" / "shared-data.yaml"
+EXAMPLE_CONFIG = REPO_ROOT / "examples" / "shared-data.yaml"
 
 ONE_SOURCE = """\
 sources:

@@ -5,6 +5,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -128,7 +129,7 @@ def test_a_refused_api_key_stops_the_run_with_a_clear_error(warehouse):
 
 _CRASHING_RUN = """
 import sys
-sys.path.insert(0, {tests!r})
+sys.path[:0] = {paths!r}  # this file's folder, and the helpers' (llm_server) it imports
 from test_llm_client import _requests
 from curation_assets.defs.resources import LLMResource
 from curation_assets.llm.settings import LLMConfig
@@ -138,9 +139,11 @@ client.complete(_requests(30))
 """
 
 
+@pytest.mark.slow
+@pytest.mark.e2e
 def test_a_run_killed_mid_batch_keeps_every_cached_response_and_the_rerun_pays_only_for_the_rest(warehouse):
     with ChatServer(delay_seconds=0.1) as server:
-        script = _CRASHING_RUN.format(tests=str(REPO_ROOT / "curation_tests"), url=server.base_url,
+        script = _CRASHING_RUN.format(paths=[str(Path(__file__).parent), str(REPO_ROOT / "curation_tests")], url=server.base_url,
                                       path=str(warehouse.path))
         child = subprocess.Popen([sys.executable, "-c", script], cwd=REPO_ROOT, env=dict(os.environ))
         deadline = time.monotonic() + 60

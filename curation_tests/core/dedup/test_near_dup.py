@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from datasketch import MinHash, MinHashLSH
 
+from support import REPO_ROOT
 from curation_assets.core.dedup.settings import NearDuplicatesConfig
 from curation_assets.core.dedup.lsh import band_keys, banding, candidate_pairs
 from curation_assets.core.dedup.minhash import EMPTY, estimated_jaccard, lean_minhash, signatures
@@ -18,7 +19,6 @@ from curation_assets.core.dedup.near_dup import REASON, cluster_texts, find_near
 from curation_assets.core.text.shingles import shingle_hashes
 from curation_assets.core.text.tokens import words
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 TEXTS = [
     "The quick brown fox jumps over the lazy dog near the river bank today",
     "The quick brown fox jumps over the lazy dog near the river bank tonight",

@@ -97,14 +97,3 @@ def test_language_mix_names_each_language_and_keeps_unsure_ones_apart():
         {"instruction": "2+2", "response": "4"},
     ])
     assert stats.language_mix(frame) == {"en": 1, "de": 1, "unknown": 1}
-
-
-def test_cleaning_reports_progress_every_ten_thousand_records():
-    from curation_assets.config import CleanConfig
-    from curation_assets.core.clean.stage import clean_records
-
-    frame = _frame([{"instruction": f"Question number {i}?", "response": f"Answer number {i}."} for i in range(20_500)])
-    seen = []
-    result = clean_records(frame, CleanConfig(), progress=lambda done, total: seen.append((done, total)))
-    assert seen == [(10_000, 20_500), (20_000, 20_500)]
-    assert len(result.kept) + len(result.rejected) == 20_500

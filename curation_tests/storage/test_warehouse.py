@@ -146,6 +146,7 @@ def _publish_tables(path: str, worker: int, start, errors) -> None:
         raise
 
 
+@pytest.mark.slow  # several processes, each importing the package: 10-20 s on two busy cores
 def test_parallel_processes_publishing_to_one_file_all_succeed(tmp_path):
     path = tmp_path / "shared.duckdb"
     context = multiprocessing.get_context("spawn")

@@ -1,0 +1,63 @@
+"""Training-file formats: OpenAI chat and Alpaca lines, byte-identical files whatever the row order."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from curation_assets.core.export.formats import training_lines, write_jsonl
+
+
+@pytest.fixture
+def export_frame(make_records):
+    return make_records(
+        dict(index=2, instruction="Translate to French.", input="Good morning", response="Bonjour"),
+        dict(index=1, instruction="Say hello.", input="", response="Hello! \u00e9t\u00e9 \u2603"),
+    )
+
+
+def test_openai_chat_lines_include_the_system_prompt_and_append_input_to_the_user_message(export_frame):
+    lines = list(training_lines(export_frame, "openai_chat", system_prompt="You are concise."))
+    assert all(line.endswith("\n") and line.count("\n") == 1 for line in lines)
+    assert [json.loads(line) for line in lines] == [
+        {"messages": [
+            {"role": "system", "content": "You are concise."},
+            {"role": "user", "content": "Say hello."},
+            {"role": "assistant", "content": "Hello! \u00e9t\u00e9 \u2603"},
+        ]},
+        {"messages": [
+            {"role": "system", "content": "You are concise."},
+            {"role": "user", "content": "Translate to French.\n\nGood morning"},
+            {"role": "assistant", "content": "Bonjour"},
+        ]},
+    ]
+    assert "\u00e9t\u00e9 \u2603" in lines[0]  # UTF-8 text, not \u escapes
+
+
+def test_openai_chat_lines_have_no_system_message_without_a_prompt(export_frame):
+    for prompt in (None, ""):
+        examples = [json.loads(line) for line in training_lines(export_frame, "openai_chat", system_prompt=prompt)]
+        assert [[m["role"] for m in example["messages"]] for example in examples] == [["user", "assistant"]] * 2
+
+
+def test_alpaca_lines_have_instruction_input_output_in_that_order(export_frame):
+    lines = list(training_lines(export_frame, "alpaca"))
+    assert lines[1] == '{"instruction": "Translate to French.", "input": "Good morning", "output": "Bonjour"}\n'
+    assert list(json.loads(lines[0])) == ["instruction", "input", "output"]
+
+
+def test_training_files_are_byte_identical_regardless_of_input_row_order(make_records, tmp_path):
+    frame = make_records(*(dict(instruction=f"Q{i} \u00fc", input=str(i % 3), response=f"A{i}") for i in range(50)))
+    shuffled = frame.sample(frac=1, random_state=7).reset_index(drop=True)
+    for format_ in ("openai_chat", "alpaca"):
+        first, second = tmp_path / f"{format_}_1.jsonl", tmp_path / f"{format_}_2.jsonl"
+        assert write_jsonl(training_lines(frame, format_, "sys"), first) == 50
+        assert write_jsonl(training_lines(shuffled, format_, "sys"), second) == 50
+        assert first.read_bytes() == second.read_bytes()
+        assert b"\r" not in first.read_bytes()
+
+
+def test_unknown_export_format_is_an_error(export_frame):
+    with pytest.raises(ValueError, match="unknown export format 'sharegpt'"):
+        list(training_lines(export_frame, "sharegpt"))
