@@ -18,7 +18,7 @@ import pandas as pd
 from curation_assets.core.records import empty_rejections
 from curation_assets.storage.shards import ShardSize
 from curation_assets.storage.warehouse import Warehouse
-from test_warehouse import records, rejection_rows, rejections
+from record_frames import rejection_rows, rejections, records
 
 
 def shard_files(warehouse: Warehouse, table: str) -> list[Path]:
@@ -91,7 +91,7 @@ _INTERRUPTED_PUBLISH = textwrap.dedent("""
     from curation_assets.core.records import empty_rejections
     from curation_assets.storage.shards import ShardSize
     from curation_assets.storage.warehouse import Warehouse
-    from test_warehouse import records
+    from record_frames import records
     # One record per shard: writing the new version takes long enough to be killed in the middle.
     warehouse = Warehouse({path!r}, shard_size=ShardSize(records=1))
     warehouse.publish("cleaned", records(5000, start=10_000), empty_rejections("clean"), stage="clean")
@@ -104,7 +104,7 @@ def test_a_publish_killed_while_writing_leaves_the_old_version_readable(tmp_path
     old = records(12)
     warehouse.publish("cleaned", old, rejections(old.iloc[:1], "clean", "refusal"), stage="clean")
 
-    script = _INTERRUPTED_PUBLISH.format(tests=str(Path(__file__).parent), path=str(path))
+    script = _INTERRUPTED_PUBLISH.format(tests=str(Path(__file__).parents[1]), path=str(path))
     writer = subprocess.Popen([sys.executable, "-c", script], env={**os.environ})
     table_folder = Path(warehouse.shards.root) / "cleaned" / "_all"
     deadline = time.monotonic() + 120

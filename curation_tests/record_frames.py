@@ -1,0 +1,33 @@
+"""Small record and rejection frames for the storage tests."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from curation_assets.core.records import as_records, as_rejections
+from curation_assets.storage.warehouse import Warehouse
+
+
+def records(count: int, source: str = "alpha", start: int = 0) -> pd.DataFrame:
+    return as_records(pd.DataFrame([
+        {
+            "record_id": f"{source[:1]}{index:019x}",
+            "source": source,
+            "source_position": index,
+            "instruction": f"Instruction {index} \u00e9\u2603",
+            "input": "" if index % 2 else f"context {index}",
+            "response": f"Response {index}\nsecond line",
+            "kind": "real",
+            "lineage": f'{{"source": "{source}", "position": {index}}}',
+        }
+        for index in range(start, start + count)
+    ]))
+
+
+def rejections(frame: pd.DataFrame, stage: str, reason: str) -> pd.DataFrame:
+    return as_rejections(frame.assign(reason=reason, detail=f"{reason} detail"), stage)
+
+
+def rejection_rows(warehouse: Warehouse) -> list[tuple]:
+    frame = warehouse.read_frame("SELECT stage, source, reason, record_id FROM rejections ORDER BY ALL")
+    return [tuple(row) for row in frame.itertuples(index=False)]
