@@ -156,8 +156,7 @@ class _RunState:
 
     def __init__(self, records: pd.DataFrame, steps: Sequence[Step]) -> None:
         self.records, self.steps = records, steps
-        self.texts = {name: np.array(["" if pd.isna(text) else text for text in records[name]], dtype=object)
-                      for name in TEXT_FIELDS}
+        self.texts = {name: records[name].fillna("").to_numpy(dtype=object) for name in TEXT_FIELDS}
         self.rewritten = {name: np.zeros(len(records), dtype=bool) for name in TEXT_FIELDS}
         self.context = {name: records[name].to_numpy() for name in records.columns if name not in TEXT_FIELDS}
         self.reasons = np.full(len(records), None, dtype=object)
@@ -216,7 +215,7 @@ class _RunState:
         kept["lineage"] = [self._lineage(row, lineages[row], stage) for row in kept_rows]
         rejected = records[dropped].assign(reason=self.reasons[dropped], detail=self.details[dropped])
         run = RuleRun(as_records(kept), as_rejections(rejected, stage), notes=self.notes, kept_rows=kept_rows)
-        for transforms in self.transforms:
+        for transforms in filter(None, self.transforms):
             run.rewrites.update({transform.split(":", 1)[1] for transform in transforms})
         for row in np.flatnonzero(dropped):
             reason = self.reasons[row]

@@ -107,7 +107,9 @@ class SymbolRatio(TextRule):
         if words < self.rule.min_words:
             return None
         # Runs, not characters: a '### heading' or GSM8K's '#### 72' answer marker is one symbol.
-        symbols = len(_HASH_RUNS.findall(text)) + len(_ELLIPSES.findall(text))
+        symbols = len(_HASH_RUNS.findall(text)) if "#" in text else 0
+        if "..." in text or "\u2026" in text:
+            symbols += len(_ELLIPSES.findall(text))
         ratio = symbols / words
         if ratio > self.rule.max_ratio:
             return f"{symbols} '#'/ellipsis symbols per {words} words = {ratio:.2f}, maximum {self.rule.max_ratio}"

@@ -33,7 +33,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from curation_assets.core.rules import Rule, Verdicts
 from curation_assets.core.settings import Rule as RuleSettings
@@ -89,11 +89,11 @@ class NGrams:
     """
 
     def __init__(self, text_of: np.ndarray, words: np.ndarray, lengths: np.ndarray, text_chars: np.ndarray,
-                 vocabulary: int) -> None:
+                 vocabulary: int, codes: dict[int, np.ndarray] | None = None) -> None:
         self.text_of, self.lengths, self.text_chars = text_of, lengths, text_chars
         self._words, self._vocabulary = words, max(vocabulary, 1)
         self._length_sums = np.concatenate([[0], np.cumsum(lengths)])
-        self._codes = {1: pd.factorize(text_of * self._vocabulary + words)[0]}
+        self._codes = codes or {}
 
     @classmethod
     def of(cls, texts: Sequence[str]) -> "NGrams":
@@ -107,18 +107,24 @@ class NGrams:
                    int(numbers.max(initial=-1)) + 1)
 
     def subset(self, keep: np.ndarray) -> "NGrams":
-        """The words of the texts where ``keep`` is true, renumbered from 0."""
+        """The words of the texts where ``keep`` is true, renumbered from 0.
+
+        The n-gram numbers computed so far carry over: all occurrences of a number are in one text,
+        so in the texts kept they still come in order of first appearance.
+        """
         positions = keep[self.text_of]
         text_of = (np.cumsum(keep) - 1)[self.text_of[positions]]
-        return NGrams(text_of, self._words[positions], self.lengths[positions], self.text_chars[keep], self._vocabulary)
+        return NGrams(text_of, self._words[positions], self.lengths[positions], self.text_chars[keep], self._vocabulary,
+                      {n: codes[positions] for n, codes in self._codes.items()})
 
-    def repeated_word_bound(self) -> np.ndarray:
-        """Per text: an upper bound of every n-gram measure, the characters of its words that occur twice or more
-        (plus one separator each), over the text's."""
-        codes = self.codes(1)
-        repeated = np.bincount(codes)[codes] > 1
-        chars = np.bincount(self.text_of, weights=(self.lengths + 1) * repeated, minlength=len(self.text_chars))
-        return self._per_text_fraction(chars)
+    def repeated_bigram_bound(self) -> np.ndarray:
+        """Per text: the share of characters inside the occurrences of its 2-grams that occur twice or more.
+
+        It bounds every top and duplicate n-gram fraction (n >= 2): each 2-gram inside an occurrence of
+        a repeated n-gram also occurs where the n-gram's other occurrence is.
+        """
+        codes = self.codes(2)
+        return self.covered_fractions(self.valid(2) & (np.bincount(codes)[codes] > 1), 2)
 
     def _per_text_fraction(self, chars: np.ndarray) -> np.ndarray:
         return np.divide(chars, self.text_chars, out=np.zeros(len(self.text_chars)), where=self.text_chars > 0)
@@ -135,6 +141,8 @@ class NGrams:
         return valid
 
     def codes(self, n: int) -> np.ndarray:
+        if n == 1 and n not in self._codes:
+            self._codes[1] = pd.factorize(self.text_of * self._vocabulary + self._words)[0]
         if n not in self._codes:
             shorter = self.codes(n - 1)
             inside = np.flatnonzero(self.valid(n))
@@ -205,6 +213,13 @@ class RepetitionLimits(RuleSettings):
     # The n-gram rules judge prose; a short answer repeats words without being degenerate.
     min_words_for_ngram_rules: int = Field(default=50, ge=1)
 
+    @field_validator("max_top_ngram_char_fraction", "max_duplicate_ngram_char_fraction")
+    @classmethod
+    def _ngrams_of_two_words_or_more(cls, maximums: dict[int, float]) -> dict[int, float]:
+        if any(n < 2 for n in maximums):
+            raise ValueError(f"n-gram sizes must be 2 or more (Gopher: 2-4 and 5-10), got {sorted(maximums)}")
+        return maximums
+
 
 @dataclass(frozen=True)
 class Excess:
@@ -225,7 +240,10 @@ class Excess:
 def first_excesses(texts: Sequence[str], limits: RepetitionLimits) -> list[Excess | None]:
     """Per text, the first measure above its maximum (lines, paragraphs, top n-grams, duplicate n-grams), or None."""
     found: list[Excess | None] = [None] * len(texts)
-    word_counts = np.fromiter((len(text.split()) for text in texts), dtype=np.int64, count=len(texts))
+    top, duplicate = sorted(limits.max_top_ngram_char_fraction.items()), sorted(limits.max_duplicate_ngram_char_fraction.items())
+    grams = NGrams.of(texts) if top or duplicate else None
+    word_counts = (np.bincount(grams.text_of, minlength=len(texts)) if grams is not None
+                   else np.fromiter((len(text.split()) for text in texts), dtype=np.int64, count=len(texts)))
     judged = word_counts >= limits.min_words
 
     def record(measure: str, values: np.ndarray, maximum: float | None, rows: np.ndarray) -> None:
@@ -246,15 +264,13 @@ def first_excesses(texts: Sequence[str], limits: RepetitionLimits) -> list[Exces
             record(f"duplicate_{unit}_fraction", share, share_max, rows)
             record(f"duplicate_{unit}_char_fraction", chars, chars_max, rows)
 
-    top, duplicate = sorted(limits.max_top_ngram_char_fraction.items()), sorted(limits.max_duplicate_ngram_char_fraction.items())
-    if not top and not duplicate:
+    if grams is None:
         return found
-    rows = np.array([row for row in rows if found[row] is None and word_counts[row] >= limits.min_words_for_ngram_rules],
-                    dtype=np.int64)
-    grams = NGrams.of([texts[row] for row in rows])
-    # Every character inside a repeated n-gram is in, or right after, a word the text holds twice or
-    # more: texts where those stay within the smallest maximum cannot break an n-gram rule.
-    worth = grams.repeated_word_bound() > min(maximum for _, maximum in (*top, *duplicate))
+    undecided = np.array([excess is None for excess in found], dtype=bool)
+    long_enough = judged & undecided & (word_counts >= limits.min_words_for_ngram_rules)
+    rows, grams = np.flatnonzero(long_enough), grams.subset(long_enough)
+    # Most texts repeat few 2-grams: those within the smallest maximum cannot break an n-gram rule.
+    worth = grams.repeated_bigram_bound() > min(maximum for _, maximum in (*top, *duplicate))
     rows, grams = rows[worth], grams.subset(worth)
     for n, maximum in top:
         record(f"top_{n}gram_char_fraction", grams.top_fractions(n), maximum, rows)
