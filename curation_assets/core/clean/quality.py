@@ -1,4 +1,4 @@
-"""Quality heuristics: each is a pure check that returns why a record fails, or None.
+"""Quality rules: each judges a batch of records and drops those that fail it, with its own reason.
 
 The rules judge the response, the text a model learns to write (length bounds judge every field).
 Thresholds follow the Gopher rules (Rae et al. 2021) where they exist, widened where instruction
@@ -8,146 +8,159 @@ data differs from web pages: answers are short, and math and code have short or 
 from __future__ import annotations
 
 import re
-from collections import Counter
 
+import numpy as np
+import pandas as pd
+
+from curation_assets.core.clean.settings import (CleanConfig, MeanWordLengthRule, PatternRule, QualityConfig,
+                                                 RestatedInstructionRule, SymbolRatioRule, TooLongRule, WordCountRule)
+from curation_assets.core.records import TEXT_FIELDS
+from curation_assets.core.rules import Rule, TextRule, Verdicts
 from curation_assets.core.text.prefilter import PatternSet
-from curation_assets.core.text.repetition import repeated_items
-from curation_assets.core.clean.settings import MeanWordLengthRule, PatternRule, RepetitionRule, RestatedInstructionRule, SymbolRatioRule, TooLongRule, WordCountRule
+from curation_assets.core.text.repetition import GopherRepetition
 
 _WORD = re.compile(r"\w+")
 _HASH_RUNS = re.compile(r"#+")
 _ELLIPSES = re.compile(r"\.\.\.|\u2026")
 
 
-def too_long(fields: dict[str, str], rule: TooLongRule) -> str | None:
-    for field, text in fields.items():
-        if len(text) > rule.max_chars:
-            return f"{field} has {len(text)} chars, maximum {rule.max_chars}"
-    return None
+class MinimumLength(Rule):
+    """Instruction and response must keep at least so many characters after the rewrites.
+
+    Instruction first: a record with neither is reported as ``empty_instruction``.
+    """
+
+    name = "length"
+    reasons = ("empty_instruction", "instruction_too_short", "empty_response", "response_too_short")
+
+    def __init__(self, settings: CleanConfig) -> None:
+        self.minimums = {"instruction": settings.min_instruction_chars, "response": settings.min_response_chars}
+
+    def judge(self, batch: pd.DataFrame) -> Verdicts:
+        verdicts = Verdicts.keep_all(len(batch))
+        for field, minimum in reversed(self.minimums.items()):  # the instruction's verdict overwrites
+            lengths = batch[field].str.len().to_numpy()
+            short = lengths < minimum
+            verdicts.reasons[short] = np.where(lengths[short] == 0, f"empty_{field}", f"{field}_too_short")
+            verdicts.details[short] = [f"{field} has {chars} chars after cleaning, minimum {minimum}"
+                                       for chars in lengths[short]]
+        return verdicts
 
 
-def word_count(response: str, rule: WordCountRule) -> tuple[str, str] | None:
-    """``(reason, detail)``: too_few_words or too_many_words."""
-    count = len(response.split())
-    if count < rule.min_words:
-        return "too_few_words", f"response has {count} words, minimum {rule.min_words}"
-    if count > rule.max_words:
-        return "too_many_words", f"response has {count} words, maximum {rule.max_words}"
-    return None
+class TooLong(Rule):
+    name = "too_long"
+
+    def __init__(self, rule: TooLongRule) -> None:
+        self.max_chars = rule.max_chars
+
+    def judge(self, batch: pd.DataFrame) -> Verdicts:
+        details = np.full(len(batch), None, dtype=object)
+        for field in reversed(TEXT_FIELDS):  # the first field over the limit names the detail
+            lengths = batch[field].str.len().to_numpy()
+            over = lengths > self.max_chars
+            details[over] = [f"{field} has {length} chars, maximum {self.max_chars}" for length in lengths[over]]
+        return Verdicts.of(self.name, details)
 
 
-def mean_word_length(response: str, rule: MeanWordLengthRule) -> str | None:
-    words = response.split()
-    if len(words) < rule.min_words:
+class WordCount(Rule):
+    name = "word_count"
+    reasons = ("too_few_words", "too_many_words")
+
+    def __init__(self, rule: WordCountRule) -> None:
+        self.rule = rule
+
+    def _verdict(self, count: int) -> tuple[str, str] | None:
+        if count < self.rule.min_words:
+            return "too_few_words", f"response has {count} words, minimum {self.rule.min_words}"
+        if count > self.rule.max_words:
+            return "too_many_words", f"response has {count} words, maximum {self.rule.max_words}"
         return None
-    mean = sum(map(len, words)) / len(words)
-    if not rule.min_length <= mean <= rule.max_length:
-        return f"mean word length {mean:.1f}, allowed {rule.min_length}-{rule.max_length}"
-    return None
+
+    def judge(self, batch: pd.DataFrame) -> Verdicts:
+        return Verdicts.of_pairs(self._verdict(len(text.split())) for text in batch["response"])
 
 
-def symbol_ratio(response: str, rule: SymbolRatioRule) -> str | None:
-    words = len(response.split())
-    if words < rule.min_words:
+class MeanWordLength(TextRule):
+    name = "mean_word_length"
+
+    def __init__(self, rule: MeanWordLengthRule) -> None:
+        self.rule = rule
+
+    def detail(self, text: str) -> str | None:
+        words = text.split()
+        if len(words) < self.rule.min_words:
+            return None
+        mean = sum(map(len, words)) / len(words)
+        if not self.rule.min_length <= mean <= self.rule.max_length:
+            return f"mean word length {mean:.1f}, allowed {self.rule.min_length}-{self.rule.max_length}"
         return None
-    # Runs, not characters: a '### heading' or GSM8K's '#### 72' answer marker is one symbol.
-    symbols = len(_HASH_RUNS.findall(response)) + len(_ELLIPSES.findall(response))
-    ratio = symbols / words
-    if ratio > rule.max_ratio:
-        return f"{symbols} '#'/ellipsis symbols per {words} words = {ratio:.2f}, maximum {rule.max_ratio}"
-    return None
 
 
-def duplicate_line_fractions(text: str) -> tuple[float, float]:
-    """(fraction of non-empty lines that repeat an earlier line, fraction of characters in them)."""
-    lines = [line.strip() for line in text.split("\n") if line.strip()]
-    if not lines:
-        return 0.0, 0.0
-    repeated, repeated_chars = repeated_items(lines)
-    return repeated / len(lines), repeated_chars / sum(map(len, lines))
+class SymbolRatio(TextRule):
+    name = "symbol_ratio"
 
+    def __init__(self, rule: SymbolRatioRule) -> None:
+        self.rule = rule
 
-def top_ngram_char_fraction(words: list[str], n: int) -> float:
-    """Characters in the most frequent n-gram's occurrences over all word characters (0 if none repeats)."""
-    if len(words) < n:
-        return 0.0
-    counts = Counter(zip(*(words[i:] for i in range(n))))
-    ngram, count = counts.most_common(1)[0]
-    if count < 2:
-        return 0.0
-    return count * sum(map(len, ngram)) / sum(map(len, words))
-
-
-def duplicate_ngram_char_fraction(words: list[str], n: int) -> float:
-    """Characters covered by n-grams that already occurred earlier, over all word characters."""
-    if len(words) < n:
-        return 0.0
-    seen: set[tuple[str, ...]] = set()
-    covered_until = 0
-    covered_chars = 0
-    for start, ngram in enumerate(zip(*(words[i:] for i in range(n)))):
-        if ngram in seen:
-            for position in range(max(start, covered_until), start + n):
-                covered_chars += len(words[position])
-            covered_until = start + n
-        else:
-            seen.add(ngram)
-    return covered_chars / sum(map(len, words))
-
-
-def repetition(response: str, rule: RepetitionRule) -> tuple[str, str] | None:
-    """``(reason, detail)``: repeated_lines or repeated_ngrams."""
-    words = response.lower().split()
-    if len(words) < rule.min_words:
+    def detail(self, text: str) -> str | None:
+        words = len(text.split())
+        if words < self.rule.min_words:
+            return None
+        # Runs, not characters: a '### heading' or GSM8K's '#### 72' answer marker is one symbol.
+        symbols = len(_HASH_RUNS.findall(text)) if "#" in text else 0
+        if "..." in text or "\u2026" in text:
+            symbols += len(_ELLIPSES.findall(text))
+        ratio = symbols / words
+        if ratio > self.rule.max_ratio:
+            return f"{symbols} '#'/ellipsis symbols per {words} words = {ratio:.2f}, maximum {self.rule.max_ratio}"
         return None
-    counts = Counter(words)
-    repeated_word_chars = sum(len(word) * count for word, count in counts.items() if count > 1)
-    line_fraction, line_char_fraction = duplicate_line_fractions(response)
-    if line_fraction > rule.max_duplicate_line_fraction:
-        return "repeated_lines", f"{line_fraction:.2f} of lines repeat, maximum {rule.max_duplicate_line_fraction}"
-    if line_char_fraction > rule.max_duplicate_line_char_fraction:
-        return ("repeated_lines",
-                f"{line_char_fraction:.2f} of characters in repeated lines, maximum {rule.max_duplicate_line_char_fraction}")
-    # Every word of a repeated n-gram occurrence is a repeated word: when repeated words hold fewer
-    # characters than the smallest n-gram limit, no n-gram rule can fail and none is computed.
-    limits = [*rule.max_top_ngram_char_fraction.values(), *rule.max_duplicate_ngram_char_fraction.values()]
-    if repeated_word_chars / sum(len(word) * count for word, count in counts.items()) <= min(limits, default=1.0):
+
+
+class RestatedInstruction(Rule):
+    name = "restated_instruction"
+
+    def __init__(self, rule: RestatedInstructionRule) -> None:
+        self.rule = rule
+
+    def _detail(self, instruction: str, response: str) -> str | None:
+        response_words = _WORD.findall(response.lower())
+        if len(response_words) < self.rule.min_words:
+            return None
+        instruction_words = _WORD.findall(instruction.lower())
+        instruction_pairs = set(zip(instruction_words, instruction_words[1:]))
+        response_pairs = list(zip(response_words, response_words[1:]))
+        overlap = sum(pair in instruction_pairs for pair in response_pairs) / len(response_pairs)
+        if overlap > self.rule.max_overlap:
+            return f"{overlap:.2f} of the response's word pairs are in the instruction, maximum {self.rule.max_overlap}"
         return None
-    for n, maximum in sorted(rule.max_top_ngram_char_fraction.items()):
-        fraction = top_ngram_char_fraction(words, n)
-        if fraction > maximum:
-            return "repeated_ngrams", f"most frequent {n}-gram covers {fraction:.2f} of characters, maximum {maximum}"
-    floor = min(rule.max_duplicate_ngram_char_fraction.values(), default=1.0)
-    for n, maximum in sorted(rule.max_duplicate_ngram_char_fraction.items()):
-        fraction = duplicate_ngram_char_fraction(words, n)
-        if fraction > maximum:
-            return "repeated_ngrams", f"duplicated {n}-grams cover {fraction:.2f} of characters, maximum {maximum}"
-        if fraction <= floor:
-            break  # positions in a repeated longer n-gram are in repeated shorter ones: no larger n can fail
-    return None
+
+    def judge(self, batch: pd.DataFrame) -> Verdicts:
+        return Verdicts.of(self.name, map(self._detail, batch["instruction"], batch["response"]))
 
 
-def restated_instruction(instruction: str, response: str, rule: RestatedInstructionRule) -> str | None:
-    response_words = _WORD.findall(response.lower())
-    if len(response_words) < rule.min_words:
-        return None
-    instruction_words = _WORD.findall(instruction.lower())
-    instruction_pairs = set(zip(instruction_words, instruction_words[1:]))
-    response_pairs = list(zip(response_words, response_words[1:]))
-    overlap = sum(pair in instruction_pairs for pair in response_pairs) / len(response_pairs)
-    if overlap > rule.max_overlap:
-        return f"{overlap:.2f} of the response's word pairs are in the instruction, maximum {rule.max_overlap}"
-    return None
+class PatternMatch(TextRule):
+    """Case-insensitive patterns searched in the response (typographic apostrophes read as ')."""
+
+    def __init__(self, name: str, rule: PatternRule, engine: str = "hyperscan") -> None:
+        self.name = name
+        self.patterns = PatternSet(rule.patterns, engine) if rule.patterns else None
+
+    def detail(self, text: str) -> str | None:
+        match = None if self.patterns is None else self.patterns.search(text.replace("\u2019", "'"))
+        return None if match is None else f"matched {match.group(0).strip()[:80]!r}"
 
 
-def compile_patterns(rule: PatternRule, engine: str = "hyperscan") -> PatternSet | None:
-    return PatternSet(rule.patterns, engine) if rule.patterns else None
-
-
-def pattern_match(response: str, patterns: PatternSet | None) -> str | None:
-    if patterns is None:
-        return None
-    match = patterns.search(response.replace("\u2019", "'"))
-    if match is None:
-        return None
-    return f"matched {match.group(0).strip()[:80]!r}"
+def quality_rules(quality: QualityConfig, engine: str = "hyperscan") -> list[Rule]:
+    """The enabled quality rules, in the order they judge."""
+    builders = [
+        (quality.too_long, TooLong),
+        (quality.word_count, WordCount),
+        (quality.mean_word_length, MeanWordLength),
+        (quality.symbol_ratio, SymbolRatio),
+        (quality.repetition, lambda rule: GopherRepetition("repetition", rule, reason="repeated_lines",
+                                                           ngram_reason="repeated_ngrams")),
+        (quality.restated_instruction, RestatedInstruction),
+        (quality.refusal, lambda rule: PatternMatch("refusal", rule, engine)),
+        (quality.placeholder, lambda rule: PatternMatch("placeholder", rule, engine)),
+    ]
+    return [build(settings) for settings, build in builders if settings.enabled]

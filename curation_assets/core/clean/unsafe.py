@@ -12,6 +12,10 @@ import re
 from pathlib import Path
 from typing import Callable, Sequence
 
+import pandas as pd
+
+from curation_assets.core.records import TEXT_FIELDS
+from curation_assets.core.rules import Rule, Verdicts
 from curation_assets.core.text.prefilter import PatternSet
 
 Classifier = Callable[[list[str]], Sequence[float]]
@@ -44,6 +48,24 @@ def blocklisted(text: str, pattern: PatternSet | None) -> str | None:
     return None if match is None else f"blocklisted term {match.group(0)!r}"
 
 
+class Blocklist(Rule):
+    """A blocklisted term in any field (``blocklist``); the detail names the term and the first field holding one."""
+
+    name = "blocklist"
+
+    def __init__(self, pattern: PatternSet) -> None:
+        self.pattern = pattern
+
+    def _detail(self, *texts: str) -> str | None:
+        for name, text in zip(TEXT_FIELDS, texts):
+            if detail := blocklisted(text, self.pattern):
+                return f"{detail} in {name}"
+        return None
+
+    def judge(self, batch: pd.DataFrame) -> Verdicts:
+        return Verdicts.of(self.name, map(self._detail, *(batch[name] for name in TEXT_FIELDS)))
+
+
 def load_classifier(reference: str) -> Classifier:
     """``module:function`` → the function; a clear error when either part is missing."""
     module_name, _, function_name = reference.partition(":")
@@ -64,3 +86,18 @@ def classify(texts: list[str], classifier: Classifier, reference: str) -> list[f
     if len(scores) != len(texts):
         raise ValueError(f"unsafe classifier {reference} returned {len(scores)} scores for {len(texts)} texts")
     return scores
+
+
+class UnsafeClassifier(Rule):
+    """The configured classifier scores the records' joined texts in one call (``unsafe_classifier``)."""
+
+    name = "unsafe_classifier"
+
+    def __init__(self, classifier: Classifier, reference: str, threshold: float) -> None:
+        self.classifier, self.reference, self.threshold = classifier, reference, threshold
+
+    def judge(self, batch: pd.DataFrame) -> Verdicts:
+        texts = ["\n\n".join(text for text in texts if text) for texts in zip(*(batch[name] for name in TEXT_FIELDS))]
+        scores = classify(texts, self.classifier, self.reference) if texts else []
+        return Verdicts.of(self.name, (f"{self.reference} scored {score:.3f}, threshold {self.threshold}"
+                                       if score >= self.threshold else None for score in scores))

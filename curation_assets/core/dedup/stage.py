@@ -2,8 +2,9 @@
 
 1. exact duplicates within the batch (dedup.py), then exact duplicates of records published by
    earlier runs (reason ``exact_duplicate`` naming the earlier record);
-2. responses that repeat themselves (repetition.py): dropped before a representative is chosen,
-   or "longest response" would favour them;
+2. responses that repeat themselves (Gopher's repetition rules, ``core/text/repetition.py``, the
+   measures the clean stage's ``repetition`` rule uses, with this stage's limits): dropped before a
+   representative is chosen, or "longest response" would favour them;
 3. near-duplicates (near_dup.py), against the batch and everything published earlier;
 4. conflicts (conflicts.py).
 
@@ -25,7 +26,8 @@ from curation_assets.core.dedup.conflicts import CONFLICT_COLUMNS, find_conflict
 from curation_assets.core.dedup.history import content_keys, empty_history, history_rows, refresh
 from curation_assets.core.dedup.near_dup import CLUSTER_COLUMNS, NearDuplicates, find_near_duplicates, record_texts, spec_of
 from curation_assets.core.records import as_records, as_rejections, empty_rejections
-from curation_assets.core.text.repetition import repetition_filter
+from curation_assets.core.rules import run_rules
+from curation_assets.core.text.repetition import GopherRepetition
 from curation_assets.core.dedup.signing import sign_texts, worker_count
 from curation_assets.core.stage_result import StageResult
 
@@ -81,7 +83,8 @@ def deduplicate(
     rejections.append(exact.rejected)
     against_history = _exact_against_history(exact.kept, earlier, fields)
     rejections.append(against_history.rejected)
-    repeated = repetition_filter(against_history.kept, settings.repetition)
+    repetition = [GopherRepetition("repetition", settings.repetition)] if settings.repetition.enabled else []
+    repeated = run_rules(against_history.kept, repetition, STAGE)
     rejections.append(repeated.rejected)
 
     survivors = repeated.kept

@@ -12,7 +12,8 @@ from curation_assets.core.dedup.settings import ConflictsConfig, DedupConfig, Ne
 from curation_assets.core.dedup.conflicts import SAME_PROMPT, SAME_RESPONSE, find_conflicts
 from curation_assets.core.dedup.stage import deduplicate
 from curation_assets.core.dedup.history import HISTORY_COLUMNS, decode_signatures
-from curation_assets.core.text.repetition import repetition_filter, repetition_finding
+from curation_assets.core.rules import run_rules
+from curation_assets.core.text.repetition import GopherRepetition, first_excesses
 
 KEEP = ("real_first", "longest_response", "earliest_position")
 ANSWER = "Paris is the capital and largest city of France, on the Seine."
@@ -82,10 +83,20 @@ def test_conflict_kinds_can_be_switched_off(make_records):
 # --- repetition ---------------------------------------------------------------------------------
 
 
+def repetition_finding(text: str, settings: RepetitionConfig) -> str | None:
+    excess = first_excesses([text], settings)[0]
+    return None if excess is None else str(excess)
+
+
+# The values RepetitionConfig's docstring recommends for switching the n-gram rules on.
+NGRAM_RULES = RepetitionConfig(max_top_ngram_char_fraction={2: 0.45, 3: 0.45, 4: 0.45},
+                               max_duplicate_ngram_char_fraction={n: 0.5 for n in range(5, 11)})
+
+
 def test_a_response_repeating_a_line_is_rejected_with_the_rule_it_broke(make_records):
     looping = "\n".join(["I am sorry, I cannot help with that."] * 6 + ["Anything else?"])
     records = make_records(dict(response=looping), dict(response="Line one.\nLine two.\nLine three."))
-    result = repetition_filter(records, RepetitionConfig())
+    result = run_rules(records, [GopherRepetition("repetition", RepetitionConfig())], "dedup")
     assert result.rejected["reason"].tolist() == ["repetition"]
     assert result.rejected["detail"].iloc[0].startswith("response duplicate_line_fraction 0.71 > 0.30")
 
@@ -96,17 +107,14 @@ def test_repeated_paragraphs_and_sentence_loops_without_newlines_are_caught():
         .startswith("duplicate_line_fraction")
     loop = " ".join(["The answer is that we should keep trying until it works."] * 8)
     assert repetition_finding(loop, RepetitionConfig()) is None  # n-gram rules: off unless configured
-    ngram_rules = RepetitionConfig(max_top_ngram_char_fraction={2: 0.4, 3: 0.4, 4: 0.4},
-                                   max_duplicate_ngram_char_fraction={n: 0.4 for n in range(5, 11)})
-    assert "gram_char_fraction" in repetition_finding(loop, ngram_rules)
+    assert repetition_finding(loop, NGRAM_RULES) == "duplicate_5gram_char_fraction 0.87 > 0.50"
 
 
 def test_real_worked_solutions_are_not_flagged(shared_data):
-    lines = (shared_data / "gsm8k_train.jsonl").read_text(encoding="utf-8").splitlines()[:2000]
+    lines = (shared_data / "gsm8k_train.jsonl").read_text(encoding="utf-8").splitlines()
     answers = [json.loads(line)["answer"] for line in lines]
-    ngram_rules = RepetitionConfig(max_top_ngram_char_fraction={2: 0.4, 3: 0.4, 4: 0.4},
-                                   max_duplicate_ngram_char_fraction={n: 0.4 for n in range(5, 11)})
-    assert [answer for answer in answers if repetition_finding(answer, ngram_rules)] == []
+    assert len(answers) == 7473
+    assert [excess for excess in first_excesses(answers, NGRAM_RULES) if excess] == []
 
 
 def test_a_rule_set_to_null_is_off():

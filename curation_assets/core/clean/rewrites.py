@@ -1,0 +1,55 @@
+"""The formatting rewrites of the clean stage, in order: HTML to text, mojibake repair, Markdown to
+text (configured fields), whitespace and control characters.
+
+Each returns the text itself when it has nothing to do, so the runner records only real changes.
+"""
+
+from __future__ import annotations
+
+import re
+
+from curation_assets.core.clean.settings import CleanConfig
+from curation_assets.core.rules import Rewrite, TextRewrite
+from curation_assets.core.text.html_text import contains_html, html_to_text
+from curation_assets.core.text.markdown_text import strip_markdown
+from curation_assets.core.text.unicode_repair import repair_unicode
+
+_TRAILING_SPACE = re.compile(r"[ \t]+\n")
+_BLANK_RUNS = re.compile(r"\n{3,}")
+# C0/C1 control characters except tab and newline, zero-width characters and BOM go; no-break space becomes a space.
+_WHITESPACE_TABLE = {
+    **dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0)]),
+    **dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff")),
+    0xA0: " ",
+}
+_TRANSLATED = re.compile("[" + "".join(re.escape(chr(code)) for code in _WHITESPACE_TABLE) + "]")
+
+
+def normalize_whitespace(text: str) -> str:
+    """Unix newlines, no control or zero-width characters, no trailing spaces, at most one blank line.
+
+    Leading indentation survives: it carries meaning in code.
+    """
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if _TRANSLATED.search(text):  # translate() looks up every character; most texts need none of it
+        text = text.translate(_WHITESPACE_TABLE)
+    if " \n" in text or "\t\n" in text:
+        text = _TRAILING_SPACE.sub("\n", text)
+    if "\n\n\n" in text:
+        text = _BLANK_RUNS.sub("\n\n", text)
+    return text.strip()
+
+
+def _html_to_text(text: str) -> str:
+    return html_to_text(text) if contains_html(text) else text
+
+
+def formatting_rewrites(settings: CleanConfig) -> list[Rewrite]:
+    """The enabled formatting rewrites, in the order they apply."""
+    rewrites = [
+        (settings.strip_html, TextRewrite("html_stripped", _html_to_text)),
+        (settings.fix_unicode, TextRewrite("unicode_repaired", repair_unicode)),
+        (bool(settings.strip_markdown), TextRewrite("markdown_stripped", strip_markdown, settings.strip_markdown)),
+        (settings.normalize_whitespace, TextRewrite("whitespace_normalized", normalize_whitespace)),
+    ]
+    return [rewrite for enabled, rewrite in rewrites if enabled]
