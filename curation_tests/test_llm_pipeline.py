@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from llm_server import ChatServer
-from support import DEMO_CONFIG, demo_config_dict, materialize_config, query
+from support import demo_config_dict, materialize_config, query
 
 pytestmark = [pytest.mark.slow]
 
