@@ -29,6 +29,7 @@ from curation_assets.core.settings import Strict
 from curation_assets.core.split.settings import SplitConfig
 from curation_assets.core.synthetic.settings import SyntheticConfig
 from curation_assets.core.verify.settings import VerifyConfig
+from curation_assets.engine.settings import EngineConfig
 from curation_assets.llm.settings import LLMConfig
 from curation_assets.storage.settings import WarehouseConfig
 from curation_assets.storage.shards import ShardSize
@@ -58,6 +59,7 @@ class ScheduleConfig(Strict):
 class PipelineConfig(Strict):
     sources: list[SourceConfig] = Field(min_length=1)
     warehouse: WarehouseConfig = WarehouseConfig()
+    engine: EngineConfig = EngineConfig()
     llm: LLMConfig = LLMConfig()
     synthetic: SyntheticConfig = SyntheticConfig()
     schedule: ScheduleConfig = ScheduleConfig()

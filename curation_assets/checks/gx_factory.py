@@ -74,7 +74,8 @@ def gx_check_spec(asset_key: dg.AssetKey, suite: GxSuite) -> dg.AssetCheckSpec:
     return dg.AssetCheckSpec(name=suite.check_name, asset=asset_key, blocking=True, description=suite.describe())
 
 
-def evaluate_suite(asset_key: dg.AssetKey, frame: pd.DataFrame, suite: GxSuite) -> dg.AssetCheckResult:
+def validation_summary(frame: pd.DataFrame, suite: GxSuite) -> dict:
+    """What ``suite`` found on ``frame``, as plain data: a shard's verdict, mergeable with other shards'."""
     result = validate_frame(frame, suite)
     failures = {}
     for expectation_result in result.results:
@@ -90,19 +91,52 @@ def evaluate_suite(asset_key: dg.AssetKey, frame: pd.DataFrame, suite: GxSuite) 
         }
         if expectation_result.exception_info and expectation_result.exception_info.get("raised_exception"):
             failures[label]["exception"] = str(expectation_result.exception_info.get("exception_message"))[:500]
-    statistics = result.statistics
-    return dg.AssetCheckResult(
-        asset_key=asset_key,
-        check_name=suite.check_name,
-        passed=bool(result.success),
-        severity=dg.AssetCheckSeverity.ERROR,
-        metadata={
-            "evaluated_expectations": int(statistics["evaluated_expectations"]),
-            "failed_expectations": int(statistics["unsuccessful_expectations"]),
-            "rows_validated": len(frame),
-            "failures": dg.MetadataValue.json(_json_safe(failures)),
-        },
-    )
+    return _json_safe({
+        "success": bool(result.success),
+        "evaluated_expectations": int(result.statistics["evaluated_expectations"]),
+        "failures": failures,
+        "rows_validated": len(frame),
+    })
+
+
+def merge_summaries(summaries: list[dict]) -> dict:
+    """One verdict for a table validated shard by shard: it passes only when every shard passed;
+    unexpected counts add up, examples are the first shards'."""
+    failures: dict[str, dict] = {}
+    for summary in summaries:
+        for label, found in summary["failures"].items():
+            merged = failures.setdefault(label, {})
+            for key, value in found.items():
+                if key == "unexpected_count":
+                    merged[key] = merged.get(key, 0) + value
+                elif key == "partial_unexpected_list":
+                    merged[key] = (merged.get(key, []) + list(value))[:20]
+                else:
+                    merged.setdefault(key, value)
+    return {
+        "success": all(summary["success"] for summary in summaries),
+        "evaluated_expectations": max((summary["evaluated_expectations"] for summary in summaries), default=0),
+        "failures": failures,
+        "rows_validated": sum(summary["rows_validated"] for summary in summaries),
+        "shards_validated": len(summaries),
+    }
+
+
+def check_result(asset_key: dg.AssetKey, suite: GxSuite, summary: dict) -> dg.AssetCheckResult:
+    metadata = {
+        "evaluated_expectations": summary["evaluated_expectations"],
+        "failed_expectations": len(summary["failures"]),
+        "rows_validated": summary["rows_validated"],
+        "failures": dg.MetadataValue.json(summary["failures"]),
+    }
+    if "shards_validated" in summary:
+        metadata["shards_validated"] = summary["shards_validated"]
+    return dg.AssetCheckResult(asset_key=asset_key, check_name=suite.check_name, passed=summary["success"],
+                               severity=dg.AssetCheckSeverity.ERROR, metadata=metadata)
+
+
+def evaluate_suite(asset_key: dg.AssetKey, frame: pd.DataFrame, suite: GxSuite) -> dg.AssetCheckResult:
+    return check_result(asset_key, suite, validation_summary(frame, suite))
 
 
 def _json_safe(value: Any) -> Any:

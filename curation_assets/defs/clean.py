@@ -4,7 +4,8 @@ import dagster as dg
 
 from curation_assets.config import PipelineConfig
 from curation_assets.core.clean import stage as clean
-from curation_assets.defs.stage_asset import StageRun, stage_asset
+from curation_assets.defs.stage_asset import stage_asset
+from curation_assets.engine.shard_stage import ShardStage
 
 
 def clean_metadata(report: clean.CleanReport, config: PipelineConfig) -> dict:
@@ -26,12 +27,8 @@ def clean_metadata(report: clean.CleanReport, config: PipelineConfig) -> dict:
 
 
 def definitions(config: PipelineConfig) -> dg.Definitions:
-    def run(records, context: dg.AssetExecutionContext, store) -> StageRun:
-        # Fails early, naming a bad blocklist file or classifier.
-        plan = clean.CleanPlan.from_config(config, extra_sources=sorted(set(records["source"])))
-        result = clean.clean_records(
-            records, plan, progress=lambda done, total: context.log.info(f"cleaned {done:,} / {total:,} records"))
-        return StageRun(result, metadata=clean_metadata(result.report, config))
+    def metadata(reports: list[clean.CleanReport]) -> dict:
+        return clean_metadata(clean.CleanReport.merged(reports, config.clean.examples_per_rule), config)
 
     cleaned = stage_asset(
         config,
@@ -47,6 +44,7 @@ def definitions(config: PipelineConfig) -> dg.Definitions:
             source.model_copy(update={"path": ""}) for source in config.sources
         ]),
         require_text=True,
-        run=run,
+        shard_stage=ShardStage(prepare=clean.shard_plans, run=clean.clean_shard),
+        shard_metadata=metadata,
     )
     return dg.Definitions(assets=[cleaned])

@@ -61,15 +61,28 @@ def preview_markdown(frame: pd.DataFrame, rows: int = _PREVIEW_ROWS) -> str:
 
 
 def table_metadata(table: str, warehouse: Warehouse, records: pd.DataFrame) -> dict:
+    by_source = {str(k): int(v) for k, v in records["source"].value_counts().sort_index().items()}
+    return summary_metadata(table, warehouse, len(records), records.head(_PREVIEW_ROWS), by_source)
+
+
+def summary_metadata(table: str, warehouse: Warehouse, rows: int, preview: pd.DataFrame,
+                     by_source: dict[str, int]) -> dict:
+    """A table's metadata from its summary, for tables no process holds whole (sharded stages)."""
     return {
-        "dagster/row_count": len(records),
+        "dagster/row_count": rows,
         "dagster/column_schema": _SCHEMA,
         "dagster/table_name": f"main.{table}",
         "warehouse": dg.MetadataValue.path(str(warehouse.path)),
-        "preview": dg.MetadataValue.md(preview_markdown(records)),
-        "records_by_source": dg.MetadataValue.json(
-            {str(k): int(v) for k, v in records["source"].value_counts().sort_index().items()}
-        ),
+        "preview": dg.MetadataValue.md(preview_markdown(preview)),
+        "records_by_source": dg.MetadataValue.json(by_source),
+    }
+
+
+def rejection_metadata(stage: str, reasons: dict[str, int], published: bool) -> dict:
+    return {
+        "published": published,
+        "rejected": sum(reasons.values()),
+        "rejected_by_reason": dg.MetadataValue.json({f"{stage}:{reason}": count for reason, count in sorted(reasons.items())}),
     }
 
 
@@ -116,14 +129,9 @@ def stage_metadata(
     table: str, warehouse: Warehouse, records: pd.DataFrame, rejections: pd.DataFrame, stage: str, published: bool
 ) -> dict:
     reasons = {} if rejections.empty else {
-        f"{stage}:{reason}": int(count) for reason, count in rejections["reason"].value_counts().sort_index().items()
+        str(reason): int(count) for reason, count in rejections["reason"].value_counts().sort_index().items()
     }
-    return {
-        **table_metadata(table, warehouse, records),
-        "published": published,
-        "rejected": len(rejections),
-        "rejected_by_reason": dg.MetadataValue.json(reasons),
-    }
+    return {**table_metadata(table, warehouse, records), **rejection_metadata(stage, reasons, published)}
 
 
 def check_and_publish(

@@ -1,6 +1,11 @@
 """The shape every record stage between ``combined`` and ``decontaminated`` shares: read the upstream
 table, run the pure stage, check what it kept, publish (or quarantine) in one transaction.
 
+A stage that judges each record on its own (cleaning, decontamination) runs shard by shard instead
+(``engine/shard_stage.py``): its upstream shards go to the worker pool, each worker writing its
+output shards and validating them, and the step only merges verdicts and counts, so memory is set
+by the shard size, not the table's.
+
 A stage module supplies only what is its own: the pure step, its metadata, its extra checks and the
 side tables it writes beside its records.
 """
@@ -12,11 +17,16 @@ import dagster as dg
 import duckdb
 import pandas as pd
 
+from curation_assets.checks.gx_factory import GxSuite, check_result, merge_summaries
 from curation_assets.checks.suites import record_suite
 from curation_assets.config import PipelineConfig
 from curation_assets.core.reconcile import reconcile_ids
 from curation_assets.core.stage_result import StageResult
-from curation_assets.defs.publishing import StageOutput, check_and_publish, record_check_specs
+from curation_assets.defs.publishing import (StageOutput, check_and_publish, reconciliation_result, record_check_specs,
+                                             rejection_metadata, summary_metadata)
+from curation_assets.engine.pool import map_tasks
+from curation_assets.engine.shard_stage import (ShardStage, ShardTask, finished_versions, reconcile_files,
+                                                records_by_source, run_shard)
 from curation_assets.defs.resources import WarehouseResource
 from curation_assets.storage.warehouse import Warehouse
 
@@ -45,14 +55,19 @@ def stage_asset(
     stage: str,
     description: str,
     code_version: str,
-    run: StageStep,
+    run: StageStep | None = None,
+    shard_stage: ShardStage | None = None,
+    shard_metadata: Callable[[list], dict] = lambda summaries: {},
     read: Callable[[Warehouse], pd.DataFrame] | None = None,
     require_text: bool = False,
     check_specs: Sequence[dg.AssetCheckSpec] = (),
 ) -> dg.AssetsDefinition:
     """The asset ``key``: ``read`` (default: the one upstream table) → ``run`` → the record suite,
     the reconciliation (every record read left the stage kept or rejected) and ``run``'s own checks →
-    publish. The records ``read`` returns are the ones the reconciliation accounts for."""
+    publish. The records ``read`` returns are the ones the reconciliation accounts for.
+
+    With ``shard_stage`` instead of ``run``, the stage runs shard by shard on the worker pool and
+    ``shard_metadata`` turns the shards' summaries into the asset's metadata."""
     asset_key = dg.AssetKey(key)
     suite = record_suite(key, config, require_text=require_text)
     read = read or (lambda store: store.read_records(upstream[0]))
@@ -68,6 +83,9 @@ def stage_asset(
     )
     def _stage(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         store = warehouse.get()
+        if shard_stage is not None:
+            return _run_sharded(context, config, store, asset_key, upstream[0], stage, suite, shard_stage,
+                                shard_metadata)
         records = read(store)
         outcome = run(records, context, store)
         kept, rejected = outcome.result.kept, outcome.result.rejected
@@ -77,3 +95,42 @@ def stage_asset(
                                  extra_checks=outcome.checks, also=outcome.side_tables)
 
     return _stage
+
+
+def _run_sharded(context: dg.AssetExecutionContext, config: PipelineConfig, store: Warehouse, asset_key: dg.AssetKey,
+                 upstream: str, stage: str, suite: GxSuite, shard_stage: ShardStage,
+                 shard_metadata: Callable[[list], dict]) -> dg.MaterializeResult:
+    table = asset_key.path[-1]
+    with store.reading(upstream) as files:
+        kept_folder, rejected_folder = store.new_versions(table, stage)
+        tasks = [ShardTask(index, file, kept_folder.part(index), rejected_folder.part(index), shard_stage, config,
+                           store.shards.root_uri, suite) for index, file in enumerate(files)]
+        outcomes = []
+        for outcome in map_tasks(run_shard, tasks, config.engine.workers):
+            outcomes.append(outcome)
+            context.log.info(f"{table}: shard {len(outcomes)} / {len(tasks)} done "
+                             f"({sum(o.rows_in for o in outcomes):,} records)")
+        kept, rejected = finished_versions(kept_folder, rejected_folder, tasks, outcomes)
+        reconciliation = reconcile_files(files, list(kept.files), list(rejected.files))
+    checks = [check_result(asset_key, suite, merge_summaries([outcome.validation for outcome in outcomes])),
+              reconciliation_result(asset_key, reconciliation)]
+    published = all(check.passed for check in checks)
+    if published:
+        store.publish_versions(kept, rejected, whole_stage=True, quarantine=table)
+    else:
+        store.quarantine_versions(table, kept, rejected)
+        failed = ", ".join(check.check_name for check in checks if not check.passed)
+        context.log.error(f"{table}: check(s) {failed} failed; nothing published. "
+                          f"Inspect quarantine.{table} and quarantine.{table}_rejections in {store.path}.")
+    reasons: dict[str, int] = {}
+    for outcome in outcomes:
+        for reason, count in outcome.reasons.items():
+            reasons[reason] = reasons.get(reason, 0) + count
+    preview = next((outcome.preview for outcome in outcomes if len(outcome.preview)), outcomes[0].preview)
+    metadata = {
+        **summary_metadata(table, store, kept.rows, preview, records_by_source(list(kept.files))),
+        **rejection_metadata(stage, reasons, published),
+        "shards": len(tasks),
+        **shard_metadata([outcome.summary for outcome in outcomes]),
+    }
+    return dg.MaterializeResult(asset_key=asset_key, metadata=metadata, check_results=checks)

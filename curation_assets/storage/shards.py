@@ -68,6 +68,27 @@ class Version:
     bytes: int
 
 
+@dataclass(frozen=True)
+class VersionFolder:
+    """Where a version's shards are being written; ``finished`` makes it a ``Version`` to publish."""
+
+    table: str
+    partition: str
+    version: str
+    path: str
+
+    def part(self, index: int) -> str:
+        return f"{self.path}/part-{index:05d}.parquet"
+
+    def finished(self, files: list[str], rows: int, written_bytes: int) -> Version:
+        return Version(self.table, self.partition, self.version, tuple(files), rows, written_bytes)
+
+
+def file_list_literal(files: list[str] | tuple[str, ...]) -> str:
+    """Shard paths as a SQL list literal, for view definitions (which take no parameters)."""
+    return "[" + ", ".join("'" + file.replace("'", "''") + "'" for file in files) + "]"
+
+
 def partition_folder(partition: str) -> str:
     """A partition key (e.g. ``inbox/feedback.jsonl``) as one safe folder name."""
     return quote(partition, safe="") or WHOLE_TABLE
@@ -89,23 +110,34 @@ class ShardStore:
     def _folder(self, table: str, partition: str) -> str:
         return f"{self.root}/{table}/{partition_folder(partition)}"
 
+    def new_version(self, table: str, partition: str) -> "VersionFolder":
+        """An empty folder for a new version's shards, which whoever writes them fills part by part."""
+        name = f"v{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{uuid.uuid4().hex[:8]}"
+        folder = f"{self._folder(table, partition)}/{name}"
+        self.filesystem.create_dir(folder, recursive=True)
+        return VersionFolder(table, partition, name, folder)
+
+    def write_part(self, path: str, frame: pd.DataFrame, schema: pa.Schema) -> int:
+        """One shard file of ``frame`` (its record-id order as given); its size in bytes."""
+        arrow = pa.Table.from_pandas(frame.loc[:, schema.names], schema=schema, preserve_index=False)
+        pq.write_table(arrow, path, filesystem=self.filesystem, compression="zstd")
+        return self.filesystem.get_file_info(path).size
+
+    def read_part(self, path: str) -> pd.DataFrame:
+        return pq.read_table(path, filesystem=self.filesystem).to_pandas()
+
     def write(self, table: str, partition: str, frame: pd.DataFrame, schema: pa.Schema) -> Version:
         """``frame`` in record-id order as a new version's shards (at least one, empty if need be,
         so the version has a schema)."""
-        version = f"v{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{uuid.uuid4().hex[:8]}"
-        folder = f"{self._folder(table, partition)}/{version}"
-        self.filesystem.create_dir(folder, recursive=True)
+        folder = self.new_version(table, partition)
         ordered = frame.loc[:, schema.names].sort_values("record_id", kind="mergesort") if len(frame) else frame
         step = self.size.rows_per_shard(ordered)
         files, written = [], 0
         for index, start in enumerate(range(0, max(len(ordered), 1), step)):
-            chunk = ordered.iloc[start:start + step]
-            path = f"{folder}/part-{index:05d}.parquet"
-            arrow = pa.Table.from_pandas(chunk.loc[:, schema.names], schema=schema, preserve_index=False)
-            pq.write_table(arrow, path, filesystem=self.filesystem, compression="zstd")
-            written += self.filesystem.get_file_info(path).size
+            path = folder.part(index)
+            written += self.write_part(path, ordered.iloc[start:start + step], schema)
             files.append(path)
-        return Version(table, partition, version, tuple(files), len(ordered), written)
+        return folder.finished(files, len(ordered), written)
 
     def delete_version(self, table: str, partition: str, version: str) -> None:
         folder = f"{self._folder(table, partition)}/{version}"

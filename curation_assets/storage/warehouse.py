@@ -24,7 +24,8 @@ import duckdb
 import pandas as pd
 
 from curation_assets.core.records import REJECTION_COLUMNS, as_records, as_rejections, empty_records
-from curation_assets.storage.shards import RECORD_SCHEMA, REJECTION_SCHEMA, WHOLE_TABLE, ShardSize, ShardStore, Version, partition_folder
+from curation_assets.storage.shards import (RECORD_SCHEMA, REJECTION_SCHEMA, WHOLE_TABLE, ShardSize, ShardStore, Version,
+                                            VersionFolder, file_list_literal, partition_folder)
 from curation_assets.storage.sql_files import checked_identifier, sql
 
 LOCK_TIMEOUT_SECONDS = 600.0
@@ -71,14 +72,35 @@ def _scalar(connection: duckdb.DuckDBPyConnection, query: str, parameters: dict)
     return connection.execute(query, parameters).fetchall()[0][0]
 
 
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+def _drop_quarantine(connection: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Drop what quarantine holds for ``table``: tables or views, whichever kind it holds."""
+    connection.execute("CREATE SCHEMA IF NOT EXISTS quarantine")
+    held = connection.execute(sql("quarantine_relations"), {"table": checked_identifier(table)}).fetchall()
+    for name, kind in held:
+        connection.execute(f"DROP {'VIEW' if kind == 'VIEW' else 'TABLE'} quarantine.{checked_identifier(name)}")
 
 
 def _empty_select(schema) -> str:
     types = {"string": "VARCHAR", "int64": "BIGINT"}
     columns = ", ".join(f"NULL::{types[str(field.type)]} AS {field.name}" for field in schema)
     return f"SELECT {columns} WHERE false"
+
+
+@contextmanager
+def reader_lease(path: Path, exclusive: bool) -> Iterator[bool]:
+    """A shared lease readers hold on a table's shards; the deleter asks for it exclusively, without
+    waiting, and is told whether it got it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as handle:
+        try:
+            fcntl.flock(handle.fileno(), (fcntl.LOCK_EX | fcntl.LOCK_NB) if exclusive else fcntl.LOCK_SH)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 class Warehouse:
@@ -146,20 +168,31 @@ class Warehouse:
 
     def _publish(self, version: Version, rejections: pd.DataFrame, stage: str, source: str | None, quarantine: str,
                  also: Callable[[duckdb.DuckDBPyConnection], None] | None = None) -> None:
-        """Make ``version`` current, replace the stage's (or source's) rejections, run ``also`` and clear
-        the old quarantine, all in one locked transaction; then delete what it replaced."""
         rejected = self.shards.write(REJECTIONS, _rejection_partition(stage, source),
                                      rejections.loc[:, list(REJECTION_COLUMNS)], REJECTION_SCHEMA)
+        self.publish_versions(version, rejected, source is None, quarantine, also)
+
+    def new_versions(self, table: str, stage: str) -> tuple[VersionFolder, VersionFolder]:
+        """Folders for a whole-table publish written shard by shard: the table's and the stage's rejections'."""
+        return (self.shards.new_version(checked_identifier(table), WHOLE_TABLE),
+                self.shards.new_version(REJECTIONS, _rejection_partition(stage, None)))
+
+    def publish_versions(self, version: Version, rejected: Version, whole_stage: bool, quarantine: str,
+                         also: Callable[[duckdb.DuckDBPyConnection], None] | None = None) -> None:
+        """Make ``version`` current, replace the stage's (or one source's) rejections with ``rejected``,
+        run ``also`` and clear the old quarantine, all in one locked transaction; then delete what it
+        replaced."""
         try:
             with self.connect() as connection:
                 connection.execute("BEGIN TRANSACTION")
                 try:
                     self._drop_base_table(connection, version)
                     self._make_current(connection, version, whole=version.partition == WHOLE_TABLE)
-                    self._make_current(connection, rejected, whole=source is None)
+                    self._make_current(connection, rejected, whole=whole_stage)
                     if also is not None:
                         also(connection)
-                    connection.execute(sql("drop_quarantine", table=quarantine))
+                    _drop_quarantine(connection, quarantine)
+                    connection.execute(sql("retire_quarantined"), {"table": version.table, "stage": rejected.partition})
                     connection.execute("COMMIT")
                 except BaseException:
                     connection.execute("ROLLBACK")
@@ -183,15 +216,48 @@ class Warehouse:
     def _point_view(self, connection: duckdb.DuckDBPyConnection, table: str) -> None:
         files = [row[0] for row in connection.execute(sql("current_shard_files"), {"table": table}).fetchall()]
         schema = REJECTION_SCHEMA if table == REJECTIONS else RECORD_SCHEMA
-        body = (f"SELECT {', '.join(schema.names)} FROM read_parquet([{', '.join(map(_literal, files))}])"
+        body = (f"SELECT {', '.join(schema.names)} FROM read_parquet({file_list_literal(files)})"
                 if files else _empty_select(schema))
         connection.execute(sql("point_view", table=table) + body)
 
     def _delete_retired(self, connection: duckdb.DuckDBPyConnection) -> None:
-        # Under the lock, like every read of the views: nobody is reading the files being deleted.
+        """Delete replaced versions nobody reads: reads through the views hold the warehouse lock, which
+        is held here too; shard-by-shard readers hold their table's reader lease, and a table whose
+        lease is held keeps its retired versions until a later publish."""
         for table, partition, version in connection.execute(sql("retired_shard_versions")).fetchall():
-            self.shards.delete_version(table, partition, version)
-        connection.execute(sql("forget_retired_shard_versions"))
+            with reader_lease(self._lease_path(table), exclusive=True) as free:
+                if free:
+                    self.shards.delete_version(table, partition, version)
+                    connection.execute(sql("forget_shard_version"),
+                                       {"table": table, "partition": partition, "version": version})
+
+    def _lease_path(self, table: str) -> Path:
+        return self.path.with_name(f"{self.path.name}.{table}.readers")
+
+    @contextmanager
+    def reading(self, table: str) -> Iterator[list[str]]:
+        """The files of ``table``'s current shards, not deleted while the block runs (a reader lease),
+        for work that reads them outside the warehouse lock."""
+        with reader_lease(self._lease_path(table), exclusive=False):
+            with self.connect() as connection:
+                files = [row[0] for row in connection.execute(sql("current_shard_files"), {"table": table}).fetchall()]
+            yield files
+
+    def quarantine_versions(self, table: str, version: Version, rejected: Version) -> None:
+        """Keep a sharded stage output that failed its checks readable as ``quarantine.<table>`` (views
+        over its shards), off the published path; republishing the table clears it."""
+        with self.connect() as connection:
+            connection.execute("BEGIN TRANSACTION")
+            _drop_quarantine(connection, table)
+            for written, name in ((version, table), (rejected, f"{table}_rejections")):
+                connection.execute(sql("insert_shard_version"), {
+                    "table": written.table, "partition": written.partition, "version": written.version,
+                    "files": list(written.files), "rows": written.rows, "bytes": written.bytes})
+                connection.execute(sql("mark_quarantined"), {"table": written.table, "version": written.version})
+                schema = REJECTION_SCHEMA if written.table == REJECTIONS else RECORD_SCHEMA
+                connection.execute(sql("quarantine_view", table=name)
+                                   + f"SELECT {', '.join(schema.names)} FROM read_parquet({file_list_literal(written.files)})")
+            connection.execute("COMMIT")
 
     def _delete_orphans(self, *published: Version) -> None:
         """Version folders of the partitions just published that no catalog row knows: a crashed writer's."""
@@ -239,4 +305,5 @@ class Warehouse:
         with self.connect() as connection:
             connection.register("staged", records)
             connection.register("staged_rejections", rejections.loc[:, list(REJECTION_COLUMNS)])
+            _drop_quarantine(connection, table)
             connection.execute(sql("quarantine_table", table=table))

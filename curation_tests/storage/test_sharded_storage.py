@@ -16,7 +16,7 @@ import duckdb
 import pandas as pd
 
 from curation_assets.core.records import empty_rejections
-from curation_assets.storage.shards import ShardSize
+from curation_assets.storage.shards import RECORD_SCHEMA, REJECTION_SCHEMA, ShardSize
 from curation_assets.storage.warehouse import Warehouse
 from record_frames import rejection_rows, rejections, records
 
@@ -89,7 +89,7 @@ _INTERRUPTED_PUBLISH = textwrap.dedent("""
     import sys
     sys.path.insert(0, {tests!r})
     from curation_assets.core.records import empty_rejections
-    from curation_assets.storage.shards import ShardSize
+    from curation_assets.storage.shards import RECORD_SCHEMA, REJECTION_SCHEMA, ShardSize
     from curation_assets.storage.warehouse import Warehouse
     from record_frames import records
     # One record per shard: writing the new version takes long enough to be killed in the middle.
@@ -146,3 +146,27 @@ def test_a_warehouse_written_before_sharding_is_migrated(tmp_path):
     tables = warehouse.read_frame("SELECT table_name, table_type FROM information_schema.tables "
                                   "WHERE table_schema = 'main' ORDER BY ALL").values.tolist()
     assert tables == [["cleaned", "VIEW"], ["raw_inbox", "VIEW"], ["rejections", "VIEW"]]
+
+
+def test_sharded_output_that_failed_its_checks_is_quarantined_as_views_until_the_table_is_published(tmp_path):
+    warehouse = Warehouse(tmp_path / "warehouse.duckdb", shard_size=ShardSize(records=4))
+    kept_folder, rejected_folder = warehouse.new_versions("cleaned", "clean")
+    frames = [records(3, start=0), records(2, start=10)]
+    for index, frame in enumerate(frames):
+        warehouse.shards.write_part(kept_folder.part(index), frame, RECORD_SCHEMA)
+        warehouse.shards.write_part(rejected_folder.part(index), rejections(frame.iloc[:1], "clean", "refusal"),
+                                    REJECTION_SCHEMA)
+    kept = kept_folder.finished([kept_folder.part(0), kept_folder.part(1)], 5, 0)
+    rejected = rejected_folder.finished([rejected_folder.part(0), rejected_folder.part(1)], 2, 0)
+    warehouse.quarantine_versions("cleaned", kept, rejected)
+
+    assert not warehouse.table_exists("cleaned")
+    assert warehouse.read_frame("SELECT count(*) AS n FROM quarantine.cleaned")["n"][0] == 5
+    assert warehouse.read_frame("SELECT count(*) AS n FROM quarantine.cleaned_rejections")["n"][0] == 2
+    assert rejection_rows(warehouse) == []  # quarantined rejections are not published ones
+
+    warehouse.publish("cleaned", records(1), empty_rejections("clean"), stage="clean")
+    quarantine = warehouse.read_frame("SELECT count(*) AS n FROM information_schema.tables "
+                                      "WHERE table_schema = 'quarantine'")["n"][0]
+    assert quarantine == 0
+    assert not Path(kept_folder.path).exists() and not Path(rejected_folder.path).exists()

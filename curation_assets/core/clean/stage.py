@@ -101,6 +101,21 @@ class CleanReport:
         report.pii_records_redacted = sum(bool(notes[row]) for row in run.kept_rows) if notes else 0
         return report
 
+    @classmethod
+    def merged(cls, reports: list["CleanReport"], examples_per_rule: int) -> "CleanReport":
+        """One report for a table cleaned shard by shard: counts add up, examples are the first shards'."""
+        total = cls()
+        for report in reports:
+            total.rewrites.update(report.rewrites)
+            total.pii_by_type.update(report.pii_by_type)
+            total.drops.update(report.drops)
+            total.pii_records_redacted += report.pii_records_redacted
+            total.pii_records_dropped += report.pii_records_dropped
+            for reason, shown in report.examples.items():
+                kept = total.examples.setdefault(reason, [])
+                kept.extend(shown[: examples_per_rule - len(kept)])
+        return total
+
     def as_metadata(self) -> dict:
         return {
             "rewrites": dict(sorted(self.rewrites.items())),
@@ -126,3 +141,27 @@ def clean_records(
     plan = settings if isinstance(settings, CleanPlan) else CleanPlan(settings)
     run = run_rules(frame, plan.steps, STAGE, plan.settings.examples_per_rule, progress)
     return CleanResult(**vars(run), report=CleanReport.of(run))
+
+
+@dataclass
+class ShardPlans:
+    """The clean plan for each set of record sources a shard holds (PII actions depend on the source),
+    compiled once per worker."""
+
+    config: PipelineConfig
+    plans: dict[tuple[str, ...], CleanPlan] = field(default_factory=dict)
+
+    def for_sources(self, sources: tuple[str, ...]) -> CleanPlan:
+        if sources not in self.plans:
+            self.plans[sources] = CleanPlan.from_config(self.config, extra_sources=sources)
+        return self.plans[sources]
+
+
+def shard_plans(config: PipelineConfig) -> ShardPlans:
+    return ShardPlans(config)
+
+
+def clean_shard(shard: pd.DataFrame, plans: ShardPlans) -> tuple[CleanResult, CleanReport]:
+    """One shard of the table cleaned: the result and its report, merged with the other shards' later."""
+    result = clean_records(shard, plans.for_sources(tuple(sorted(set(shard["source"])))))
+    return result, result.report

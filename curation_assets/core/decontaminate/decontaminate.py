@@ -13,10 +13,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import pandas as pd
 
 from curation_assets.core.decontaminate.settings import BenchmarkConfig, DecontaminateConfig
+from curation_assets.core.files import file_sha256
 from curation_assets.core.load.readers import FileError, read_items
 from curation_assets.core.records import as_records, as_rejections, empty_rejections
 from curation_assets.core.stage_result import StageResult
@@ -141,7 +143,8 @@ class DecontaminationResult(StageResult):
 
 def decontaminate(frame: pd.DataFrame, index: BenchmarkIndex, settings: DecontaminateConfig,
                   examples: int = 5) -> DecontaminationResult:
-    if frame.empty or not settings.enabled:
+    if frame.empty or not settings.enabled or not index.items_by_benchmark:
+        # No benchmark: nothing to compare, so no text is tokenized.
         return DecontaminationResult(as_records(frame), empty_rejections(STAGE))
     contaminations: list[Contamination | None] = []
     for row in frame[list(settings.fields)].itertuples(index=False):
@@ -169,3 +172,46 @@ def decontaminate(frame: pd.DataFrame, index: BenchmarkIndex, settings: Decontam
     return DecontaminationResult(as_records(frame[~mask]), as_rejections(dropped, STAGE),
                                  dict(sorted(by_benchmark.items())), shown)
 
+
+
+def load_benchmarks(settings: DecontaminateConfig, resolve: Callable[[str], Path]) -> tuple[BenchmarkIndex, dict]:
+    """The n-gram index over every configured benchmark, and what was read (for the metadata)."""
+    texts, read = [], {}
+    for benchmark in settings.benchmarks:
+        path = resolve(benchmark.path)
+        benchmark_texts = read_benchmark(benchmark, path)
+        texts.extend(benchmark_texts)
+        read[benchmark.name] = {"path": str(path), "fields": benchmark.fields, "texts": len(benchmark_texts),
+                                "sha256": file_sha256(path)}
+    index = BenchmarkIndex.build(texts, settings.ngram)
+    for name, items in index.items_by_benchmark.items():
+        read[name]["items"] = items
+    return index, read
+
+
+@dataclass(frozen=True)
+class ShardPlan:
+    index: BenchmarkIndex
+    settings: DecontaminateConfig
+
+
+def shard_plan(config) -> ShardPlan:
+    """Built once per worker: the benchmark index of ``config`` (a PipelineConfig)."""
+    return ShardPlan(load_benchmarks(config.decontaminate, config.resolve)[0], config.decontaminate)
+
+
+def decontaminate_shard(shard: pd.DataFrame, plan: ShardPlan) -> tuple[DecontaminationResult, DecontaminationResult]:
+    result = decontaminate(shard, plan.index, plan.settings)
+    return result, DecontaminationResult(result.kept.iloc[:0], result.rejected.iloc[:0], result.by_benchmark,
+                                         result.examples)
+
+
+def merged_findings(findings: list[DecontaminationResult], examples: int = 5) -> tuple[dict[str, int], list[dict]]:
+    """What the shards found, together: records dropped per benchmark, and the first examples."""
+    by_benchmark: dict[str, int] = {}
+    shown: list[dict] = []
+    for found in findings:
+        for name, count in found.by_benchmark.items():
+            by_benchmark[name] = by_benchmark.get(name, 0) + count
+        shown.extend(found.examples[: examples - len(shown)])
+    return dict(sorted(by_benchmark.items())), shown

@@ -1,0 +1,13 @@
+"""Settings of the engine that runs per-shard work."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from curation_assets.core.settings import Strict
+
+
+class EngineConfig(Strict):
+    """Stages that judge records one at a time run shard by shard on a pool of worker processes."""
+
+    workers: int = Field(default=0, ge=0, description="Worker processes for per-shard work; 0: one per core.")

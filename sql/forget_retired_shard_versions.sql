@@ -1,1 +1,0 @@
-DELETE FROM storage.shard_versions WHERE state = 'retired';
