@@ -12,7 +12,7 @@ from support import demo_config_dict, materialize_config, query, write_config
 
 pytestmark = [pytest.mark.slow]
 
-SHARDED_TABLES = ("cleaned", "decontaminated", "train", "eval")
+SHARDED_TABLES = ("combined", "cleaned", "decontaminated", "train", "eval")
 
 
 # The shared demo run reads the demo config in place (relative paths in lineage); this test writes
@@ -37,7 +37,7 @@ def _shards(warehouse, table: str) -> int:
 def test_many_shards_on_two_workers_give_the_tables_of_one_shard(demo_run, workdir):
     config = demo_config_dict()
     config["warehouse"] = {"shard_records": 40}
-    config["engine"] = {"workers": 2}
+    config["engine"] = {"workers": 2, "parallel_min_records": 0}
     result = materialize_config(write_config(workdir / "sharded.yaml", **_as_sections(config)))
     assert result.success
 

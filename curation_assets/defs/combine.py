@@ -3,15 +3,12 @@
 import dagster as dg
 
 from curation_assets.config import PipelineConfig
-from curation_assets.core.combine import combine_sources
-from curation_assets.core.records import empty_rejections
-from curation_assets.core.stage_result import StageResult
+from curation_assets.core import combine
 from curation_assets.defs.inbox import INBOX_TABLE
 from curation_assets.defs.load import raw_table
-from curation_assets.defs.stage_asset import StageRun, stage_asset
+from curation_assets.defs.stage_asset import stage_asset
 from curation_assets.defs.verify import VERIFIED_KEY
-
-STAGE = "combine"
+from curation_assets.engine.shard_stage import ShardStage
 
 
 def definitions(config: PipelineConfig) -> dg.Definitions:
@@ -21,20 +18,14 @@ def definitions(config: PipelineConfig) -> dg.Definitions:
     # Verified synthetic batches join the real sources (only when the config has active batches).
     synthetic_tables = [VERIFIED_KEY.path[-1]] if config.catalog().active_batches() else []
 
-    def read(store):
-        frames = [store.read_records(table) for table in raw_tables]
-        frames += [store.read_records(table, missing_ok=True) for table in inbox_tables]
-        frames += [store.read_records(table) for table in synthetic_tables]
-        return combine_sources(frames)
-
     combined = stage_asset(
         config,
         key="combined",
         upstream=raw_tables + inbox_tables + synthetic_tables,
-        stage=STAGE,
+        stage=combine.STAGE,
         description="Every source's records, the inbox files' records and the verified synthetic records in one table.",
         code_version=config.stage_version(config.checks),
-        read=read,
-        run=lambda records, context, store: StageRun(StageResult(records, empty_rejections(STAGE))),
+        # Each group of upstream shards becomes one shard: no process holds every source at once.
+        shard_stage=ShardStage(prepare=combine.no_plan, run=combine.combine_shard),
     )
     return dg.Definitions(assets=[combined])

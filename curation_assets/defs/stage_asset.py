@@ -10,6 +10,7 @@ A stage module supplies only what is its own: the pure step, its metadata, its e
 side tables it writes beside its records.
 """
 
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
@@ -25,7 +26,7 @@ from curation_assets.core.stage_result import StageResult
 from curation_assets.defs.publishing import (StageOutput, check_and_publish, reconciliation_result, record_check_specs,
                                              rejection_metadata, summary_metadata)
 from curation_assets.engine.pool import map_tasks
-from curation_assets.engine.shard_stage import (ShardStage, ShardTask, finished_versions, reconcile_files,
+from curation_assets.engine.shard_stage import (ShardStage, ShardTask, finished_versions, group_files, reconcile_files,
                                                 records_by_source, run_shard)
 from curation_assets.defs.resources import WarehouseResource
 from curation_assets.storage.warehouse import Warehouse
@@ -84,7 +85,7 @@ def stage_asset(
     def _stage(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         store = warehouse.get()
         if shard_stage is not None:
-            return _run_sharded(context, config, store, asset_key, upstream[0], stage, suite, shard_stage,
+            return _run_sharded(context, config, store, asset_key, upstream, stage, suite, shard_stage,
                                 shard_metadata)
         records = read(store)
         outcome = run(records, context, store)
@@ -98,18 +99,22 @@ def stage_asset(
 
 
 def _run_sharded(context: dg.AssetExecutionContext, config: PipelineConfig, store: Warehouse, asset_key: dg.AssetKey,
-                 upstream: str, stage: str, suite: GxSuite, shard_stage: ShardStage,
+                 upstream: Sequence[str], stage: str, suite: GxSuite, shard_stage: ShardStage,
                  shard_metadata: Callable[[list], dict]) -> dg.MaterializeResult:
     table = asset_key.path[-1]
-    with store.reading(upstream) as files:
+    with ExitStack() as leases:
+        files = [file for name in upstream for file in leases.enter_context(store.reading(name))]
+        rows = {file: store.shards.rows_in(file) for file in files}
+        groups = group_files(files, rows.__getitem__, config.warehouse.shard_records)
         kept_folder, rejected_folder = store.new_versions(table, stage)
-        tasks = [ShardTask(index, file, kept_folder.part(index), rejected_folder.part(index), shard_stage, config,
-                           store.shards.root_uri, suite) for index, file in enumerate(files)]
+        tasks = [ShardTask(index, group, kept_folder.part(index), rejected_folder.part(index), shard_stage, config,
+                           store.shards.root_uri, suite) for index, group in enumerate(groups)]
+        workers = config.engine.workers if sum(rows.values()) >= config.engine.parallel_min_records else 1
         outcomes = []
-        for outcome in map_tasks(run_shard, tasks, config.engine.workers):
+        for outcome in map_tasks(run_shard, tasks, workers):
             outcomes.append(outcome)
             context.log.info(f"{table}: shard {len(outcomes)} / {len(tasks)} done "
-                             f"({sum(o.rows_in for o in outcomes):,} records)")
+                             f"({sum(o.rows_in for o in outcomes):,} of {sum(rows.values()):,} records)")
         kept, rejected = finished_versions(kept_folder, rejected_folder, tasks, outcomes)
         reconciliation = reconcile_files(files, list(kept.files), list(rejected.files))
     checks = [check_result(asset_key, suite, merge_summaries([outcome.validation for outcome in outcomes])),

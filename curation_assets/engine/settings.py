@@ -11,3 +11,6 @@ class EngineConfig(Strict):
     """Stages that judge records one at a time run shard by shard on a pool of worker processes."""
 
     workers: int = Field(default=0, ge=0, description="Worker processes for per-shard work; 0: one per core.")
+    parallel_min_records: int = Field(
+        default=20_000, ge=0,
+        description="Smaller tables run in the step's own process: starting workers costs seconds.")

@@ -19,7 +19,7 @@ import pandas as pd
 from curation_assets.checks.gx_factory import GxSuite, validation_summary
 from curation_assets.config import PipelineConfig
 from curation_assets.core.reconcile import Reconciliation
-from curation_assets.core.records import REJECTION_COLUMNS, as_records
+from curation_assets.core.records import REJECTION_COLUMNS, as_records, empty_records
 from curation_assets.core.stage_result import StageResult
 from curation_assets.storage.shards import (RECORD_SCHEMA, REJECTION_SCHEMA, ShardSize, ShardStore, Version, VersionFolder,
                                             file_list_literal)
@@ -38,7 +38,7 @@ class ShardStage:
 @dataclass(frozen=True)
 class ShardTask:
     index: int
-    source_file: str
+    source_files: tuple[str, ...]  # one upstream shard, or several small ones read as one
     kept_file: str
     rejected_file: str
     stage: ShardStage
@@ -70,7 +70,8 @@ def run_shard(task: ShardTask) -> ShardOutcome:
     if key not in _PLANS:
         _PLANS[key] = task.stage.prepare(task.config)
     store = ShardStore(task.shards_uri, ShardSize())
-    shard = as_records(store.read_part(task.source_file))
+    parts = [store.read_part(path) for path in task.source_files]
+    shard = as_records(pd.concat(parts, ignore_index=True)) if parts else empty_records()
     result, summary = task.stage.run(shard, _PLANS[key])
     kept = result.kept.sort_values("record_id", kind="mergesort")
     rejected = result.rejected.loc[:, list(REJECTION_COLUMNS)].sort_values("record_id", kind="mergesort")
@@ -88,6 +89,23 @@ def run_shard(task: ShardTask) -> ShardOutcome:
     )
 
 
+def group_files(files: list[str], rows_of: Callable[[str], int], target_rows: int) -> list[tuple[str, ...]]:
+    """Consecutive upstream files grouped into tasks of about ``target_rows`` records: a table made of
+    many small partitions (sources, batches, inbox files) becomes a few shards, a big one keeps its own."""
+    groups: list[tuple[str, ...]] = []
+    current: list[str] = []
+    rows = 0
+    for file in files:
+        current.append(file)
+        rows += rows_of(file)
+        if rows >= target_rows:
+            groups.append(tuple(current))
+            current, rows = [], 0
+    if current or not groups:
+        groups.append(tuple(current))
+    return groups
+
+
 def finished_versions(kept: VersionFolder, rejected: VersionFolder, tasks: list[ShardTask],
                       outcomes: list[ShardOutcome]) -> tuple[Version, Version]:
     return (kept.finished([task.kept_file for task in tasks], sum(o.kept for o in outcomes),
@@ -101,7 +119,8 @@ def reconcile_files(entered: list[str], kept: list[str], rejected: list[str], ex
     no more memory than a shard, whatever the table's size."""
     with duckdb.connect() as connection:
         for name, files in (("entered", entered), ("kept", kept), ("rejected", rejected)):
-            connection.execute(f"CREATE VIEW {name} AS SELECT record_id FROM read_parquet({file_list_literal(files)})")
+            source = f"read_parquet({file_list_literal(files)})" if files else "(SELECT NULL::VARCHAR AS record_id WHERE false)"
+            connection.execute(f"CREATE VIEW {name} AS SELECT record_id FROM {source}")
         connection.execute("CREATE VIEW leaving AS SELECT record_id FROM kept UNION ALL SELECT record_id FROM rejected")
 
         def ids(query: str) -> list[str]:

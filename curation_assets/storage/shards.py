@@ -123,6 +123,11 @@ class ShardStore:
         pq.write_table(arrow, path, filesystem=self.filesystem, compression="zstd")
         return self.filesystem.get_file_info(path).size
 
+    def rows_in(self, path: str) -> int:
+        """A shard's record count, from its Parquet footer."""
+        with self.filesystem.open_input_file(path) as handle:
+            return pq.ParquetFile(handle).metadata.num_rows
+
     def read_part(self, path: str) -> pd.DataFrame:
         return pq.read_table(path, filesystem=self.filesystem).to_pandas()
 
