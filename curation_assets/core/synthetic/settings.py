@@ -31,10 +31,7 @@ class BatchConfig(Strict):
     """One synthetic batch: a partition of ``synthetic_batches``."""
 
     name: str
-    task: Literal[
-        "invoice_extraction", "form_extraction", "arithmetic", "python_function",
-        "self_instruct", "response", "paraphrase", "code", "augment",
-    ]
+    task: Literal[RULE_TASKS + LLM_TASKS + TRANSFORM_TASKS]  # a tuple subscript lists each task once
     count: int = Field(ge=1, le=1_000_000)
     seed: int = 0
     domain: str = "general"
