@@ -44,6 +44,10 @@ DEMO_CONFIG_PATH = Path(__file__).parent / "demo" / "demo.yaml"
 _ENV_REFERENCE = re.compile(r"\$\{(?P<name>[A-Z_][A-Z0-9_]*)(?::-(?P<default>[^}]*))?\}")
 
 
+# Sections renamed so that a stage has one name everywhere: a config written for the old name gets told.
+RENAMED_SECTIONS = {"decontamination": "decontaminate"}
+
+
 class ConfigError(ValueError):
     """The config file cannot be read or does not describe a valid pipeline."""
 
@@ -178,6 +182,9 @@ def load_config(path: str | os.PathLike | None = None) -> PipelineConfig:
         raise ConfigError(f"config file {config_path} is not valid YAML: {error}") from error
     if not isinstance(raw, dict):
         raise ConfigError(f"config file {config_path} must hold a mapping with a 'sources' list")
+    for old, new in RENAMED_SECTIONS.items():
+        if old in raw:
+            raise ConfigError(f"config file {config_path}: section '{old}' is now called '{new}' (one name per stage)")
     try:
         return PipelineConfig(**raw, base_dir=str(config_path.parent))
     except ValidationError as error:

@@ -227,3 +227,10 @@ def test_cleaning_and_decontamination_sections_validate(tmp_path):
             load_config(path)
     path.write_text(yaml.safe_dump(base), encoding="utf-8")
     assert load_config(path).sources[0].pii == "drop"
+
+
+def test_a_renamed_section_names_its_new_name(tmp_path):
+    config = tmp_path / "old.yaml"
+    config.write_text("sources: []\ndecontamination: {ngram: 8}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="'decontamination' is now called 'decontaminate'"):
+        load_config(config)
