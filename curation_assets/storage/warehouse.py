@@ -172,10 +172,16 @@ class Warehouse:
                                      rejections.loc[:, list(REJECTION_COLUMNS)], REJECTION_SCHEMA)
         self.publish_versions(version, rejected, source is None, quarantine, also)
 
-    def new_versions(self, table: str, stage: str) -> tuple[VersionFolder, VersionFolder]:
-        """Folders for a whole-table publish written shard by shard: the table's and the stage's rejections'."""
+    def new_versions(self, table: str, stage: str, source: str | None = None) -> tuple[VersionFolder, VersionFolder]:
+        """Folders for a whole-table publish written shard by shard: the table's, and the rejections' of
+        the stage (or of one source's run of it)."""
         return (self.shards.new_version(checked_identifier(table), WHOLE_TABLE),
-                self.shards.new_version(REJECTIONS, _rejection_partition(stage, None)))
+                self.shards.new_version(REJECTIONS, _rejection_partition(stage, source)))
+
+    def discard(self, *folders: VersionFolder) -> None:
+        """Versions written but never published (their step failed)."""
+        for folder in folders:
+            self.shards.delete_version(folder.table, folder.partition, folder.version)
 
     def publish_versions(self, version: Version, rejected: Version, whole_stage: bool, quarantine: str,
                          also: Callable[[duckdb.DuckDBPyConnection], None] | None = None) -> None:

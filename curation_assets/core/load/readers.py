@@ -76,12 +76,7 @@ def read_items(path: Path, format: FileFormat, encoding: str, where: str) -> Fil
 
     Raises ``FileError`` (its message starting with ``where``) when the file cannot be read at all.
     """
-    if not path.exists():
-        raise FileError(f"{where}: file does not exist")
-    if not path.is_file():
-        raise FileError(f"{where}: path is not a file")
-    if path.stat().st_size == 0:
-        raise FileError(f"{where}: file is empty (0 bytes)")
+    _check_file(path, where)
     reader = {"jsonl": _read_jsonl, "json": _read_json_array, "csv": _read_csv, "parquet": _read_parquet}
     read = reader[format](path, encoding, where)
     if not read.items:
@@ -89,18 +84,61 @@ def read_items(path: Path, format: FileFormat, encoding: str, where: str) -> Fil
     return read
 
 
+def _check_file(path: Path, where: str) -> None:
+    if not path.exists():
+        raise FileError(f"{where}: file does not exist")
+    if not path.is_file():
+        raise FileError(f"{where}: path is not a file")
+    if path.stat().st_size == 0:
+        raise FileError(f"{where}: file is empty (0 bytes)")
+
+
 def load_source(source: FileSource, path: Path) -> LoadedSource:
+    """The whole file as records and quarantine rows."""
+    chunks = list(load_source_chunks(source, path, chunk_items=None))
+    if len(chunks) == 1:
+        return chunks[0]
+    return LoadedSource(
+        records=as_records(pd.concat([chunk.records for chunk in chunks], ignore_index=True)),
+        rejections=as_rejections(pd.concat([chunk.rejections for chunk in chunks], ignore_index=True), STAGE),
+        records_in=sum(chunk.records_in for chunk in chunks),
+        blank_lines=sum(chunk.blank_lines for chunk in chunks),
+    )
+
+
+def load_source_chunks(source: FileSource, path: Path, chunk_items: int | None) -> Iterator[LoadedSource]:
+    """The file's records ``chunk_items`` items at a time, so a big JSONL file never sits in memory whole
+    (other formats come as one chunk). File-level problems are raised as the whole file would raise them,
+    after the last chunk when they can only be told then (a mapped field no record has)."""
     where = f"source '{source.name}' ({path})"
     try:
-        read = read_items(path, source.format, source.encoding, where)
+        _check_file(path, where)
+        if source.format == "jsonl":
+            chunks = _jsonl_chunks(path, source.encoding, chunk_items)
+        else:
+            chunks = iter([read_items(path, source.format, source.encoding, where)])
+        builder = _RecordBuilder(source, where)
+        any_items = False
+        for read in chunks:
+            any_items = any_items or bool(read.items)
+            if read.columns is not None:
+                _require_columns(source, read.columns, where)
+            yield builder.records(read.items, read.blank_lines)
+        if not any_items:
+            raise FileError(f"{where}: file holds no records")
+        builder.finish()
     except FileError as error:
-        raise SourceError(str(error)) from error
-    if read.columns is not None:
-        _require_columns(source, read.columns, where)
-    return _to_records(source, path, where, read.items, read.blank_lines)
+        raise error if isinstance(error, SourceError) else SourceError(str(error)) from error
 
 
 def _read_jsonl(path: Path, encoding: str, where: str) -> FileItems:
+    chunks = list(_jsonl_chunks(path, encoding, chunk_items=None))
+    return FileItems([item for chunk in chunks for item in chunk.items], sum(chunk.blank_lines for chunk in chunks))
+
+
+def _jsonl_chunks(path: Path, encoding: str, chunk_items: int | None) -> Iterator[FileItems]:
+    """The file's items, ``chunk_items`` at a time (all at once for None), each chunk with the blank
+    lines skipped since the previous one."""
     items: list[RawItem] = []
     blank = 0
     with path.open("rb") as handle:
@@ -108,29 +146,26 @@ def _read_jsonl(path: Path, encoding: str, where: str) -> FileItems:
             if not raw_line.strip():
                 blank += 1
                 continue
-            try:
-                text = raw_line.decode(encoding)
-            except UnicodeDecodeError as error:
-                excerpt = raw_line[:_EXCERPT_CHARS].decode(encoding, errors="replace")
-                items.append(
-                    RawItem(
-                        line_number,
-                        problem=("invalid_encoding", f"line {line_number}: not {encoding}: {error}"),
-                        raw_text=excerpt,
-                    )
-                )
-                continue
-            try:
-                items.append(RawItem(line_number, value=json.loads(text), raw_text=text))
-            except json.JSONDecodeError as error:
-                items.append(
-                    RawItem(
-                        line_number,
-                        problem=("malformed_json", f"line {line_number}, column {error.colno}: {error.msg}"),
-                        raw_text=text[:_EXCERPT_CHARS],
-                    )
-                )
-    return FileItems(items, blank)
+            items.append(_jsonl_item(line_number, raw_line, encoding))
+            if chunk_items is not None and len(items) >= chunk_items:
+                yield FileItems(items, blank)
+                items, blank = [], 0
+    if items or blank:
+        yield FileItems(items, blank)
+
+
+def _jsonl_item(line_number: int, raw_line: bytes, encoding: str) -> RawItem:
+    try:
+        text = raw_line.decode(encoding)
+    except UnicodeDecodeError as error:
+        excerpt = raw_line[:_EXCERPT_CHARS].decode(encoding, errors="replace")
+        return RawItem(line_number, problem=("invalid_encoding", f"line {line_number}: not {encoding}: {error}"),
+                       raw_text=excerpt)
+    try:
+        return RawItem(line_number, value=json.loads(text), raw_text=text)
+    except json.JSONDecodeError as error:
+        return RawItem(line_number, problem=("malformed_json", f"line {line_number}, column {error.colno}: {error.msg}"),
+                       raw_text=text[:_EXCERPT_CHARS])
 
 
 def _decode_whole_file(path: Path, encoding: str, where: str) -> str:
@@ -240,15 +275,18 @@ def _elements(source: FileSource, item: RawItem) -> Iterator[tuple[int | None, A
         yield index, {**item.value, source.explode: element}, None
 
 
-def _to_records(
-    source: FileSource, path: Path, where: str, items: list[RawItem], blank_lines: int
-) -> LoadedSource:
-    kept: list[dict[str, Any]] = []
-    rejected: list[dict[str, Any]] = []
-    seen_fields: dict[str, int] = {field_path: 0 for _, field_path in _mapped_fields(source)}
-    parsed_records = 0
+class _RecordBuilder:
+    """Items → canonical records and quarantine rows, chunk after chunk; remembers what the file-level
+    check needs (which mapped fields any record had) until ``finish``."""
 
-    def lineage(position: int, item_index: int | None, extra: dict | None = None) -> str:
+    def __init__(self, source: FileSource, where: str) -> None:
+        self.source, self.where = source, where
+        self.seen_fields: dict[str, int] = {field_path: 0 for _, field_path in _mapped_fields(source)}
+        self.parsed_records = 0
+        self.keys_seen: set[str] = set()
+
+    def _lineage(self, position: int, item_index: int | None, extra: dict | None = None) -> str:
+        source = self.source
         payload = {
             "source": source.name,
             "file": source.path,
@@ -261,76 +299,79 @@ def _to_records(
         payload.update(extra or {})
         return json.dumps(payload, sort_keys=True, ensure_ascii=False)
 
-    def reject(position: int, item_index: int | None, reason: str, detail: str, texts: dict | None = None,
-               raw_text: str | None = None) -> None:
+    def _rejection(self, position: int, item_index: int | None, reason: str, detail: str, texts: dict | None = None,
+                   raw_text: str | None = None) -> dict[str, Any]:
         texts = texts or {}
         extra = {"raw_excerpt": raw_text} if raw_text is not None else None
-        rejected.append(
-            {
-                "record_id": record_id(source.name, position, item_index, reason, detail, ""),
-                "source": source.name,
-                "source_position": position,
-                "reason": reason,
-                "detail": detail,
-                "instruction": texts.get("instruction"),
-                "input": texts.get("input"),
-                "response": texts.get("response"),
-                "kind": source.kind,
-                "lineage": lineage(position, item_index, extra),
-            }
-        )
+        return {
+            "record_id": record_id(self.source.name, position, item_index, reason, detail, ""),
+            "source": self.source.name,
+            "source_position": position,
+            "reason": reason,
+            "detail": detail,
+            "instruction": texts.get("instruction"),
+            "input": texts.get("input"),
+            "response": texts.get("response"),
+            "kind": self.source.kind,
+            "lineage": self._lineage(position, item_index, extra),
+        }
 
-    records_in = 0
-    for item in items:
-        if item.problem is not None:
-            records_in += 1
-            reject(item.position, None, *item.problem, raw_text=item.raw_text)
-            continue
-        for item_index, value, problem in _elements(source, item):
-            records_in += 1
-            if problem is not None:
-                reject(item.position, item_index, *problem, raw_text=item.raw_text)
+    def records(self, items: list[RawItem], blank_lines: int) -> LoadedSource:
+        source = self.source
+        kept: list[dict[str, Any]] = []
+        rejected: list[dict[str, Any]] = []
+        records_in = 0
+        for item in items:
+            if len(self.keys_seen) < 1000 and isinstance(item.value, dict):
+                self.keys_seen.update(item.value)
+            if item.problem is not None:
+                records_in += 1
+                rejected.append(self._rejection(item.position, None, *item.problem, raw_text=item.raw_text))
                 continue
-            parsed_records += 1
-            texts: dict[str, str] = {"input": ""}
-            missing, wrong_type = [], []
-            for target, field_path in _mapped_fields(source):
-                raw_value = _lookup(value, field_path)
-                if raw_value is _MISSING:
-                    missing.append(field_path)
+            for item_index, value, problem in _elements(source, item):
+                records_in += 1
+                if problem is not None:
+                    rejected.append(self._rejection(item.position, item_index, *problem, raw_text=item.raw_text))
                     continue
-                seen_fields[field_path] += 1
-                text = _as_text(raw_value)
-                if text is None:
-                    wrong_type.append(f"{field_path} is {type(raw_value).__name__}")
+                self.parsed_records += 1
+                texts: dict[str, str] = {"input": ""}
+                missing, wrong_type = [], []
+                for target, field_path in _mapped_fields(source):
+                    raw_value = _lookup(value, field_path)
+                    if raw_value is _MISSING:
+                        missing.append(field_path)
+                        continue
+                    self.seen_fields[field_path] += 1
+                    text = _as_text(raw_value)
+                    if text is None:
+                        wrong_type.append(f"{field_path} is {type(raw_value).__name__}")
+                    else:
+                        texts[target] = text
+                if missing:
+                    rejected.append(self._rejection(item.position, item_index, "missing_field",
+                                                    f"mapped field(s) {', '.join(missing)} not in record", texts))
+                elif wrong_type:
+                    rejected.append(self._rejection(item.position, item_index, "non_text_field",
+                                                    "; ".join(wrong_type), texts))
                 else:
-                    texts[target] = text
-            if missing:
-                reject(item.position, item_index, "missing_field",
-                       f"mapped field(s) {', '.join(missing)} not in record", texts)
-            elif wrong_type:
-                reject(item.position, item_index, "non_text_field", "; ".join(wrong_type), texts)
-            else:
-                kept.append(
-                    {
+                    kept.append({
                         "record_id": record_id(source.name, item.position, item_index, texts["instruction"],
                                                texts["input"], texts["response"]),
                         "source": source.name,
                         "source_position": item.position,
                         **texts,
                         "kind": source.kind,
-                        "lineage": lineage(item.position, item_index),
-                    }
-                )
+                        "lineage": self._lineage(item.position, item_index),
+                    })
+        records = as_records(pd.DataFrame(kept)) if kept else empty_records()
+        rejections = as_rejections(pd.DataFrame(rejected), STAGE) if rejected else empty_rejections(STAGE)
+        return LoadedSource(records=records, rejections=rejections, records_in=records_in, blank_lines=blank_lines)
 
-    never_seen = [field_path for field_path, count in seen_fields.items() if count == 0]
-    if parsed_records and never_seen:
-        sample_keys = sorted({key for item in items if isinstance(item.value, dict) for key in item.value})[:20]
-        raise SourceError(
-            f"{where}: mapped field(s) {', '.join(never_seen)} found in no record; "
-            f"fields present: {', '.join(sample_keys)}"
-        )
-
-    records = as_records(pd.DataFrame(kept)) if kept else empty_records()
-    rejections = as_rejections(pd.DataFrame(rejected), STAGE) if rejected else empty_rejections(STAGE)
-    return LoadedSource(records=records, rejections=rejections, records_in=records_in, blank_lines=blank_lines)
+    def finish(self) -> None:
+        """A mapped field that no parsed record of the whole file has is a mapping mistake, not bad records."""
+        never_seen = [field_path for field_path, count in self.seen_fields.items() if count == 0]
+        if self.parsed_records and never_seen:
+            raise SourceError(
+                f"{self.where}: mapped field(s) {', '.join(never_seen)} found in no record; "
+                f"fields present: {', '.join(sorted(self.keys_seen)[:20])}"
+            )

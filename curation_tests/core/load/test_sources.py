@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -13,7 +14,8 @@ from support import REPO_ROOT
 from curation_assets.config import load_config
 from curation_assets.core.load.settings import SourceConfig
 from curation_assets.core.records import RECORD_COLUMNS, RECORD_DTYPES, REJECTION_COLUMNS
-from curation_assets.core.load.readers import LoadedSource, SourceError, load_source
+from curation_assets.core.load.readers import LoadedSource, SourceError, load_source, load_source_chunks
+from curation_assets.core.records import as_records, as_rejections
 
 
 
@@ -407,3 +409,40 @@ def test_json_booleans_become_the_text_the_file_wrote(tmp_path):
                           fields={"instruction": "q", "response": "a"})
     loaded = load_source(source, path)
     assert sorted(loaded.records["response"]) == ["false", "true"]
+
+
+# --- a big JSONL file read a chunk at a time ----------------------------------------
+
+
+def _rows(count: int) -> list:
+    rows = [{"question": f"question {index}", "answer": f"answer {index}"} for index in range(count)]
+    rows[3] = "not an object"
+    return rows
+
+
+def test_chunks_together_are_the_whole_file(tmp_path):
+    path = write_jsonl(tmp_path / "big.jsonl", _rows(25))
+    source = source_config(path, "jsonl")
+    whole = load_source(source, path)
+    chunks = list(load_source_chunks(source, path, chunk_items=7))
+
+    assert [chunk.records_in for chunk in chunks] == [7, 7, 7, 4]
+    pd.testing.assert_frame_equal(as_records(pd.concat([c.records for c in chunks], ignore_index=True)), whole.records)
+    pd.testing.assert_frame_equal(
+        as_rejections(pd.concat([c.rejections for c in chunks], ignore_index=True), "load"), whole.rejections)
+
+
+def test_a_mapped_field_only_in_a_later_chunk_is_not_a_mapping_mistake(tmp_path):
+    rows = [{"question": f"question {index}", "answer": "answer"} for index in range(10)]
+    for row in rows[:6]:
+        del row["answer"]
+    path = write_jsonl(tmp_path / "late.jsonl", rows)
+    chunks = list(load_source_chunks(source_config(path, "jsonl"), path, chunk_items=3))
+    assert sum(len(chunk.records) for chunk in chunks) == 4
+    assert sum(len(chunk.rejections) for chunk in chunks) == 6
+
+
+def test_a_mapped_field_in_no_chunk_fails_the_source_after_the_last_chunk(tmp_path):
+    path = write_jsonl(tmp_path / "unmapped.jsonl", [{"question": f"question {index}"} for index in range(10)])
+    with pytest.raises(SourceError, match="found in no record"):
+        list(load_source_chunks(source_config(path, "jsonl"), path, chunk_items=3))
