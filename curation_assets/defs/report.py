@@ -1,6 +1,7 @@
 """Reports: statistics of every stage, the dataset-size ladder and the data card (HTML + plots)."""
 
 import base64
+from collections import Counter
 
 import dagster as dg
 import pandas as pd
@@ -8,13 +9,18 @@ import pandas as pd
 from curation_assets.config import PipelineConfig
 from curation_assets.core.report import card as data_cards
 from curation_assets.core.report.data_card import render_data_card
-from curation_assets.core.report.ladders import ladder, ladder_problems, write_ladder
+from curation_assets.core.report.ladders import (ladder_candidates, ladder_order, ladder_problems, rung_sizes,
+                                                 whole_rung_problems, write_ladder)
+from curation_assets.core.report.split_profile import finish, merge_parts, sample_rate
 from curation_assets.core.report.markdown import markdown_table
 from curation_assets.defs.load import raw_table
 from curation_assets.defs.export import EXPORTS_KEY
 from curation_assets.defs.inbox import INBOX_TABLE
 from curation_assets.defs.resources import WarehouseResource
 from curation_assets.defs.split import EVAL_KEY, TRAIN_KEY
+from curation_assets.engine.pool import map_tasks
+from curation_assets.engine.shard_reports import (CandidateTask, ProfileTask, profile_shard, read_positions,
+                                                  shard_ladder_candidates, sorted_batches)
 from curation_assets.storage.sql_files import sql
 from curation_assets.storage.warehouse import Warehouse
 
@@ -48,6 +54,37 @@ def funnel(store: Warehouse, examples: int) -> list[dict]:
         return [dict(zip(names, row)) for row in cursor.fetchall()]
 
 
+def split_profile(store: Warehouse, split: str, config: PipelineConfig) -> dict:
+    """One split's data-card profile: each shard profiled on the worker pool, the parts merged."""
+    settings = config.report
+    rate = sample_rate(row_count(store, split), settings.profile_sample)
+    with store.reading(split) as files:
+        tasks = [ProfileTask(part, file, store.shards.root_uri, settings, rate) for part, file in enumerate(files)]
+        merged = merge_parts(list(map_tasks(profile_shard, tasks, config.engine.workers)), settings)
+        return finish(merged, settings, lambda positions: read_positions(store.shards, files, positions))
+
+
+def write_train_ladder(store: Warehouse, config: PipelineConfig, folder) -> tuple[pd.DataFrame, list[str]]:
+    """The ladder's files and listing, and what breaks its promise. Holds only each source's
+    candidates for the rungs smaller than train (see ``ladder_candidates``); the rung of every
+    record streams from the shards in record-id order."""
+    settings = config.report
+    limit = max((int(size) for size in settings.ladder_sizes if size != "all"), default=0)
+    with store.reading("train") as files:
+        tasks = [CandidateTask(file, store.shards.root_uri, settings.ladder_seed, limit) for file in files]
+        results = list(map_tasks(shard_ladder_candidates, tasks, config.engine.workers))
+        source_counts = dict(sum((counts for _, counts in results), Counter()))
+        total = sum(source_counts.values())
+        candidates = ladder_candidates(pd.concat([frame for frame, _ in results], ignore_index=True),
+                                       settings.ladder_seed, limit) if results else pd.DataFrame()
+        ordered = ladder_order(candidates, settings.ladder_seed, source_counts)
+        held = {size: ordered.head(size) for size in rung_sizes(settings.ladder_sizes, total) if size <= len(ordered)}
+        rungs = {size: held.get(size, lambda: sorted_batches(files))
+                 for size in rung_sizes(settings.ladder_sizes, total)}
+        table = write_ladder(rungs, folder, config.export)
+    return table, ladder_problems(held, source_counts) + whole_rung_problems(table, source_counts)
+
+
 def _png_markdown(png: bytes, alt: str) -> dg.MetadataValue:
     return dg.MetadataValue.md(f"![{alt}](data:image/png;base64,{base64.b64encode(png).decode()})")
 
@@ -60,7 +97,8 @@ def definitions(config: PipelineConfig) -> dg.Definitions:
         deps=[TRAIN_KEY, EVAL_KEY],
         group_name=GROUP,
         kinds={"duckdb"},
-        description="Per table, source and kind: records and character-length percentiles of every stage.",
+        description="Per table, source and kind: records and character-length percentiles of every stage "
+                    "(approximate percentiles: DuckDB's approx_quantile, one streaming pass per table).",
         check_specs=[dg.AssetCheckSpec(
             BALANCE_CHECK, asset=STATISTICS_KEY, blocking=True,
             description="End to end: records that entered `combined` = records in train + eval + records rejected after.",
@@ -76,6 +114,7 @@ def definitions(config: PipelineConfig) -> dg.Definitions:
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": len(profiles),
+                "percentiles": "approximate (approx_quantile, t-digest); record counts exact",
                 "records_per_table": dg.MetadataValue.md(markdown_table(["table", "records"], rows)),
             },
             check_results=[dg.AssetCheckResult(
@@ -97,11 +136,8 @@ def definitions(config: PipelineConfig) -> dg.Definitions:
     )
     def ladder_asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         store = warehouse.get()
-        train = store.read_records("train")
-        rungs = ladder(train, settings.ladder_sizes, settings.ladder_seed)
         folder = config.output_dir() / "ladder"
-        table = write_ladder(rungs, folder, config.export)
-        problems = ladder_problems(rungs, train)
+        table, problems = write_train_ladder(store, config, folder)
         store.replace_table("ladder", table)
         return dg.MaterializeResult(
             metadata={
@@ -126,15 +162,14 @@ def definitions(config: PipelineConfig) -> dg.Definitions:
     )
     def data_card(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         store = warehouse.get()
-        splits = {name: store.read_records(name) for name in ("train", "eval")}
-        profiles = data_cards.split_profiles(splits, config)
+        profiles = {name: split_profile(store, name, config) for name in ("train", "eval")}
         drop_funnel = funnel(store, settings.examples)
         table_rows = {table: row_count(store, table) for table in _record_tables(store)}
         loaded = {source.name: table_rows.get(raw_table(source), 0) for source in config.sources}
-        card = data_cards.build_card(config, splits, profiles, drop_funnel, table_rows, loaded,
+        card = data_cards.build_card(config, profiles, drop_funnel, table_rows, loaded,
                                      inbox_loaded=table_rows.get(INBOX_TABLE, 0) if config.inbox is not None else 0,
                                      ladder_rows=store.read_frame(sql("read_ladder")))
-        figures = data_cards.card_figures(splits, profiles, drop_funnel, config)
+        figures = data_cards.card_figures(profiles, drop_funnel, config)
         html = render_data_card(card, figures)
         card_path = data_cards.write_card(html, figures, config.output_dir())
         missing = data_cards.missing_sections(html)
@@ -146,6 +181,9 @@ def definitions(config: PipelineConfig) -> dg.Definitions:
                 "path": dg.MetadataValue.path(str(card_path)),
                 "drop_funnel": dg.MetadataValue.md(funnel_md),
                 "train_lengths": dg.MetadataValue.json(profiles["train"]["lengths"]),
+                "profiled_records": dg.MetadataValue.json(
+                    {name: {"records": profile["records"], "tokens_and_language_on": profile["profiled_records"]}
+                     for name, profile in profiles.items()}),
                 "train_opening_words": dg.MetadataValue.json(dict(profiles["train"]["opening_words"])),
                 "train_verb_object": dg.MetadataValue.json(profiles["train"]["verb_object"]),
                 "odd_characters": dg.MetadataValue.json({k: v["records"] for k, v in profiles["train"]["odd_characters"].items()}),

@@ -21,10 +21,11 @@ def _train(make_records, per_source: dict[str, int]):
 def test_a_ladder_passes_its_checks_and_a_broken_one_names_the_rung(make_records):
     train = _train(make_records, {"a": 60, "b": 40})
     rungs = ladder(train, [10, 50, "all"], seed=0)
-    assert ladder_problems(rungs, train) == []
+    sources = train["source"].value_counts().to_dict()
+    assert ladder_problems(rungs, sources) == []
     only_a = train[train["source"] == "a"]
     broken = {10: rungs[10], 50: only_a.head(50)}
-    problems = ladder_problems(broken, train)
+    problems = ladder_problems(broken, sources)
     assert "rung 50 does not contain the previous rung" in problems
     assert "rung 50 drifts from the source mix by 0.400" in problems
 
@@ -71,7 +72,7 @@ def test_the_card_counts_what_was_loaded_exported_and_rejected_per_source(make_r
     funnel = [{"stage": "load", "reason": "missing_field", "records": 2}, {"stage": "clean", "reason": "too_short", "records": 5}]
     loaded = {source.name: 10 for source in config.sources}
     ladder_rows = pd.DataFrame([{"size": 3, "records": 3, "path": "/out/ladder/train_3.jsonl"}])
-    card = data_cards.build_card(config, splits, data_cards.split_profiles(splits, config), funnel, {"train": 3},
+    card = data_cards.build_card(config, data_cards.split_profiles(splits, config), funnel, {"train": 3},
                                  loaded, inbox_loaded=4, ladder_rows=ladder_rows)
     assert card["records_loaded"] == 10 * len(config.sources) + 4 + 2
     assert (card["records_exported"], card["records_rejected"]) == (4, 7)

@@ -1,7 +1,8 @@
 """What goes into the data card: its facts as one dict, its plots, and the check that it is whole.
 
-Pure over the split frames and the warehouse's counts, so the card's numbers are tested without
-running the graph; the data card asset only reads the tables and writes the files.
+Pure over the splits' profiles (``split_profile.py``) and the warehouse's counts, so the card's
+numbers are tested without running the graph; the data card asset profiles the splits shard by
+shard and writes the files.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from curation_assets.core.load.settings import INBOX_SOURCE_PREFIX
-from curation_assets.core.report import plots, stats
-from curation_assets.core.report.ladders import ladder_order
+from curation_assets.core.report import plots
+from curation_assets.core.report.split_profile import profile_frame
 
 if TYPE_CHECKING:
     from curation_assets.config import PipelineConfig
@@ -23,6 +24,8 @@ REQUIRED_SECTIONS = ("Sources and licenses", "Real and synthetic mix", "Drop fun
 INLINE_PNG = "data:image/png;base64,"
 _QUANTILES = ("p0", "p5", "p25", "p50", "p75", "p95", "p100")
 _PROFILED_FIELDS = ("instruction", "input", "response")
+# What the profiles hold for the plots and the samples section, not for the split sections.
+_NOT_ON_CARD = ("length_histograms", "by_source_kind", "samples")
 
 
 def table_profile_rows(table: str, profile: pd.DataFrame) -> list[dict]:
@@ -39,24 +42,24 @@ def table_profile_rows(table: str, profile: pd.DataFrame) -> list[dict]:
 
 
 def split_profiles(splits: dict[str, pd.DataFrame], config: PipelineConfig) -> dict[str, dict]:
-    settings = config.report
-    return {name: stats.profile_split(frame, settings.tokenizer, settings.top, settings.examples)
-            for name, frame in splits.items()}
+    """Profiles of splits held as frames (small splits, tests); the asset merges per-shard ones."""
+    return {name: profile_frame(frame, config.report) for name, frame in splits.items()}
 
 
-def card_figures(splits: dict[str, pd.DataFrame], profiles: dict[str, dict], funnel: list[dict],
-                 config: PipelineConfig) -> dict[str, bytes]:
+def _token_histogram(profiles: dict[str, dict], field: str) -> dict[str, dict[int, int]]:
+    return {name: profile["length_histograms"][f"{field} tokens"] for name, profile in profiles.items()}
+
+
+def card_figures(profiles: dict[str, dict], funnel: list[dict], config: PipelineConfig) -> dict[str, bytes]:
     """The card's plots as PNG bytes, by name."""
     settings = config.report
-    both = pd.concat([frame.assign(split=name) for name, frame in splits.items()], ignore_index=True)
+    by_source_and_kind = {name: profile["by_source_kind"] for name, profile in profiles.items()}
     return {
-        "response_tokens": plots.length_histogram(
-            {name: stats.token_counts(frame["response"], settings.tokenizer) for name, frame in splits.items()},
-            "Response length", "tokens (cl100k)", settings.histogram_bins),
-        "instruction_tokens": plots.length_histogram(
-            {name: stats.token_counts(frame["instruction"], settings.tokenizer) for name, frame in splits.items()},
-            "Instruction length", "tokens (cl100k)", settings.histogram_bins),
-        "source_mix": plots.source_mix(both, "Records per source (train + eval)"),
+        "response_tokens": plots.length_histogram(_token_histogram(profiles, "response"), "Response length",
+                                                  "tokens (cl100k)", settings.histogram_bins),
+        "instruction_tokens": plots.length_histogram(_token_histogram(profiles, "instruction"), "Instruction length",
+                                                     "tokens (cl100k)", settings.histogram_bins),
+        "source_mix": plots.source_mix(by_source_and_kind, "Records per source (train + eval)"),
         "drop_funnel": plots.horizontal_bars(
             [(f"{row['stage']}: {row['reason']}", int(row["records"])) for row in funnel] or [("none", 0)],
             "Rejected records by stage and reason"),
@@ -67,22 +70,23 @@ def card_figures(splits: dict[str, pd.DataFrame], profiles: dict[str, dict], fun
     }
 
 
-def _source_rows(config: PipelineConfig, splits: dict[str, pd.DataFrame], loaded: dict[str, int],
+def _source_rows(config: PipelineConfig, profiles: dict[str, dict], loaded: dict[str, int],
                  inbox_loaded: int) -> list[dict]:
     """The sources table: each configured source, then the inbox's files as one row (each file is
     its own source in the splits)."""
+    by_source = {name: profiles[name]["by_source"] for name in ("train", "eval")}
     rows = [{"name": s.name, "kind": s.kind, "license": s.license, "loaded": loaded[s.name],
-             "train": int((splits["train"]["source"] == s.name).sum()),
-             "eval": int((splits["eval"]["source"] == s.name).sum())} for s in config.sources]
+             "train": by_source["train"].get(s.name, 0), "eval": by_source["eval"].get(s.name, 0)}
+            for s in config.sources]
     if config.inbox is not None:
-        from_inbox = {name: frame["source"].str.startswith(INBOX_SOURCE_PREFIX) for name, frame in splits.items()}
+        from_inbox = {name: sum(count for source, count in counts.items() if source.startswith(INBOX_SOURCE_PREFIX))
+                      for name, counts in by_source.items()}
         rows.append({"name": f"inbox ({config.inbox.path})", "kind": config.inbox.kind, "license": config.inbox.license,
-                     "loaded": inbox_loaded, "train": int(from_inbox["train"].sum()),
-                     "eval": int(from_inbox["eval"].sum())})
+                     "loaded": inbox_loaded, "train": from_inbox["train"], "eval": from_inbox["eval"]})
     return rows
 
 
-def build_card(config: PipelineConfig, splits: dict[str, pd.DataFrame], profiles: dict[str, dict], funnel: list[dict],
+def build_card(config: PipelineConfig, profiles: dict[str, dict], funnel: list[dict],
                table_rows: dict[str, int], loaded: dict[str, int], inbox_loaded: int,
                ladder_rows: pd.DataFrame) -> dict:
     """The card's facts. ``loaded``: records published per configured source; ``inbox_loaded``: by
@@ -94,15 +98,15 @@ def build_card(config: PipelineConfig, splits: dict[str, pd.DataFrame], profiles
         "export_format": config.export.format,
         "split_seed": config.split.seed,
         "tokenizer": settings.tokenizer,
-        "sources": _source_rows(config, splits, loaded, inbox_loaded),
-        "kind_mix": {name: stats.counts(frame, "kind") for name, frame in splits.items()},
+        "sources": _source_rows(config, profiles, loaded, inbox_loaded),
+        "kind_mix": {name: profile["by_kind"] for name, profile in profiles.items()},
         "records_loaded": sum(loaded.values()) + inbox_loaded + sum(r["records"] for r in funnel if r["stage"] == "load"),
-        "records_exported": sum(len(frame) for frame in splits.values()),
+        "records_exported": sum(profile["records"] for profile in profiles.values()),
         "records_rejected": sum(int(row["records"]) for row in funnel),
         "funnel": funnel,
-        "splits": profiles,
-        "samples": {name: ladder_order(frame, settings.ladder_seed).head(settings.samples_per_split).to_dict("records")
-                    for name, frame in splits.items()},
+        "splits": {name: {key: value for key, value in profile.items() if key not in _NOT_ON_CARD}
+                   for name, profile in profiles.items()},
+        "samples": {name: profile["samples"] for name, profile in profiles.items()},
         "ladder": [{"size": int(row.size), "records": int(row.records), "file": row.path.rsplit("/", 1)[-1]}
                    for row in ladder_rows.itertuples()],
         "table_rows": table_rows,

@@ -58,12 +58,22 @@ def _lengths_table(lengths: dict) -> str:
     return _table(["field", "unit", "min", "p5", "p25", "median", "p75", "p95", "p99", "max", "mean"], rows)
 
 
+def _coverage(profile: dict) -> str:
+    """Which of a split's figures are sampled: the card says so where it shows them."""
+    if profile["profiled_records"] >= profile["records"]:
+        return "Every figure of this split covers all its records (profiled shard by shard, merged exactly)."
+    return (f"Token lengths and the language mix: profiled on a seeded sample of {profile['profiled_records']:,} "
+            f"of {profile['records']:,} records. Every other figure (counts, character lengths, scripts, "
+            "openings, odd characters, outliers, repeats) covers all records, merged exactly from per-shard profiles.")
+
+
 def _split_section(name: str, profile: dict, samples: list[dict]) -> str:
     verb_object = profile["verb_object"]
     odd = profile["odd_characters"]
     outliers = profile["outliers"]
     conflicts = profile["same_instruction_different_response"]
     html = [f"<h2>Split: {escape(name)} ({profile['records']:,} records)</h2>",
+            f"<p class='muted'>{escape(_coverage(profile))}</p>",
             "<h3>Lengths (characters and cl100k tokens)</h3>", _lengths_table(profile["lengths"]),
             "<div class='grid'><div><h3>Language mix</h3>",
             _table(["language", "records"], [[k, v] for k, v in profile["language_mix"].items()]),

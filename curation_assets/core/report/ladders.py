@@ -10,31 +10,54 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from pathlib import Path
+from typing import Callable, Iterable, Iterator
 
 import pandas as pd
 
 from curation_assets.core.export.formats import training_lines, write_jsonl_atomically
 from curation_assets.core.files import file_sha256
 from curation_assets.core.export.settings import ExportConfig
-from curation_assets.core.report.stats import counts
 
 LISTING_COLUMNS = ["size", "records", "path", "sha256", "by_source"]
 
 
-def _unit_hash(record_id: str, seed: int) -> float:
-    digest = hashlib.sha256(f"{seed}\x1f{record_id}".encode()).digest()
+def unit_hash(record_id: str, salt: object) -> float:
+    """A seeded hash of a record id, uniform in [0, 1)."""
+    digest = hashlib.sha256(f"{salt}\x1f{record_id}".encode()).digest()
     return int.from_bytes(digest[:8], "big") / 2**64
 
 
-def ladder_order(frame: pd.DataFrame, seed: int) -> pd.DataFrame:
-    """``frame`` in ladder order: take the first n rows for the rung of size n."""
+def _with_unit_hash(frame: pd.DataFrame, seed: int) -> pd.DataFrame:
+    return frame.assign(_u=frame["record_id"].map(lambda rid: unit_hash(rid, seed)))
+
+
+def ladder_candidates(frame: pd.DataFrame, seed: int, limit: int) -> pd.DataFrame:
+    """The rows of ``frame`` that can be among the first ``limit`` of any ladder order it is part of:
+    each source's ``limit`` lowest by seeded hash. A record of rank r within its source has its key
+    in [r, r+1) / records of its source, so the first n of the ladder take a prefix of each source's
+    ranks, no longer than n: the candidates of the parts (shards) of a split, merged and cut again,
+    are the candidates of the whole split."""
     if frame.empty:
         return frame
-    ordered = frame.assign(_u=frame["record_id"].map(lambda rid: _unit_hash(rid, seed)))
-    ordered = ordered.sort_values(["source", "_u", "record_id"], kind="mergesort")
+    ranked = _with_unit_hash(frame, seed).sort_values(["source", "_u", "record_id"], kind="mergesort")
+    kept = ranked[ranked.groupby("source").cumcount() < limit]
+    return kept.drop(columns=["_u"]).sort_values("record_id", kind="mergesort").reset_index(drop=True)
+
+
+def ladder_order(frame: pd.DataFrame, seed: int, source_sizes: dict[str, int] | None = None) -> pd.DataFrame:
+    """``frame`` in ladder order: take the first n rows for the rung of size n.
+
+    With ``source_sizes`` (records per source of the whole split), ``frame`` may be the split's
+    ``ladder_candidates`` instead of the whole split: its first rows are the same."""
+    if frame.empty:
+        return frame
+    ordered = _with_unit_hash(frame, seed).sort_values(["source", "_u", "record_id"], kind="mergesort")
     ordered["_rank"] = ordered.groupby("source").cumcount()
-    ordered["_key"] = (ordered["_rank"] + ordered["_u"]) / ordered.groupby("source")["record_id"].transform("size")
+    sizes = (ordered["source"].map(source_sizes) if source_sizes is not None
+             else ordered.groupby("source")["record_id"].transform("size"))
+    ordered["_key"] = (ordered["_rank"] + ordered["_u"]) / sizes
     ordered = ordered.sort_values(["_key", "record_id"], kind="mergesort")
     return ordered.drop(columns=["_u", "_rank", "_key"]).reset_index(drop=True)
 
@@ -59,11 +82,13 @@ def ladder(frame: pd.DataFrame, requested: list[int | str], seed: int) -> dict[i
     return {size: ordered.head(size) for size in rung_sizes(requested, len(ordered))}
 
 
-def ladder_problems(rungs: dict[int, pd.DataFrame], train: pd.DataFrame) -> list[str]:
+def ladder_problems(rungs: dict[int, pd.DataFrame], source_counts: dict[str, int]) -> list[str]:
     """What breaks the ladder's promise: each rung contains the one before it, and no rung's share of
-    a source drifts from train's by more than ``mix_tolerance``."""
+    a source drifts from train's (``source_counts``: train's records per source) by more than
+    ``mix_tolerance``."""
     problems, previous = [], set()
-    overall = train["source"].value_counts(normalize=True)
+    overall = pd.Series(source_counts, dtype="float64")
+    overall = overall / overall.sum()
     for size, rung in rungs.items():
         ids = set(rung["record_id"])
         if not previous <= ids:
@@ -76,7 +101,20 @@ def ladder_problems(rungs: dict[int, pd.DataFrame], train: pd.DataFrame) -> list
     return problems
 
 
-def write_ladder(rungs: dict[int, pd.DataFrame], folder: Path, export: ExportConfig) -> pd.DataFrame:
+def whole_rung_problems(listing: pd.DataFrame, source_counts: dict[str, int]) -> list[str]:
+    """The rung of every train record, written without holding it: it must count train's records per
+    source exactly (then it contains every other rung and keeps the mix)."""
+    total = sum(source_counts.values())
+    whole = listing[listing["size"] == total]
+    return [f"rung {row.size} does not hold every train record" for row in whole.itertuples()
+            if json.loads(row.by_source) != {source: int(n) for source, n in sorted(source_counts.items())}]
+
+
+# A rung: its records as one frame, or a function that streams them in record-id order in chunks.
+Rung = pd.DataFrame | Callable[[], Iterable[pd.DataFrame]]
+
+
+def write_ladder(rungs: dict[int, Rung], folder: Path, export: ExportConfig) -> pd.DataFrame:
     """Each rung as ``train_<size>.jsonl`` in the export format (files of earlier ladders removed);
     the listing: one row per rung with its file's path, sha256 and records per source."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -85,7 +123,15 @@ def write_ladder(rungs: dict[int, pd.DataFrame], folder: Path, export: ExportCon
     listing = []
     for size, rung in rungs.items():
         path = folder / f"train_{size}.jsonl"
-        write_jsonl_atomically(training_lines(rung, export.format, export.system_prompt), path)
-        listing.append({"size": size, "records": len(rung), "path": str(path), "sha256": file_sha256(path),
-                        "by_source": json.dumps(counts(rung, "source"), sort_keys=True)})
+        by_source: Counter = Counter()
+
+        def lines(chunks: Iterable[pd.DataFrame]) -> Iterator[str]:
+            for chunk in chunks:
+                by_source.update(chunk["source"].value_counts().to_dict())
+                yield from training_lines(chunk, export.format, export.system_prompt)
+
+        write_jsonl_atomically(lines([rung] if isinstance(rung, pd.DataFrame) else rung()), path)
+        listing.append({"size": size, "records": sum(by_source.values()), "path": str(path),
+                        "sha256": file_sha256(path),
+                        "by_source": json.dumps({str(k): int(v) for k, v in sorted(by_source.items())}, sort_keys=True)})
     return pd.DataFrame(listing, columns=LISTING_COLUMNS)

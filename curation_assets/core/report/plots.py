@@ -30,15 +30,18 @@ def _png(figure) -> bytes:
     return buffer.getvalue()
 
 
-def length_histogram(lengths: dict[str, np.ndarray], title: str, unit: str, bins: int) -> bytes:
-    """Overlaid histograms of one length per split, on a log-spaced axis so long tails stay visible."""
+def length_histogram(histograms: dict[str, dict[int, int]], title: str, unit: str, bins: int) -> bytes:
+    """Overlaid histograms of one length per split (records per length), on a log-spaced axis so
+    long tails stay visible."""
     figure, axis = _figure()
-    upper = max((int(values.max()) for values in lengths.values() if len(values)), default=1)
+    upper = max((max(histogram) for histogram in histograms.values() if histogram), default=1)
     edges = np.unique(np.geomspace(1, max(upper, 2) + 1, bins).astype(int))
-    for name, values in lengths.items():
-        if len(values):
-            axis.hist(np.maximum(values, 1), bins=edges, alpha=0.6, label=f"{name} (n={len(values)})",
-                      color=_COLORS.get(name))
+    for name, histogram in histograms.items():
+        if histogram:
+            lengths = np.fromiter(histogram, dtype=np.int64, count=len(histogram))
+            records = np.fromiter(histogram.values(), dtype=np.int64, count=len(histogram))
+            axis.hist(np.maximum(lengths, 1), bins=edges, weights=records, alpha=0.6,
+                      label=f"{name} (n={int(records.sum())})", color=_COLORS.get(name))
     axis.set_xscale("log")
     axis.set_xlabel(unit)
     axis.set_ylabel("records")
@@ -57,10 +60,16 @@ def horizontal_bars(values: list[tuple[str, int]], title: str, xlabel: str = "re
     return _png(figure)
 
 
-def source_mix(frame: pd.DataFrame, title: str) -> bytes:
-    """Records per source and split, stacked by kind (real / synthetic)."""
+def source_mix(by_source_and_kind: dict[str, dict[tuple[str, str], int]], title: str) -> bytes:
+    """Records per source, over the splits given (records per (source, kind) each), stacked by kind
+    (real / synthetic)."""
     figure, axis = _figure()
-    table = frame.groupby(["source", "kind"]).size().unstack(fill_value=0)
+    total = pd.Series(dtype="int64")
+    for counts in by_source_and_kind.values():
+        split = pd.Series(counts, dtype="int64")
+        total = total.add(split, fill_value=0) if len(total) else split
+    table = (total.astype("int64").unstack(fill_value=0).sort_index() if len(total)
+             else pd.DataFrame(index=pd.Index([], name="source")))
     left = np.zeros(len(table))
     for kind, color in (("real", "#3b6ea8"), ("synthetic", "#c0504d")):
         if kind in table:

@@ -15,7 +15,7 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-from curation_assets.core.records import TEXT_FIELDS, normalize_text
+from curation_assets.core.records import TEXT_FIELDS
 from curation_assets.core.text.tokens import words
 
 PERCENTILES = (0, 5, 25, 50, 75, 95, 99, 100)
@@ -69,31 +69,26 @@ def model_tokenizer(name: str):
 
 
 def token_counts(texts: pd.Series, encoding_name: str) -> np.ndarray:
-    encoding = model_tokenizer(encoding_name)
-    return np.fromiter((len(tokens) for tokens in encoding.encode_ordinary_batch(texts.fillna("").tolist())),
-                       dtype=np.int64, count=len(texts))
-
-
-def length_profile(frame: pd.DataFrame, encoding_name: str) -> dict[str, dict[str, dict[str, float]]]:
-    """``{field: {"chars": percentiles, "tokens": percentiles}}`` for instruction, input and response."""
-    return {
-        field: {
-            "chars": percentiles(frame[field].fillna("").str.len()),
-            "tokens": percentiles(token_counts(frame[field], encoding_name)),
-        }
-        for field in TEXT_FIELDS
-    }
+    # One text at a time: the batch call's thread pool costs more than it saves; parallelism
+    # comes from profiling shards on the worker pool.
+    encode = model_tokenizer(encoding_name).encode_ordinary
+    return np.fromiter((len(encode(text)) for text in texts.fillna("").tolist()), dtype=np.int64, count=len(texts))
 
 
 def counts(frame: pd.DataFrame, column: str) -> dict[str, int]:
     return {str(key): int(value) for key, value in frame[column].value_counts().sort_index().items()}
 
 
-def opening_words(instructions: pd.Series, top: int, length: int = 2) -> list[tuple[str, int]]:
-    """The most common first ``length`` words of the instructions."""
+def opening_counts(instructions: pd.Series, length: int = 2) -> Counter:
+    """Records per first ``length`` words of the instructions."""
     counter = Counter(" ".join(words(text)[:length]) for text in instructions.fillna(""))
     counter.pop("", None)
-    return counter.most_common(top)
+    return counter
+
+
+def opening_words(instructions: pd.Series, top: int, length: int = 2) -> list[tuple[str, int]]:
+    """The most common first ``length`` words of the instructions."""
+    return opening_counts(instructions, length).most_common(top)
 
 
 def verb_object(instruction: str) -> tuple[str, str] | None:
@@ -114,16 +109,7 @@ def verb_object(instruction: str) -> tuple[str, str] | None:
     return None
 
 
-def verb_object_pairs(instructions: pd.Series, top: int) -> dict:
-    pairs = Counter(pair for pair in map(verb_object, instructions.fillna("")) if pair is not None)
-    return {
-        "distinct_pairs": len(pairs),
-        "distinct_verbs": len({verb for verb, _ in pairs}),
-        "records_with_pair": int(sum(pairs.values())),
-        "top": [(f"{verb} {obj}", count) for (verb, obj), count in pairs.most_common(top)],
-    }
-
-
+@lru_cache(maxsize=None)
 def _character_kind(char: str) -> str | None:
     if char in _ZERO_WIDTH:
         return "zero_width"
@@ -137,6 +123,19 @@ def _character_kind(char: str) -> str | None:
     if category == "Cs":
         return "surrogate"
     return None
+
+
+# Every character ``_character_kind`` names (control characters but newline and tab, private use,
+# surrogates, zero-width, U+FFFD): one regex scan in C finds them, instead of a Python call per character.
+_ODD_CHARACTERS = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\u200c\u200d\u2060\ufeff\ufffd\ue000-\uf8ff"
+    "\ud800-\udfff\U000f0000-\U000ffffd\U00100000-\U0010fffd]"
+)
+
+
+def odd_character_kinds(text: str) -> list[str]:
+    """The kinds of odd characters in ``text``, sorted, each once."""
+    return sorted({kind for kind in map(_character_kind, set(_ODD_CHARACTERS.findall(text))) if kind})
 
 
 def odd_characters(frame: pd.DataFrame, examples: int = 3) -> dict[str, dict]:
@@ -154,19 +153,31 @@ def odd_characters(frame: pd.DataFrame, examples: int = 3) -> dict[str, dict]:
         token = _SPECIAL_TOKENS.search(text)
         if token:
             note(f"special_token {token.group(0).strip()}", row.record_id, text[max(0, token.start() - 40):token.end() + 40])
-        kinds = {kind for kind in map(_character_kind, text) if kind}
-        for kind in sorted(kinds):
+        for kind in odd_character_kinds(text):
             note(kind, row.record_id, text)
     return dict(sorted(found.items()))
 
 
+@lru_cache(maxsize=None)
+def _script_of(char: str) -> str | None:
+    if not char.isalpha():
+        return None
+    name = unicodedata.name(char, "")
+    return name.split(" ")[0] if name else "UNKNOWN"
+
+
 def dominant_script(text: str) -> str:
-    """The Unicode script most letters of ``text`` belong to (Latin, Cyrillic, CJK, ...)."""
+    """The Unicode script most letters of ``text`` belong to (Latin, Cyrillic, CJK, ...).
+
+    Counts each distinct character once, weighted by how often it occurs (``Counter`` in C), in
+    order of first appearance, so ties go to the script that appears first, as a scan would."""
+    if text.isascii():
+        return "Latin" if any(char.isalpha() for char in set(text)) else "none"
     scripts: Counter = Counter()
-    for char in text:
-        if char.isalpha():
-            name = unicodedata.name(char, "")
-            scripts[name.split(" ")[0] if name else "UNKNOWN"] += 1
+    for char, occurrences in Counter(text).items():
+        script = _script_of(char)
+        if script is not None:
+            scripts[script] += occurrences
     if not scripts:
         return "none"
     script = scripts.most_common(1)[0][0]
@@ -187,61 +198,3 @@ def language_mix(frame: pd.DataFrame) -> dict[str, int]:
     texts = frame["instruction"].fillna("") + "\n" + frame["response"].fillna("")
     guesses = (judged_language(text, min_letters=0) for text in texts)
     return dict(Counter(guess.code if guess else "unknown" for guess in guesses).most_common())
-
-
-def outliers(frame: pd.DataFrame, examples: int = 3) -> dict[str, list[dict]]:
-    """Longest and shortest responses and the most repeated instructions, with examples."""
-    if frame.empty:
-        return {"longest_responses": [], "shortest_responses": [], "most_repeated_instructions": []}
-    lengths = frame["response"].fillna("").str.len()
-    ordered = frame.assign(response_chars=lengths).sort_values(["response_chars", "record_id"], kind="mergesort")
-
-    def sample(rows: pd.DataFrame) -> list[dict]:
-        return [{"record_id": r.record_id, "source": r.source, "response_chars": int(r.response_chars),
-                 "instruction": r.instruction[:200], "response": (r.response or "")[:200]}
-                for r in rows.itertuples(index=False)]
-
-    normalized = frame["instruction"].fillna("").map(normalize_text)
-    repeated = normalized.value_counts()
-    repeated = repeated[repeated > 1].head(examples)
-    return {
-        "longest_responses": sample(ordered.tail(examples).iloc[::-1]),
-        "shortest_responses": sample(ordered.head(examples)),
-        "most_repeated_instructions": [
-            {"instruction": frame.loc[normalized == text, "instruction"].iloc[0][:200], "records": int(count)}
-            for text, count in repeated.items()
-        ],
-    }
-
-
-def same_instruction_different_response(frame: pd.DataFrame, examples: int = 3) -> dict:
-    """Instructions (normalized, with their input) that appear with more than one distinct response."""
-    keys = frame["instruction"].fillna("").map(normalize_text) + "\x1f" + frame["input"].fillna("").map(normalize_text)
-    responses = frame["response"].fillna("").map(normalize_text)
-    distinct = responses.groupby(keys).nunique()
-    conflicted = distinct[distinct > 1]
-    cases = []
-    for key in conflicted.index[:examples]:
-        rows = frame[keys == key]
-        cases.append({
-            "instruction": rows["instruction"].iloc[0][:200],
-            "responses": [response[:200] for response in rows["response"].drop_duplicates().head(3)],
-        })
-    return {"instructions": int(len(conflicted)), "records": int(keys.isin(conflicted.index).sum()), "examples": cases}
-
-
-def profile_split(frame: pd.DataFrame, encoding_name: str, top: int, examples: int) -> dict:
-    """Everything the data card shows about one split."""
-    return {
-        "records": int(len(frame)),
-        "by_source": counts(frame, "source"),
-        "by_kind": counts(frame, "kind"),
-        "lengths": length_profile(frame, encoding_name),
-        "language_mix": language_mix(frame),
-        "script_mix": script_mix(frame),
-        "opening_words": opening_words(frame["instruction"], top),
-        "verb_object": verb_object_pairs(frame["instruction"], top),
-        "odd_characters": odd_characters(frame, examples),
-        "outliers": outliers(frame, examples),
-        "same_instruction_different_response": same_instruction_different_response(frame, examples),
-    }

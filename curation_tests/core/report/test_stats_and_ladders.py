@@ -6,6 +6,8 @@ import pytest
 from curation_assets.core.report import stats
 from curation_assets.core.report.ladders import ladder, rung_sizes
 from curation_assets.core.records import as_records
+from curation_assets.core.report.settings import ReportConfig
+from curation_assets.core.report.split_profile import profile_frame
 
 
 def _frame(rows):
@@ -49,8 +51,9 @@ def test_same_instruction_with_different_responses_is_counted_once_per_instructi
         {"instruction": "Capital of Spain?", "response": "Madrid"},
         {"instruction": "Capital of Spain?", "response": "madrid"},  # same after normalization
     ])
-    result = stats.same_instruction_different_response(frame)
+    result = profile_frame(frame, ReportConfig())["same_instruction_different_response"]
     assert result["instructions"] == 1 and result["records"] == 2
+    assert result["examples"] == [{"instruction": "Capital of France?", "responses": ["Paris", "Lyon"]}]
 
 
 def test_token_counts_use_a_real_offline_tokenizer():
