@@ -22,12 +22,14 @@ from curation_assets.checks.suites import record_suite
 from curation_assets.config import PipelineConfig
 from curation_assets.core.reconcile import reconcile_ids
 from curation_assets.core.stage_result import StageResult
-from curation_assets.defs.publishing import (StageOutput, check_and_publish, reconciliation_result, record_check_specs,
-                                             rejection_metadata, summary_metadata)
-from curation_assets.engine.pool import map_tasks
-from curation_assets.engine.shard_stage import (ShardStage, ShardTask, finished_versions, reconcile_files,
-                                                records_by_source, run_shard)
+from curation_assets.defs.publishing import (StageOutput, check_and_publish, publish_or_quarantine_versions,
+                                             reconciliation_result, record_check_specs, rejection_metadata,
+                                             summary_metadata)
+from curation_assets.engine.shard_stage import (KEPT, REJECTED, ShardOutput, ShardStage, finished_versions,
+                                                first_preview, merged_reasons, reconcile_files, records_by_source,
+                                                run_shards, shard_tasks)
 from curation_assets.defs.resources import WarehouseResource
+from curation_assets.storage.shards import RECORD_SCHEMA, REJECTION_SCHEMA
 from curation_assets.storage.warehouse import Warehouse
 
 GROUP = "curation"
@@ -103,33 +105,18 @@ def _run_sharded(context: dg.AssetExecutionContext, config: PipelineConfig, stor
     table = asset_key.path[-1]
     with store.reading(upstream) as files:
         kept_folder, rejected_folder = store.new_versions(table, stage)
-        tasks = [ShardTask(index, file, kept_folder.part(index), rejected_folder.part(index), shard_stage, config,
-                           store.shards.root_uri, suite) for index, file in enumerate(files)]
-        outcomes = []
-        for outcome in map_tasks(run_shard, tasks, config.engine.workers):
-            outcomes.append(outcome)
-            context.log.info(f"{table}: shard {len(outcomes)} / {len(tasks)} done "
-                             f"({sum(o.rows_in for o in outcomes):,} records)")
-        kept, rejected = finished_versions(kept_folder, rejected_folder, tasks, outcomes)
+        outputs = [ShardOutput(KEPT, kept_folder, RECORD_SCHEMA, suite), ShardOutput(REJECTED, rejected_folder, REJECTION_SCHEMA)]
+        tasks = shard_tasks(files, outputs, shard_stage, config, store.shards.root_uri)
+        outcomes = run_shards(tasks, config.engine.workers, lambda message: context.log.info(f"{table}: {message}"))
+        versions = finished_versions(outputs, tasks, outcomes)
+        kept, rejected = versions[KEPT], versions[REJECTED]
         reconciliation = reconcile_files(files, list(kept.files), list(rejected.files))
-    checks = [check_result(asset_key, suite, merge_summaries([outcome.validation for outcome in outcomes])),
+    checks = [check_result(asset_key, suite, merge_summaries([outcome.validations[KEPT] for outcome in outcomes])),
               reconciliation_result(asset_key, reconciliation)]
-    published = all(check.passed for check in checks)
-    if published:
-        store.publish_versions(kept, rejected, whole_stage=True, quarantine=table)
-    else:
-        store.quarantine_versions(table, kept, rejected)
-        failed = ", ".join(check.check_name for check in checks if not check.passed)
-        context.log.error(f"{table}: check(s) {failed} failed; nothing published. "
-                          f"Inspect quarantine.{table} and quarantine.{table}_rejections in {store.path}.")
-    reasons: dict[str, int] = {}
-    for outcome in outcomes:
-        for reason, count in outcome.reasons.items():
-            reasons[reason] = reasons.get(reason, 0) + count
-    preview = next((outcome.preview for outcome in outcomes if len(outcome.preview)), outcomes[0].preview)
+    published = publish_or_quarantine_versions(context, store, kept, rejected, checks)
     metadata = {
-        **summary_metadata(table, store, kept.rows, preview, records_by_source(list(kept.files))),
-        **rejection_metadata(stage, reasons, published),
+        **summary_metadata(table, store, kept.rows, first_preview(outcomes, KEPT), records_by_source(list(kept.files))),
+        **rejection_metadata(stage, merged_reasons(outcomes), published),
         "shards": len(tasks),
         **shard_metadata([outcome.summary for outcome in outcomes]),
     }
