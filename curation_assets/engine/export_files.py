@@ -32,6 +32,9 @@ def write_export_file(task: ExportTask) -> WrittenFile:
 def write_export_files(planned: list[PlannedFile], output_dir: Path, settings: ExportConfig, shards_uri: str,
                        workers: int) -> list[WrittenFile]:
     tasks = [ExportTask(file, str(output_dir), settings, shards_uri) for file in planned]
+    # A spawned worker takes seconds to start: an export smaller than two full files is written here.
+    if sum(file.records for file in planned) < 2 * settings.records_per_file:
+        workers = 1
     return list(map_tasks(write_export_file, tasks, workers))
 
 
