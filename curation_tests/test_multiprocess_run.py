@@ -37,5 +37,5 @@ def test_curation_run_with_parallel_writers_succeeds(tmp_path):
     warehouse = tmp_path / "curation_data" / "warehouse.duckdb"
     raw_tables = query(warehouse, "SELECT count(*) FROM information_schema.tables WHERE table_name LIKE 'raw_%'")[0][0]
     assert raw_tables == 8
-    assert (tmp_path / "curation_data" / "exports" / "train.jsonl").stat().st_size > 0
+    assert (tmp_path / "curation_data" / "exports" / "train-00000-of-00001.jsonl").stat().st_size > 0
     assert "rejected  dedup:exact_duplicate" in completed.stdout  # the run summary

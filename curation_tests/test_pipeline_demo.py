@@ -8,6 +8,7 @@ import pytest
 
 from support import DEMO_CONFIG, materialize_config, query
 from curation_assets.config import load_config
+from curation_assets.core.files import file_sha256
 from curation_assets.core.records import RECORD_COLUMNS
 
 pytestmark = [pytest.mark.slow]
@@ -18,6 +19,8 @@ RECORD_TABLES = ["synthetic_batches", "verified_synthetic", "combined", "mixed",
 STAGES = [("synthetic_batches", "verified_synthetic", "verify"), ("combined", "mixed", "mix"),
           ("mixed", "deduplicated", "dedup"), ("deduplicated", "cleaned", "clean"),
           ("cleaned", "decontaminated", "decontaminate")]
+# The demo is smaller than one export file: each split is one file, named as a larger export's would be.
+TRAIN_FILE, EVAL_FILE = "train-00000-of-00001.jsonl", "eval-00000-of-00001.jsonl"
 
 
 def test_every_asset_materializes_and_every_check_passes(demo_run):
@@ -106,10 +109,13 @@ def test_no_instruction_is_in_both_splits(demo_run):
 def test_exports_are_chat_jsonl_with_a_manifest(demo_run):
     _, folder = demo_run
     exports = folder / "exports"
-    train = [json.loads(line) for line in (exports / "train.jsonl").read_text(encoding="utf-8").splitlines()]
+    train = [json.loads(line) for line in (exports / TRAIN_FILE).read_text(encoding="utf-8").splitlines()]
     assert train and all([m["role"] for m in example["messages"]] == ["user", "assistant"] for example in train)
     manifest = json.loads((exports / "manifest.json").read_text())
-    assert manifest["files"]["train"]["records"] == len(train)
+    assert [(entry["path"], entry["split"], entry["records"], entry["sha256"]) for entry in manifest["files"]] == \
+        [(name, name.split("-")[0], len((exports / name).read_text(encoding="utf-8").splitlines()),
+          file_sha256(exports / name)) for name in (TRAIN_FILE, EVAL_FILE)]
+    assert manifest["splits"]["train"] == {"data_files": "train-*-of-*.jsonl", "files": 1, "records": len(train)}
     assert manifest["sources"]["support_logs"]["license"] == "proprietary (demo user logs)"
     assert query(folder / "warehouse.duckdb", "SELECT count(*) FROM main.exports")[0][0] == 2
 
@@ -123,7 +129,7 @@ def test_rematerializing_is_idempotent_and_exports_are_byte_identical(demo_run, 
         monkeypatch.setenv("CURATION_WAREHOUSE", str(folder / "warehouse.duckdb"))
         monkeypatch.setenv("CURATION_OUTPUT_DIR", str(folder / "exports"))
         assert materialize_config(DEMO_CONFIG).success
-        for name in ("train.jsonl", "eval.jsonl", "manifest.json"):
+        for name in (TRAIN_FILE, EVAL_FILE, "manifest.json"):
             assert (folder / "exports" / name).read_bytes() == (first / "exports" / name).read_bytes(), name
     counts = [query(folder / "warehouse.duckdb", "SELECT stage, reason, count(*) FROM rejections GROUP BY ALL ORDER BY ALL")
               for folder in (first, again, fresh)]
@@ -190,8 +196,8 @@ def test_demo_cleaning_rules_each_drop_their_planted_record(demo_run):
 
 def test_demo_pii_is_redacted_with_typed_placeholders_and_counted(demo_run):
     result, folder = demo_run
-    exported = (folder / "exports" / "train.jsonl").read_text(encoding="utf-8") + \
-        (folder / "exports" / "eval.jsonl").read_text(encoding="utf-8")
+    exported = (folder / "exports" / TRAIN_FILE).read_text(encoding="utf-8") + \
+        (folder / "exports" / EVAL_FILE).read_text(encoding="utf-8")
     assert "415-555-" not in exported and "<EMAIL>" in exported and "<PHONE>" in exported
     leaked = query(folder / "warehouse.duckdb",
                    "SELECT count(*) FROM (SELECT * FROM main.train UNION ALL SELECT * FROM main.eval) "

@@ -38,6 +38,7 @@ def test_many_shards_on_two_workers_give_the_tables_of_one_shard(demo_run, workd
     config = demo_config_dict()
     config["warehouse"] = {"shard_records": 40}
     config["engine"] = {"workers": 2, "parallel_min_records": 0}
+    config["export"]["records_per_file"] = 50
     result = materialize_config(write_config(workdir / "sharded.yaml", **_as_sections(config)))
     assert result.success
 
@@ -45,13 +46,22 @@ def test_many_shards_on_two_workers_give_the_tables_of_one_shard(demo_run, workd
     many = workdir / "warehouse.duckdb"
     assert _shards(one_shard, "cleaned") == 1
     assert _shards(many, "deduplicated") > 5 and _shards(many, "cleaned") == _shards(many, "deduplicated")
+    assert _shards(many, "train") == _shards(many, "eval") == _shards(many, "decontaminated")  # split shard by shard
     for table in SHARDED_TABLES:
         assert _rows(many, table) == _rows(one_shard, table), table
     assert _rejections(many) == _rejections(one_shard)
-    for split in ("train", "eval"):  # the exported files, byte for byte
-        digests = [hashlib.sha256((folder / f"{split}.jsonl").read_bytes()).hexdigest()
-                   for folder in (demo_run[1] / "exports", workdir / "exports")]
-        assert digests[0] == digests[1]
+    # The exported files, byte for byte: the one-shard run's single file per split is the sharded
+    # run's files of 50 records, in order (each written by a worker from the shard rows it holds).
+    one_file, many_files = demo_run[1] / "exports", workdir / "exports"
+    manifest = json.loads((many_files / "manifest.json").read_text())
+    for split in ("train", "eval"):
+        names = [entry["path"] for entry in manifest["files"] if entry["split"] == split]
+        assert names == [path.name for path in sorted(many_files.glob(f"{split}-*-of-*.jsonl"))]
+        assert b"".join((many_files / name).read_bytes() for name in names) == \
+            (one_file / f"{split}-00000-of-00001.jsonl").read_bytes()
+    assert len(names) == 1 and manifest["splits"]["train"]["files"] > 5
+    assert all(entry["sha256"] == hashlib.sha256((many_files / entry["path"]).read_bytes()).hexdigest()
+               for entry in manifest["files"])
     cleaned = result.asset_materializations_for_node("cleaned")[0].metadata
     assert cleaned["shards"].value == _shards(many, "cleaned")
     assert json.loads(json.dumps(cleaned["drops_by_rule"].value)) == \

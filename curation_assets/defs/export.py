@@ -1,14 +1,23 @@
-"""exports: train/eval tables → training files (OpenAI chat or Alpaca JSONL) and a manifest."""
+"""exports: train/eval tables → training files (OpenAI chat or Alpaca JSONL) and a manifest.
+
+Each split is written as numbered files of ``export.records_per_file`` records
+(``train-00000-of-00003.jsonl``, ...; one file, ``train-00000-of-00001.jsonl``, for a small dataset),
+each file by a worker reading only the shard rows it holds; the manifest lists every file with its
+records and SHA-256."""
 
 import dagster as dg
 
 from curation_assets.config import PipelineConfig
-from curation_assets.core.export.files import export_splits
+from curation_assets.core.export.files import data_files_glob, listing, plan_files, remove_stale_files
+from curation_assets.core.export.manifest import build_manifest, write_manifest
 from curation_assets.defs.resources import WarehouseResource
 from curation_assets.defs.split import EVAL_KEY, TRAIN_KEY
+from curation_assets.engine.export_files import shard_rows, write_export_files
+from curation_assets.engine.shard_stage import records_by_source
 
 EXPORTS_KEY = dg.AssetKey("exports")
 FILES_CHECK = "files_match_tables"
+SPLITS = ("train", "eval")
 
 
 def definitions(config: PipelineConfig) -> dg.Definitions:
@@ -19,38 +28,64 @@ def definitions(config: PipelineConfig) -> dg.Definitions:
         deps=[TRAIN_KEY, EVAL_KEY],
         group_name="splits",
         kinds={"duckdb", "json"},
-        description=f"train.jsonl and eval.jsonl in {settings.format} format, plus manifest.json.",
+        description=(f"train-*-of-*.jsonl and eval-*-of-*.jsonl ({settings.records_per_file:,} records a file) "
+                     f"in {settings.format} format, plus manifest.json listing every file with its SHA-256."),
         code_version=config.stage_version(settings),
         check_specs=[
             dg.AssetCheckSpec(
                 name=FILES_CHECK,
                 asset=EXPORTS_KEY,
                 blocking=True,
-                description="Each exported file has one valid JSON line per record of its table.",
+                description="Each exported file has one valid JSON line per record it was planned to hold, "
+                            "and the files of a split hold all of its table's records.",
             )
         ],
     )
     def exports(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         store = warehouse.get()
         output_dir = config.output_dir()
-        splits = {name: store.read_records(name) for name in ("train", "eval")}
-        export = export_splits(splits, output_dir, settings, config.catalog(), config.version())
-        table = export.listing(settings.format, splits)
+        output_dir.mkdir(parents=True, exist_ok=True)
+        with store.reading("train") as train_files, store.reading("eval") as eval_files:
+            tables = {"train": train_files, "eval": eval_files}
+            planned = [file for split in SPLITS for file in plan_files(split, shard_rows(tables[split]),
+                                                                       settings.records_per_file)]
+            written = write_export_files(planned, output_dir, settings, store.shards.root_uri, config.engine.workers)
+            by_source = {split: records_by_source(tables[split]) for split in SPLITS}
+        removed = remove_stale_files(output_dir, SPLITS, {file.name for file in written})
+        present = sorted({source for counts in by_source.values() for source in counts})
+        manifest = build_manifest(
+            written,
+            data_files={split: data_files_glob(split) for split in SPLITS},
+            by_source=by_source,
+            licenses={source: config.catalog().license_of(source) for source in present},
+            kinds={source: config.catalog().kind_of(source) for source in present},
+            export_format=settings.format,
+            config_version=config.version(),
+        )
+        write_manifest(manifest, output_dir / "manifest.json")
+        table = listing(written, output_dir, settings.format)
         store.replace_table("exports", table)
+        problems = {file.name: file.problems for file in written if file.problems}
+        for split in SPLITS:
+            exported, in_table = manifest["splits"][split]["records"], sum(by_source[split].values())
+            if exported != in_table:
+                problems[split] = {"exported": exported, "records": in_table}
         return dg.MaterializeResult(
             metadata={
                 "output_dir": dg.MetadataValue.path(str(output_dir)),
-                "train_records": len(splits["train"]),
-                "eval_records": len(splits["eval"]),
+                "train_records": manifest["splits"]["train"]["records"],
+                "eval_records": manifest["splits"]["eval"]["records"],
+                "files": len(written),
+                "stale_files_removed": dg.MetadataValue.json(removed),
                 "format": settings.format,
-                "manifest": dg.MetadataValue.json(export.manifest),
+                "manifest": dg.MetadataValue.json(manifest),
                 "dagster/row_count": len(table),
             },
             check_results=[dg.AssetCheckResult(
                 check_name=FILES_CHECK,
-                passed=not export.problems,
+                passed=not problems,
                 severity=dg.AssetCheckSeverity.ERROR,
-                metadata={"problems": dg.MetadataValue.json(export.problems)},
+                metadata={"problems": dg.MetadataValue.json(problems)},
             )],
         )
 

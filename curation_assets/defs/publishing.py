@@ -1,6 +1,7 @@
 """What every record asset does after its pure stage ran: check, then publish or quarantine."""
 
 from dataclasses import dataclass
+from typing import Sequence
 
 import dagster as dg
 import pandas as pd
@@ -9,6 +10,7 @@ from curation_assets.checks.gx_factory import GxSuite, evaluate_suite, gx_check_
 from curation_assets.core.reconcile import Reconciliation
 from curation_assets.core.records import RECORD_COLUMNS, RECORD_DTYPES
 from curation_assets.core.report.markdown import markdown_table
+from curation_assets.storage.shards import Version
 from curation_assets.storage.warehouse import Warehouse
 
 RECONCILIATION_CHECK = "reconciliation"
@@ -122,6 +124,24 @@ def publish_or_quarantine(
             f"{table}: check(s) {failed} failed; nothing published. "
             f"Inspect quarantine.{table} and quarantine.{table}_rejections in {warehouse.path}."
         )
+    return passed
+
+
+def publish_or_quarantine_versions(context: dg.AssetExecutionContext, warehouse: Warehouse, version: Version,
+                                   rejected: Version, checks: list[dg.AssetCheckResult],
+                                   also_versions: Sequence[Version] = ()) -> bool:
+    """``publish_or_quarantine`` for a stage written shard by shard: its versions are already on disk,
+    and ``also_versions`` (the stage's other tables) share their verdict."""
+    table = version.table
+    passed = all(check.passed for check in checks)
+    if passed:
+        warehouse.publish_versions(version, rejected, whole_stage=True, quarantine=table, also_versions=also_versions)
+    else:
+        warehouse.quarantine_versions(table, version, rejected, also_versions=also_versions)
+        failed = ", ".join(check.check_name for check in checks if not check.passed)
+        quarantined = ", ".join(f"quarantine.{name}" for name in (table, f"{table}_rejections",
+                                                                 *(other.table for other in also_versions)))
+        context.log.error(f"{table}: check(s) {failed} failed; nothing published. Inspect {quarantined} in {warehouse.path}.")
     return passed
 
 

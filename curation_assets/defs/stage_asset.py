@@ -23,12 +23,16 @@ from curation_assets.checks.suites import record_suite
 from curation_assets.config import PipelineConfig
 from curation_assets.core.reconcile import reconcile_ids
 from curation_assets.core.stage_result import StageResult
-from curation_assets.defs.publishing import (StageOutput, check_and_publish, reconciliation_result, record_check_specs,
-                                             rejection_metadata, summary_metadata)
-from curation_assets.engine.pool import map_tasks
-from curation_assets.engine.shard_stage import (ShardStage, ShardTask, finished_versions, group_files, reconcile_files,
-                                                records_by_source, run_shard)
+from curation_assets.defs.publishing import (StageOutput, check_and_publish, publish_or_quarantine_versions,
+                                             reconciliation_result, record_check_specs, rejection_metadata,
+                                             summary_metadata)
+from curation_assets.engine.shard_stage import (KEPT, REJECTED, ShardOutput, ShardStage, finished_versions,
+                                                first_preview, group_files, merged_reasons, reconcile_files,
+                                                records_by_source,
+                                                run_shards, shard_tasks)
 from curation_assets.defs.resources import WarehouseResource
+from curation_assets.engine.pool import workers_for
+from curation_assets.storage.shards import RECORD_SCHEMA, REJECTION_SCHEMA
 from curation_assets.storage.warehouse import Warehouse
 
 GROUP = "curation"
@@ -107,34 +111,19 @@ def _run_sharded(context: dg.AssetExecutionContext, config: PipelineConfig, stor
         rows = {file: store.shards.rows_in(file) for file in files}
         groups = group_files(files, rows.__getitem__, config.warehouse.shard_records)
         kept_folder, rejected_folder = store.new_versions(table, stage)
-        tasks = [ShardTask(index, group, kept_folder.part(index), rejected_folder.part(index), shard_stage, config,
-                           store.shards.root_uri, suite) for index, group in enumerate(groups)]
-        workers = config.engine.workers if sum(rows.values()) >= config.engine.parallel_min_records else 1
-        outcomes = []
-        for outcome in map_tasks(run_shard, tasks, workers):
-            outcomes.append(outcome)
-            context.log.info(f"{table}: shard {len(outcomes)} / {len(tasks)} done "
-                             f"({sum(o.rows_in for o in outcomes):,} of {sum(rows.values()):,} records)")
-        kept, rejected = finished_versions(kept_folder, rejected_folder, tasks, outcomes)
+        outputs = [ShardOutput(KEPT, kept_folder, RECORD_SCHEMA, suite), ShardOutput(REJECTED, rejected_folder, REJECTION_SCHEMA)]
+        tasks = shard_tasks(groups, outputs, shard_stage, config, store.shards.root_uri)
+        workers = workers_for(config.engine.workers, sum(rows.values()), config.engine.parallel_min_records)
+        outcomes = run_shards(tasks, workers, lambda message: context.log.info(f"{table}: {message}"))
+        versions = finished_versions(outputs, tasks, outcomes)
+        kept, rejected = versions[KEPT], versions[REJECTED]
         reconciliation = reconcile_files(files, list(kept.files), list(rejected.files))
-    checks = [check_result(asset_key, suite, merge_summaries([outcome.validation for outcome in outcomes])),
+    checks = [check_result(asset_key, suite, merge_summaries([outcome.validations[KEPT] for outcome in outcomes])),
               reconciliation_result(asset_key, reconciliation)]
-    published = all(check.passed for check in checks)
-    if published:
-        store.publish_versions(kept, rejected, whole_stage=True, quarantine=table)
-    else:
-        store.quarantine_versions(table, kept, rejected)
-        failed = ", ".join(check.check_name for check in checks if not check.passed)
-        context.log.error(f"{table}: check(s) {failed} failed; nothing published. "
-                          f"Inspect quarantine.{table} and quarantine.{table}_rejections in {store.path}.")
-    reasons: dict[str, int] = {}
-    for outcome in outcomes:
-        for reason, count in outcome.reasons.items():
-            reasons[reason] = reasons.get(reason, 0) + count
-    preview = next((outcome.preview for outcome in outcomes if len(outcome.preview)), outcomes[0].preview)
+    published = publish_or_quarantine_versions(context, store, kept, rejected, checks)
     metadata = {
-        **summary_metadata(table, store, kept.rows, preview, records_by_source(list(kept.files))),
-        **rejection_metadata(stage, reasons, published),
+        **summary_metadata(table, store, kept.rows, first_preview(outcomes, KEPT), records_by_source(list(kept.files))),
+        **rejection_metadata(stage, merged_reasons(outcomes), published),
         "shards": len(tasks),
         **shard_metadata([outcome.summary for outcome in outcomes]),
     }

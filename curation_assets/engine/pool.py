@@ -22,6 +22,12 @@ def worker_count(configured: int) -> int:
     return configured if configured > 0 else (os.cpu_count() or 1)
 
 
+def workers_for(configured: int, records: int, parallel_min_records: int) -> int:
+    """Workers for a table of ``records``: one (the step's own process) below the threshold, where
+    starting workers would cost more than it saves."""
+    return configured if records >= parallel_min_records else 1
+
+
 def _context():
     forkable = threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods()
     return multiprocessing.get_context("fork" if forkable else "spawn")

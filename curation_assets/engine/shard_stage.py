@@ -1,10 +1,10 @@
 """A stage that judges each record on its own, run shard by shard.
 
-Each task reads one upstream shard, runs the pure stage on it, validates what it kept with the
-table's Great Expectations suite, and writes its kept and rejected records as the same-numbered
-shards of the new versions. Only counts, a mergeable summary and the validation verdict come back,
-so no process ever holds the whole table, and shard i's output depends only on shard i: any number
-of workers gives the same files.
+Each task reads one upstream shard, runs the pure stage on it, validates each output it names with
+that table's Great Expectations suite, and writes every output (kept and rejected records, or a
+split's train and eval) as the same-numbered shard of its new version. Only counts, a mergeable
+summary and the validation verdicts come back, so no process ever holds the whole table, and shard
+i's output depends only on shard i: any number of workers gives the same files.
 """
 
 from __future__ import annotations
@@ -15,57 +15,75 @@ from typing import Any, Callable
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from curation_assets.checks.gx_factory import GxSuite, validation_summary
 from curation_assets.config import PipelineConfig
 from curation_assets.core.reconcile import Reconciliation
-from curation_assets.core.records import REJECTION_COLUMNS, as_records, empty_records
+from curation_assets.core.records import as_records, empty_records
 from curation_assets.core.stage_result import StageResult
-from curation_assets.storage.shards import (RECORD_SCHEMA, REJECTION_SCHEMA, ShardSize, ShardStore, Version, VersionFolder,
-                                            file_list_literal)
+from curation_assets.engine.pool import map_tasks
+from curation_assets.storage.shards import ShardSize, ShardStore, Version, VersionFolder, file_list_literal
+
+KEPT = "kept"
+REJECTED = "rejected"  # the output whose ``reason`` column the step counts
+
+ShardOutputs = dict[str, pd.DataFrame]
 
 
 @dataclass(frozen=True)
 class ShardStage:
     """A per-record stage as two module-level functions, so that spawned workers can import them:
     ``prepare(config)`` resolves the stage's plan once per worker (compiled rules, a benchmark
-    index); ``run(shard, plan)`` returns the shard's result and a summary the step merges."""
+    index); ``run(shard, plan)`` returns the shard's outputs by name (a ``StageResult`` is the
+    outputs ``kept`` and ``rejected``) and a summary the step merges."""
 
     prepare: Callable[[PipelineConfig], Any]
-    run: Callable[[pd.DataFrame, Any], tuple[StageResult, Any]]
+    run: Callable[[pd.DataFrame, Any], tuple[StageResult | ShardOutputs, Any]]
+
+
+@dataclass(frozen=True)
+class ShardOutput:
+    """One table a sharded stage writes: its name in the stage's outputs, the version its shards go
+    to, their schema, and the suite each shard is validated with (none for rejections)."""
+
+    name: str
+    folder: VersionFolder
+    schema: pa.Schema
+    suite: GxSuite | None = None
 
 
 @dataclass(frozen=True)
 class ShardTask:
     index: int
     source_files: tuple[str, ...]  # one upstream shard, or several small ones read as one
-    kept_file: str
-    rejected_file: str
+    outputs: tuple[ShardOutput, ...]
     stage: ShardStage
     config: PipelineConfig
     shards_uri: str
-    suite: GxSuite
 
 
 @dataclass
 class ShardOutcome:
     index: int
     rows_in: int
-    kept: int
-    rejected: int
-    kept_bytes: int
-    rejected_bytes: int
+    rows: dict[str, int]
+    bytes: dict[str, int]
     reasons: Counter
     summary: Any
-    validation: dict
-    preview: pd.DataFrame = field(default_factory=pd.DataFrame)
+    validations: dict[str, dict]  # per validated output
+    previews: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
 _PLANS: dict[tuple, Any] = {}  # per worker process: a stage's plan for one config
 
 
+def _named(result: StageResult | ShardOutputs) -> ShardOutputs:
+    return {KEPT: result.kept, REJECTED: result.rejected} if isinstance(result, StageResult) else result
+
+
 def run_shard(task: ShardTask) -> ShardOutcome:
-    """One shard through the stage: read, judge, validate, write its two output shards."""
+    """One shard through the stage: read, judge, validate, write each output's shard."""
     key = (task.stage, task.config.version(), task.config.base_dir)
     if key not in _PLANS:
         _PLANS[key] = task.stage.prepare(task.config)
@@ -73,20 +91,18 @@ def run_shard(task: ShardTask) -> ShardOutcome:
     parts = [store.read_part(path) for path in task.source_files]
     shard = as_records(pd.concat(parts, ignore_index=True)) if parts else empty_records()
     result, summary = task.stage.run(shard, _PLANS[key])
-    kept = result.kept.sort_values("record_id", kind="mergesort")
-    rejected = result.rejected.loc[:, list(REJECTION_COLUMNS)].sort_values("record_id", kind="mergesort")
-    return ShardOutcome(
-        index=task.index,
-        rows_in=len(shard),
-        kept=len(kept),
-        rejected=len(rejected),
-        kept_bytes=store.write_part(task.kept_file, kept, RECORD_SCHEMA),
-        rejected_bytes=store.write_part(task.rejected_file, rejected, REJECTION_SCHEMA),
-        reasons=Counter(rejected["reason"].astype(str)),
-        summary=summary,
-        validation=validation_summary(kept, task.suite),
-        preview=kept.head(8),
-    )
+    frames = _named(result)
+    outcome = ShardOutcome(task.index, len(shard), {}, {}, Counter(), summary, {})
+    for output in task.outputs:
+        frame = frames[output.name].loc[:, output.schema.names].sort_values("record_id", kind="mergesort")
+        outcome.rows[output.name] = len(frame)
+        outcome.bytes[output.name] = store.write_part(output.folder.part(task.index), frame, output.schema)
+        if output.suite is not None:
+            outcome.validations[output.name] = validation_summary(frame, output.suite)
+            outcome.previews[output.name] = frame.head(8)
+        if output.name == REJECTED:
+            outcome.reasons = Counter(frame["reason"].astype(str))
+    return outcome
 
 
 def group_files(files: list[str], rows_of: Callable[[str], int], target_rows: int) -> list[tuple[str, ...]]:
@@ -106,12 +122,36 @@ def group_files(files: list[str], rows_of: Callable[[str], int], target_rows: in
     return groups
 
 
-def finished_versions(kept: VersionFolder, rejected: VersionFolder, tasks: list[ShardTask],
-                      outcomes: list[ShardOutcome]) -> tuple[Version, Version]:
-    return (kept.finished([task.kept_file for task in tasks], sum(o.kept for o in outcomes),
-                          sum(o.kept_bytes for o in outcomes)),
-            rejected.finished([task.rejected_file for task in tasks], sum(o.rejected for o in outcomes),
-                              sum(o.rejected_bytes for o in outcomes)))
+def shard_tasks(groups: list[tuple[str, ...]], outputs: list[ShardOutput], stage: ShardStage, config: PipelineConfig,
+                shards_uri: str) -> list[ShardTask]:
+    return [ShardTask(index, group, tuple(outputs), stage, config, shards_uri) for index, group in enumerate(groups)]
+
+
+def run_shards(tasks: list[ShardTask], workers: int, progress: Callable[[str], None]) -> list[ShardOutcome]:
+    outcomes = []
+    for outcome in map_tasks(run_shard, tasks, workers):
+        outcomes.append(outcome)
+        progress(f"shard {len(outcomes)} / {len(tasks)} done ({sum(o.rows_in for o in outcomes):,} records)")
+    return outcomes
+
+
+def finished_versions(outputs: list[ShardOutput], tasks: list[ShardTask],
+                      outcomes: list[ShardOutcome]) -> dict[str, Version]:
+    """Each output's version: its shards in task order, with the rows and bytes written."""
+    return {output.name: output.folder.finished([output.folder.part(task.index) for task in tasks],
+                                                sum(o.rows[output.name] for o in outcomes),
+                                                sum(o.bytes[output.name] for o in outcomes))
+            for output in outputs}
+
+
+def first_preview(outcomes: list[ShardOutcome], name: str) -> pd.DataFrame:
+    """The first shard's preview of output ``name`` that holds records (else an empty one)."""
+    previews = [outcome.previews[name] for outcome in outcomes]
+    return next((preview for preview in previews if len(preview)), previews[0] if previews else pd.DataFrame())
+
+
+def merged_reasons(outcomes: list[ShardOutcome]) -> dict[str, int]:
+    return dict(sum((outcome.reasons for outcome in outcomes), Counter()))
 
 
 def reconcile_files(entered: list[str], kept: list[str], rejected: list[str], examples: int = 10) -> Reconciliation:

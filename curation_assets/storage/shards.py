@@ -128,8 +128,11 @@ class ShardStore:
         with self.filesystem.open_input_file(path) as handle:
             return pq.ParquetFile(handle).metadata.num_rows
 
-    def read_part(self, path: str) -> pd.DataFrame:
-        return pq.read_table(path, filesystem=self.filesystem).to_pandas()
+    def read_part(self, path: str, columns: list[str] | None = None, offset: int = 0,
+                  rows: int | None = None) -> pd.DataFrame:
+        """One shard file (or ``columns`` of it, or ``rows`` of it from ``offset``)."""
+        table = pq.read_table(path, columns=columns, filesystem=self.filesystem)
+        return (table if offset == 0 and rows is None else table.slice(offset, rows)).to_pandas()
 
     def write(self, table: str, partition: str, frame: pd.DataFrame, schema: pa.Schema) -> Version:
         """``frame`` in record-id order as a new version's shards (at least one, empty if need be,

@@ -18,7 +18,7 @@ import os
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Sequence
 
 import duckdb
 import pandas as pd
@@ -175,8 +175,11 @@ class Warehouse:
     def new_versions(self, table: str, stage: str, source: str | None = None) -> tuple[VersionFolder, VersionFolder]:
         """Folders for a whole-table publish written shard by shard: the table's, and the rejections' of
         the stage (or of one source's run of it)."""
-        return (self.shards.new_version(checked_identifier(table), WHOLE_TABLE),
-                self.shards.new_version(REJECTIONS, _rejection_partition(stage, source)))
+        return self.new_table_version(table), self.shards.new_version(REJECTIONS, _rejection_partition(stage, source))
+
+    def new_table_version(self, table: str) -> VersionFolder:
+        """A folder for a whole-table version written shard by shard (e.g. a stage's second table)."""
+        return self.shards.new_version(checked_identifier(table), WHOLE_TABLE)
 
     def discard(self, *folders: VersionFolder) -> None:
         """Versions written but never published (their step failed)."""
@@ -184,31 +187,38 @@ class Warehouse:
             self.shards.delete_version(folder.table, folder.partition, folder.version)
 
     def publish_versions(self, version: Version, rejected: Version, whole_stage: bool, quarantine: str,
-                         also: Callable[[duckdb.DuckDBPyConnection], None] | None = None) -> None:
+                         also: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+                         also_versions: Sequence[Version] = ()) -> None:
         """Make ``version`` current, replace the stage's (or one source's) rejections with ``rejected``,
-        run ``also`` and clear the old quarantine, all in one locked transaction; then delete what it
+        make ``also_versions`` (a stage's other whole tables, e.g. eval beside train) current, run
+        ``also`` and clear the old quarantine, all in one locked transaction; then delete what it
         replaced."""
+        written = (version, rejected, *also_versions)
         try:
             with self.connect() as connection:
                 connection.execute("BEGIN TRANSACTION")
                 try:
-                    self._drop_base_table(connection, version)
-                    self._make_current(connection, version, whole=version.partition == WHOLE_TABLE)
+                    for table_version in (version, *also_versions):
+                        self._drop_base_table(connection, table_version)
+                        self._make_current(connection, table_version, whole=table_version.partition == WHOLE_TABLE)
                     self._make_current(connection, rejected, whole=whole_stage)
                     if also is not None:
                         also(connection)
-                    _drop_quarantine(connection, quarantine)
-                    connection.execute(sql("retire_quarantined"), {"table": version.table, "stage": rejected.partition})
+                    for table, table_version in ((quarantine, version),
+                                                 *((other.table, other) for other in also_versions)):
+                        _drop_quarantine(connection, table)
+                        connection.execute(sql("retire_quarantined"),
+                                           {"table": table_version.table, "stage": rejected.partition})
                     connection.execute("COMMIT")
                 except BaseException:
                     connection.execute("ROLLBACK")
                     raise
                 self._delete_retired(connection)
         except BaseException:
-            for written in (version, rejected):
-                self.shards.delete_version(written.table, written.partition, written.version)
+            for failed in written:
+                self.shards.delete_version(failed.table, failed.partition, failed.version)
             raise
-        self._delete_orphans(version, rejected)
+        self._delete_orphans(*written)
 
     def _make_current(self, connection: duckdb.DuckDBPyConnection, version: Version, whole: bool) -> None:
         connection.execute(sql("retire_shard_versions"),
@@ -249,13 +259,17 @@ class Warehouse:
                 files = [row[0] for row in connection.execute(sql("current_shard_files"), {"table": table}).fetchall()]
             yield files
 
-    def quarantine_versions(self, table: str, version: Version, rejected: Version) -> None:
+    def quarantine_versions(self, table: str, version: Version, rejected: Version,
+                            also_versions: Sequence[Version] = ()) -> None:
         """Keep a sharded stage output that failed its checks readable as ``quarantine.<table>`` (views
-        over its shards), off the published path; republishing the table clears it."""
+        over its shards; ``also_versions``, the stage's other tables, under their own names), off the
+        published path; republishing the table clears it."""
+        held = [(version, table), (rejected, f"{table}_rejections"), *((other, other.table) for other in also_versions)]
         with self.connect() as connection:
             connection.execute("BEGIN TRANSACTION")
-            _drop_quarantine(connection, table)
-            for written, name in ((version, table), (rejected, f"{table}_rejections")):
+            for name in {table, *(other.table for other in also_versions)}:
+                _drop_quarantine(connection, name)
+            for written, name in held:
                 connection.execute(sql("insert_shard_version"), {
                     "table": written.table, "partition": written.partition, "version": written.version,
                     "files": list(written.files), "rows": written.rows, "bytes": written.bytes})

@@ -1,13 +1,12 @@
-"""The report's and the export's logic on small frames: ladder checks and files, the data card's facts,
-table profiles, and the export files with their manifest."""
+"""The report's logic on small frames: ladder checks and files, the data card's facts and table
+profiles (the export's files and manifest: core/export/test_files.py)."""
 
 import json
 
 import pandas as pd
 
 from curation_assets.config import load_config
-from curation_assets.core.export.files import export_splits, file_problems
-from curation_assets.core.export.manifest import file_sha256
+from curation_assets.core.files import file_sha256
 from curation_assets.core.export.settings import ExportConfig
 from curation_assets.core.report import card as data_cards
 from curation_assets.core.report.ladders import ladder, ladder_problems, write_ladder
@@ -39,21 +38,6 @@ def test_the_ladder_files_replace_the_previous_ladder_and_are_listed_with_their_
     assert json.loads(listing.loc[1, "by_source"]) == {"a": 6, "b": 4}
     assert listing.loc[0, "sha256"] == file_sha256(tmp_path / "train_5.jsonl")
     assert len((tmp_path / "train_5.jsonl").read_text().splitlines()) == 5
-
-
-def test_the_export_writes_one_line_per_record_and_a_manifest_with_each_sources_license(make_records, tmp_path):
-    config = load_config()  # the demo: its sources' licenses and kinds
-    source = config.sources[0]
-    splits = {"train": make_records({"source": source.name}, {"source": source.name}),
-              "eval": make_records({"source": source.name, "index": 7})}
-    export = export_splits(splits, tmp_path, config.export, config.catalog(), config_version="v1")
-    assert export.problems == {}
-    assert export.manifest["sources"][source.name] == {"license": source.license, "kind": source.kind,
-                                                       "records": {"train": 2, "eval": 1}}
-    assert json.loads((tmp_path / "manifest.json").read_text()) == export.manifest
-    assert export.listing(config.export.format, splits)["records"].tolist() == [2, 1]
-    (tmp_path / "eval.jsonl").write_text("{not json\n\n", encoding="utf-8")
-    assert file_problems(export.files, splits)["eval"]["lines"] == 2
 
 
 def test_table_profile_rows_spread_each_fields_percentiles_into_columns():

@@ -170,3 +170,34 @@ def test_sharded_output_that_failed_its_checks_is_quarantined_as_views_until_the
                                       "WHERE table_schema = 'quarantine'")["n"][0]
     assert quarantine == 0
     assert not Path(kept_folder.path).exists() and not Path(rejected_folder.path).exists()
+
+
+def test_a_stage_with_two_tables_quarantines_both_then_publishes_both_in_one_transaction(tmp_path):
+    warehouse = Warehouse(tmp_path / "warehouse.duckdb")
+
+    def written() -> dict:
+        train_folder, rejected_folder = warehouse.new_versions("train", "split")
+        eval_folder = warehouse.new_table_version("eval")
+        versions = {}
+        for name, folder, frame, schema in (("train", train_folder, records(3), RECORD_SCHEMA),
+                                            ("eval", eval_folder, records(1, start=10), RECORD_SCHEMA),
+                                            ("rejected", rejected_folder, empty_rejections("split"), REJECTION_SCHEMA)):
+            size = warehouse.shards.write_part(folder.part(0), frame, schema)
+            versions[name] = folder.finished([folder.part(0)], len(frame), size)
+        return versions
+
+    failed = written()
+    warehouse.quarantine_versions("train", failed["train"], failed["rejected"], also_versions=[failed["eval"]])
+    assert not warehouse.table_exists("train") and not warehouse.table_exists("eval")
+    assert [warehouse.read_frame(f"SELECT count(*) AS n FROM quarantine.{name}")["n"][0] for name in ("train", "eval")] == [3, 1]
+
+    passed = written()
+    warehouse.publish_versions(passed["train"], passed["rejected"], whole_stage=True, quarantine="train",
+                               also_versions=[passed["eval"]])
+    assert [len(warehouse.read_records(name)) for name in ("train", "eval")] == [3, 1]
+    assert warehouse.read_frame("SELECT count(*) AS n FROM information_schema.tables "
+                                "WHERE table_schema = 'quarantine'")["n"][0] == 0
+    states = warehouse.read_frame("SELECT table_name, state FROM storage.shard_versions ORDER BY ALL")
+    assert sorted(map(tuple, states.itertuples(index=False))) == [("eval", "current"), ("rejections", "current"),
+                                                                   ("train", "current")]
+    assert not Path(failed["eval"].files[0]).exists()  # the quarantined version went with the publish

@@ -1,58 +1,133 @@
-"""The export: train and eval as training files, a manifest, and what is wrong with the files."""
+"""The export's files: each split as numbered JSONL files of a fixed number of records, in record-id
+order (``train-00000-of-00003.jsonl``, ...: the layout trainers and ``datasets`` load with a glob).
+
+Which records go in which file is planned from the split's shards (their row counts and record-id
+ranges), so each file can be written on its own, by any worker, reading only the shard rows it holds;
+the files depend on the records and ``records_per_file`` only, never on how the tables were sharded.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterable
 
 import pandas as pd
 
-from curation_assets.core.catalog import SourceCatalog
 from curation_assets.core.export.formats import training_lines, write_jsonl_atomically
-from curation_assets.core.export.manifest import build_manifest, count_valid_json_lines, write_manifest
+from curation_assets.core.export.manifest import read_back
 from curation_assets.core.export.settings import ExportConfig
 
-
-@dataclass
-class Export:
-    files: dict[str, Path]
-    manifest: dict
-    # Per split whose file does not hold one valid JSON line per record: what was found.
-    problems: dict[str, dict]
-
-    def listing(self, export_format: str, splits: dict[str, pd.DataFrame]) -> pd.DataFrame:
-        """One row per exported file: split, path, format, records, sha256."""
-        return pd.DataFrame([
-            {"split": name, "path": str(path), "format": export_format, "records": len(splits[name]),
-             "sha256": self.manifest["files"][name]["sha256"]}
-            for name, path in self.files.items()
-        ])
+EXPORT_COLUMNS = ("record_id", "instruction", "input", "response")
 
 
-def file_problems(files: dict[str, Path], splits: dict[str, pd.DataFrame]) -> dict[str, dict]:
-    problems = {}
-    for name, path in files.items():
-        lines, bad = count_valid_json_lines(path)
-        if lines != len(splits[name]) or bad:
-            problems[name] = {"lines": lines, "records": len(splits[name]), "invalid": bad[:5]}
-    return problems
+def file_name(split: str, index: int, count: int) -> str:
+    return f"{split}-{index:05d}-of-{count:05d}.jsonl"
 
 
-def export_splits(splits: dict[str, pd.DataFrame], output_dir: Path, settings: ExportConfig, catalog: SourceCatalog,
-                  config_version: str) -> Export:
-    """Write ``<split>.jsonl`` per split and ``manifest.json`` (per source: license, kind, records)."""
-    output_dir.mkdir(parents=True, exist_ok=True)
-    files = {name: output_dir / f"{name}.jsonl" for name in splits}
-    for name, frame in splits.items():
-        write_jsonl_atomically(training_lines(frame, settings.format, settings.system_prompt), files[name])
-    present = sorted({str(source) for frame in splits.values() for source in frame["source"]})
-    manifest = build_manifest(
-        splits,
-        files,
-        licenses={source: catalog.license_of(source) for source in present},
-        kinds={source: catalog.kind_of(source) for source in present},
-        export_format=settings.format,
-        config_version=config_version,
-    )
-    write_manifest(manifest, output_dir / "manifest.json")
-    return Export(files, manifest, file_problems(files, splits))
+def data_files_glob(split: str) -> str:
+    """What matches every file of ``split`` (and no other split's, nor the ladder's ``train_<n>.jsonl``)."""
+    return f"{split}-*-of-*.jsonl"
+
+
+def _is_export_of(split: str, name: str) -> bool:
+    return re.fullmatch(rf"{re.escape(split)}-\d{{5}}-of-\d{{5}}\.jsonl", name) is not None
+
+
+@dataclass(frozen=True)
+class ShardRows:
+    """One shard file of a split table: its rows and the record-id range they cover."""
+
+    file: str
+    rows: int
+    first_id: str | None
+    last_id: str | None
+
+
+@dataclass(frozen=True)
+class RowSlice:
+    file: str
+    offset: int
+    rows: int
+
+
+@dataclass(frozen=True)
+class PlannedFile:
+    split: str
+    name: str
+    records: int
+    slices: tuple[RowSlice, ...]
+
+
+def in_record_order(shards: list[ShardRows]) -> list[ShardRows]:
+    """The non-empty shards ordered by record id; shards whose id ranges overlap cannot be cut into
+    files without a sort, which the warehouse never needs (every version is written in id order)."""
+    ordered = sorted((shard for shard in shards if shard.rows), key=lambda shard: shard.first_id)
+    for before, after in zip(ordered, ordered[1:]):
+        if before.last_id >= after.first_id:
+            raise ValueError(f"shards {before.file} and {after.file} overlap in record id; cannot export in order")
+    return ordered
+
+
+def plan_files(split: str, shards: list[ShardRows], records_per_file: int) -> list[PlannedFile]:
+    """The files of ``split``: ``records_per_file`` records each (the last one fewer), at least one
+    (empty for an empty split, so a loader's glob always matches)."""
+    ordered = in_record_order(shards)
+    total = sum(shard.rows for shard in ordered)
+    count = max(1, -(-total // records_per_file))
+    planned = []
+    shard_index, shard_offset = 0, 0
+    for index in range(count):
+        wanted, slices = min(records_per_file, total - index * records_per_file), []
+        while wanted:
+            shard = ordered[shard_index]
+            taken = min(wanted, shard.rows - shard_offset)
+            slices.append(RowSlice(shard.file, shard_offset, taken))
+            wanted -= taken
+            shard_offset += taken
+            if shard_offset == shard.rows:
+                shard_index, shard_offset = shard_index + 1, 0
+        planned.append(PlannedFile(split, file_name(split, index, count), sum(s.rows for s in slices), tuple(slices)))
+    return planned
+
+
+@dataclass(frozen=True)
+class WrittenFile:
+    split: str
+    name: str
+    records: int
+    sha256: str
+    # What is wrong with the file, when it does not hold one valid JSON line per record.
+    problems: dict
+
+
+def write_file(planned: PlannedFile, rows: Iterable[pd.DataFrame], output_dir: Path, settings: ExportConfig) -> WrittenFile:
+    """Write one planned file from its rows (in slice order), atomically, then read it back: its
+    hash and whether it holds one valid JSON line per planned record."""
+    path = output_dir / planned.name
+    frame = pd.concat(list(rows), ignore_index=True) if planned.slices else pd.DataFrame(columns=list(EXPORT_COLUMNS))
+    write_jsonl_atomically(training_lines(frame, settings.format, settings.system_prompt), path)
+    contents = read_back(path)
+    problems = {} if contents.lines == planned.records and not contents.invalid else {
+        "lines": contents.lines, "records": planned.records, "invalid": contents.invalid[:5]}
+    return WrittenFile(planned.split, planned.name, planned.records, contents.sha256, problems)
+
+
+def remove_stale_files(output_dir: Path, splits: Iterable[str], current: set[str]) -> list[str]:
+    """Delete the split files an earlier export left that this one did not write (another file
+    count, or the single ``<split>.jsonl`` of earlier versions), so a glob finds only this export."""
+    removed = []
+    for split in splits:
+        for path in sorted(output_dir.glob(f"{split}*.jsonl")):
+            if path.name not in current and (_is_export_of(split, path.name) or path.name == f"{split}.jsonl"):
+                path.unlink()
+                removed.append(path.name)
+    return removed
+
+
+def listing(files: list[WrittenFile], output_dir: Path, export_format: str) -> pd.DataFrame:
+    """One row per exported file: split, path, format, records, sha256."""
+    return pd.DataFrame([{"split": file.split, "path": str(output_dir / file.name), "format": export_format,
+                          "records": file.records, "sha256": file.sha256} for file in files],
+                        columns=["split", "path", "format", "records", "sha256"])

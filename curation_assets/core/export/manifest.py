@@ -1,37 +1,46 @@
-"""The export manifest: what was exported, from which sources, under which licenses."""
+"""The export manifest: every exported file with its records and hash, and the sources and licenses
+the records came from."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from curation_assets.core.files import file_sha256
+if TYPE_CHECKING:
+    from curation_assets.core.export.files import WrittenFile
 
 
 def build_manifest(
-    splits: dict[str, pd.DataFrame],
-    files: dict[str, Path],
+    files: list["WrittenFile"],
+    data_files: dict[str, str],
+    by_source: dict[str, dict[str, int]],
     licenses: dict[str, str],
     kinds: dict[str, str],
     export_format: str,
     config_version: str,
 ) -> dict:
-    """Deterministic (no timestamps), so identical inputs give an identical manifest."""
+    """Deterministic (no timestamps, no absolute paths), so identical inputs give an identical manifest.
+
+    ``data_files``: per split, the glob that matches its files; ``by_source``: per split, records per source.
+    """
     per_source: dict[str, dict] = {}
-    for split_name, frame in splits.items():
-        for source, count in frame["source"].value_counts().sort_index().items():
-            entry = per_source.setdefault(
-                str(source), {"license": licenses.get(str(source)), "kind": kinds.get(str(source)), "records": {}}
-            )
+    for split_name, counts in by_source.items():
+        for source, count in sorted(counts.items()):
+            entry = per_source.setdefault(source, {"license": licenses.get(source), "kind": kinds.get(source), "records": {}})
             entry["records"][split_name] = int(count)
     return {
         "format": export_format,
         "config_version": config_version,
-        "files": {
-            split_name: {"path": path.name, "records": len(splits[split_name]), "sha256": file_sha256(path)}
-            for split_name, path in files.items()
+        "files": [{"path": file.name, "split": file.split, "records": file.records, "sha256": file.sha256}
+                  for file in files],
+        "splits": {
+            split_name: {"data_files": pattern,
+                         "files": sum(file.split == split_name for file in files),
+                         "records": sum(file.records for file in files if file.split == split_name)}
+            for split_name, pattern in data_files.items()
         },
         "sources": dict(sorted(per_source.items())),
     }
@@ -41,15 +50,23 @@ def write_manifest(manifest: dict, path: Path) -> None:
     path.write_text(json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-def count_valid_json_lines(path: Path) -> tuple[int, list[str]]:
-    """Lines in a JSONL file and the problems found (non-JSON lines, empty lines)."""
-    problems = []
-    count = 0
-    with path.open(encoding="utf-8") as handle:
+@dataclass
+class FileContents:
+    lines: int
+    sha256: str
+    invalid: list[str] = field(default_factory=list)  # non-JSON lines, empty lines
+
+
+def read_back(path: Path) -> FileContents:
+    """A written JSONL file as it is on disk, in one pass: its lines, its SHA-256 and the lines that are not JSON."""
+    digest = hashlib.sha256()
+    invalid, count = [], 0
+    with path.open("rb") as handle:
         for number, line in enumerate(handle, start=1):
+            digest.update(line)
             count += 1
             try:
                 json.loads(line)
             except json.JSONDecodeError as error:
-                problems.append(f"line {number}: {error.msg}")
-    return count, problems
+                invalid.append(f"line {number}: {error.msg}")
+    return FileContents(count, digest.hexdigest(), invalid)

@@ -10,8 +10,10 @@ import hashlib
 
 import pandas as pd
 
-from curation_assets.core.records import as_records, normalize_text
+from curation_assets.core.records import as_records, empty_rejections, normalize_text
+from curation_assets.core.split.settings import SplitConfig
 
+STAGE = "split"
 _BUCKETS = 2**32
 
 
@@ -30,7 +32,12 @@ def split_records(frame: pd.DataFrame, eval_fraction: float, seed: int) -> dict[
     }
 
 
-def instructions_in_both(train: pd.DataFrame, eval_: pd.DataFrame) -> list[str]:
-    """Normalized instructions present in both splits: the leakage the split must prevent."""
-    shared = set(train["instruction"].map(normalize_text)) & set(eval_["instruction"].map(normalize_text))
-    return sorted(shared)
+def shard_plan(config) -> SplitConfig:
+    """What a worker needs to split shards of ``config`` (a PipelineConfig)."""
+    return config.split
+
+
+def split_shard(shard: pd.DataFrame, settings: SplitConfig) -> tuple[dict[str, pd.DataFrame], None]:
+    """One shard's train and eval records (the assignment is per record, so shards split alone); the
+    split rejects nothing."""
+    return {**split_records(shard, settings.eval_fraction, settings.seed), "rejected": empty_rejections(STAGE)}, None
