@@ -62,6 +62,10 @@ def test_many_shards_on_two_workers_give_the_tables_of_one_shard(demo_run, workd
     assert len(names) == 1 and manifest["splits"]["train"]["files"] > 5
     assert all(entry["sha256"] == hashlib.sha256((many_files / entry["path"]).read_bytes()).hexdigest()
                for entry in manifest["files"])
+    # A whole-table stage validates a table larger than a shard chunk by chunk on the pool.
+    deduplicated_gx = next(check for check in result.get_asset_check_evaluations()
+                           if check.asset_key.path[-1] == "deduplicated" and check.check_name == "gx_deduplicated")
+    assert deduplicated_gx.passed and deduplicated_gx.metadata["shards_validated"].value > 5
     cleaned = result.asset_materializations_for_node("cleaned")[0].metadata
     assert cleaned["shards"].value == _shards(many, "cleaned")
     assert json.loads(json.dumps(cleaned["drops_by_rule"].value)) == \

@@ -16,17 +16,11 @@ from curation_assets.core.dedup.stage import STAGE, DedupOutcome, deduplicate
 from curation_assets.core.dedup.history import HISTORY_COLUMNS
 from curation_assets.defs.stage_asset import StageRun, stage_asset
 from curation_assets.storage.sql_files import sql
-from curation_assets.storage.warehouse import Warehouse
+from curation_assets.storage.dedup_history import WarehouseHistory
 
 DEDUP_KEY = dg.AssetKey("deduplicated")
 NEAR_DUPLICATE_CHECK = "no_near_duplicates_kept"
 CONFLICT_REASONS = (SAME_PROMPT, SAME_RESPONSE)
-
-
-def read_history(store: Warehouse) -> pd.DataFrame:
-    with store.connect() as connection:
-        connection.execute(sql("create_dedup_history"))
-        return connection.execute(sql("read_dedup_history")).df()
 
 
 def _write_side_tables(outcome: DedupOutcome, batch_ids: pd.Series):
@@ -103,7 +97,7 @@ def definitions(config: PipelineConfig) -> dg.Definitions:
     near = config.dedup.near_duplicates
 
     def run(records, context, store) -> StageRun:
-        history = read_history(store) if near.incremental else None
+        history = WarehouseHistory(store) if near.incremental else None
         outcome = deduplicate(records, config.dedup, config.catalog().source_rank, history)
         return StageRun(outcome.result, metadata=_metadata(outcome, records), checks=[_near_duplicate_check(outcome)],
                         side_tables=_write_side_tables(outcome, records["record_id"]))

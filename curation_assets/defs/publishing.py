@@ -164,8 +164,10 @@ def check_and_publish(
     extra_metadata: dict | None = None,
     extra_checks: list[dg.AssetCheckResult] | None = None,
     also=None,
+    validation: dg.AssetCheckResult | None = None,
 ) -> dg.MaterializeResult:
-    checks = [evaluate_suite(output.asset_key, output.records, output.suite)]
+    """``validation``: the record suite's verdict on ``output.records`` when the caller already has it."""
+    checks = [validation or evaluate_suite(output.asset_key, output.records, output.suite)]
     if output.reconciliation is not None:
         checks.append(reconciliation_result(output.asset_key, output.reconciliation))
     checks.extend(extra_checks or [])

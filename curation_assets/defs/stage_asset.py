@@ -16,9 +16,10 @@ from typing import Callable, Sequence
 
 import dagster as dg
 import duckdb
+import numpy as np
 import pandas as pd
 
-from curation_assets.checks.gx_factory import GxSuite, check_result, merge_summaries
+from curation_assets.checks.gx_factory import GxSuite, check_result, evaluate_suite, merge_summaries, validation_summary
 from curation_assets.checks.suites import record_suite
 from curation_assets.config import PipelineConfig
 from curation_assets.core.reconcile import reconcile_ids
@@ -96,10 +97,28 @@ def stage_asset(
         kept, rejected = outcome.result.kept, outcome.result.rejected
         output = StageOutput(asset_key, key, kept, suite,
                              reconcile_ids(records["record_id"], kept["record_id"], rejected["record_id"]))
+        validation = validate_table(asset_key, kept, suite, config)
         return check_and_publish(context, store, output, rejected, stage=stage, extra_metadata=outcome.metadata,
-                                 extra_checks=outcome.checks, also=outcome.side_tables)
+                                 extra_checks=outcome.checks, also=outcome.side_tables, validation=validation)
 
     return _stage
+
+
+def validate_table(asset_key: dg.AssetKey, records: pd.DataFrame, suite: GxSuite, config: PipelineConfig) -> dg.AssetCheckResult:
+    """The record suite's verdict on a whole table: one shard's worth of rows in this process; a larger
+    table in shard-sized chunks on the worker pool (GX's pandas checks are single-threaded and copy the
+    frame), their verdicts merged. Rows are chunked by a hash of their id, so records sharing an id
+    meet in one chunk and the uniqueness expectation sees them as on the whole table."""
+    chunks = -(-len(records) // config.warehouse.shard_records)
+    if chunks <= 1:
+        return evaluate_suite(asset_key, records, suite)
+    chunk_of = pd.util.hash_array(records["record_id"].astype(str).to_numpy(dtype=object)) % np.uint64(chunks)
+    tasks = [(records[chunk_of == chunk], suite) for chunk in range(chunks)]
+    return check_result(asset_key, suite, merge_summaries(list(map_tasks(_chunk_summary, tasks, config.engine.workers))))
+
+
+def _chunk_summary(task: tuple[pd.DataFrame, GxSuite]) -> dict:
+    return validation_summary(*task)
 
 
 def _run_sharded(context: dg.AssetExecutionContext, config: PipelineConfig, store: Warehouse, asset_key: dg.AssetKey,

@@ -24,7 +24,8 @@ import numpy as np
 import pandas as pd
 
 from curation_assets.core.dedup.settings import ConflictsConfig
-from curation_assets.core.dedup.history import prompt_keys, response_token_key
+from curation_assets.core.dedup.earlier import CONFLICT_COLUMNS as CONFLICT_KEY_COLUMNS, UNIVERSE_COLUMNS
+from curation_assets.core.dedup.keys import PROMPT_FIELDS, keys_of, record_keys
 from curation_assets.core.dedup.keep import KeepCriterion, preference
 from curation_assets.core.records import as_records, as_rejections
 from curation_assets.core.text.tokens import words
@@ -63,6 +64,8 @@ def _resolve(universe: pd.DataFrame, kind: str, keys: pd.Series, distinct: pd.Se
     places = preference(universe, criteria, source_rank)
     fixed = universe["fixed"].to_numpy()
     for group in _groups(keys, distinct):
+        if fixed[group].all():  # earlier runs' records only: not this batch's conflict
+            continue
         group = group[np.lexsort((places[group], ~fixed[group]))]
         if policy == "keep_all":
             kept = group
@@ -89,24 +92,34 @@ def _resolve(universe: pd.DataFrame, kind: str, keys: pd.Series, distinct: pd.Se
     return rows, rejected, details
 
 
+def _sharing_keys(history: pd.DataFrame | None, batch: pd.DataFrame, records: pd.DataFrame) -> pd.DataFrame:
+    """The earlier rows that can join a group with a batch record: those sharing its prompt or response key."""
+    if history is None or history.empty:
+        return pd.DataFrame({column: [] for column in CONFLICT_KEY_COLUMNS})
+    history = history[~history["record_id"].isin(records["record_id"])]
+    sharing = history["prompt_key"].isin(batch["prompt_key"]) | history["response_key"].isin(batch["response_key"])
+    return history.loc[sharing.to_numpy(), CONFLICT_KEY_COLUMNS]
+
+
 def find_conflicts(
     records: pd.DataFrame,
     settings: ConflictsConfig,
     keep: Sequence[KeepCriterion],
     source_rank: Callable[[str], int],
     history: pd.DataFrame | None = None,
+    keys: pd.DataFrame | None = None,
 ) -> Conflicts:
-    """Conflict groups in ``records`` (and against ``history``, whose records are never rejected)."""
-    columns = ["record_id", "source", "source_position", "kind", "instruction", "input", "response"]
-    earlier = pd.DataFrame({column: [] for column in columns + ["prompt_key", "response_key"]})
-    if history is not None:
-        earlier = history[~history["record_id"].isin(records["record_id"])]
-    batch = records.loc[:, columns].assign(
-        fixed=False,
-        prompt_key=prompt_keys(records).to_numpy() if len(records) else [],
-        response_key=records["response"].fillna("").map(response_token_key).to_numpy() if len(records) else [],
+    """Conflict groups in ``records`` (and against ``history``, whose records are never rejected): groups
+    with at least one record of ``records``. ``keys``: the records' ``record_keys``, when already made;
+    ``history``: earlier rows with their prompt and response keys (``earlier.CONFLICT_COLUMNS``)."""
+    keys = record_keys(records, PROMPT_FIELDS) if keys is None else keys
+    own = keys_of(keys, records)
+    batch = records.loc[:, UNIVERSE_COLUMNS].assign(
+        fixed=False, prompt_key=own["prompt_key"].to_numpy(), response_key=own["response_key"].to_numpy(),
+        response_tokens=own["response_tokens"].to_numpy(),
     )
-    parts = [batch, earlier.loc[:, columns + ["prompt_key", "response_key"]].assign(fixed=True)]
+    earlier = _sharing_keys(history, batch, records)
+    parts = [batch, earlier.assign(fixed=True, response_tokens=[len(words(text)) for text in earlier["response"].fillna("")])]
     universe = pd.concat([part for part in parts if len(part)] or parts[:1], ignore_index=True)
     rows, rejected_at = [], []
     alive = np.ones(len(universe), dtype=bool)
@@ -118,8 +131,7 @@ def find_conflicts(
         alive[rejected] = False
     if settings.same_response and alive.any():
         survivors = universe[alive]
-        token_counts = survivors["response"].fillna("").map(lambda text: len(words(text)))
-        survivors = survivors[(token_counts >= settings.min_response_tokens).to_numpy()]
+        survivors = survivors[(survivors["response_tokens"] >= settings.min_response_tokens).to_numpy()]
         positions = survivors.index.to_numpy()
         survivors = survivors.reset_index(drop=True)
         found, rejected, notes = _resolve(survivors, SAME_RESPONSE, survivors["response_key"], survivors["prompt_key"],

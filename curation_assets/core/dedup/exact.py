@@ -12,17 +12,20 @@ from typing import Callable
 import pandas as pd
 
 from curation_assets.core.dedup.keep import EXACT_KEEP, in_keep_order
-from curation_assets.core.records import as_records, as_rejections, content_key, empty_rejections
+from curation_assets.core.dedup.keys import keys_of, record_keys
+from curation_assets.core.records import as_records, as_rejections, empty_rejections
 from curation_assets.core.stage_result import StageResult
 
 STAGE = "dedup"
 
 
-def exact_dedup(frame: pd.DataFrame, fields: list[str], source_rank: Callable[[str], int]) -> StageResult:
+def exact_dedup(frame: pd.DataFrame, fields: list[str], source_rank: Callable[[str], int],
+                keys: pd.DataFrame | None = None) -> StageResult:
+    """``keys``: the records' ``record_keys`` for these ``fields``, when already made."""
     if frame.empty:
         return StageResult(as_records(frame), empty_rejections(STAGE))
     ordered = in_keep_order(frame, EXACT_KEEP, source_rank)
-    keys = content_key(ordered, fields)
+    keys = keys_of(record_keys(frame, fields) if keys is None else keys, ordered)["content_key"]
     duplicate = keys.duplicated(keep="first")
     representative = ordered["record_id"].groupby(keys).transform("first")
 

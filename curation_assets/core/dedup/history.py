@@ -12,16 +12,14 @@ publishing, the batch's rows are replaced by the records it kept.
 
 from __future__ import annotations
 
-import hashlib
 import json
-from typing import Callable, Sequence
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
 from curation_assets.core.dedup.settings import NearDuplicatesConfig
-from curation_assets.core.text.tokens import words
-from curation_assets.core.records import content_key
+from curation_assets.core.dedup.keys import keys_of
 
 HISTORY_COLUMNS = (
     "record_id",
@@ -37,27 +35,6 @@ HISTORY_COLUMNS = (
     "scheme",
     "signature",
 )
-
-
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
-
-
-def content_keys(frame: pd.DataFrame, fields: Sequence[str]) -> pd.Series:
-    """What exact dedup compares: the normalized fields (NFKC, casefold, whitespace)."""
-    if frame.empty:
-        return pd.Series([], dtype=object)
-    return content_key(frame, list(fields)).map(_digest)
-
-
-def prompt_keys(frame: pd.DataFrame) -> pd.Series:
-    """The normalized instruction + input: 'the same prompt' for conflict detection."""
-    return content_keys(frame, ["instruction", "input"])
-
-
-def response_token_key(response: str) -> str:
-    """The response's words (case, punctuation and spacing aside): 'the same response'."""
-    return _digest(" ".join(words(response)))
 
 
 def scheme(settings: NearDuplicatesConfig, exact_fields: Sequence[str]) -> str:
@@ -85,28 +62,15 @@ def empty_history() -> pd.DataFrame:
                          for column in HISTORY_COLUMNS})
 
 
-def history_rows(kept: pd.DataFrame, signatures: np.ndarray, exact_fields: Sequence[str],
-                 settings: NearDuplicatesConfig) -> pd.DataFrame:
-    """The history rows for records kept by this run (``signatures`` aligned with ``kept``)."""
+def history_rows(kept: pd.DataFrame, signatures: np.ndarray, keys: pd.DataFrame, row_scheme: str) -> pd.DataFrame:
+    """The history rows for records kept by this run (``signatures`` aligned with ``kept``, ``keys``
+    their ``record_keys``)."""
     if kept.empty:
         return empty_history()
-    signatures = np.asarray(signatures)
     rows = kept.loc[:, ["record_id", "source", "source_position", "kind", "instruction", "input", "response"]].copy()
-    rows["content_key"] = content_keys(kept, exact_fields).to_numpy()
-    rows["prompt_key"] = prompt_keys(kept).to_numpy()
-    rows["response_key"] = kept["response"].fillna("").map(response_token_key).to_numpy()
-    rows["scheme"] = scheme(settings, exact_fields)
-    rows["signature"] = encode_signatures(signatures)
+    own = keys_of(keys, kept)
+    for column in ("content_key", "prompt_key", "response_key"):
+        rows[column] = own[column].to_numpy()
+    rows["scheme"] = row_scheme
+    rows["signature"] = encode_signatures(np.asarray(signatures))
     return rows.loc[:, list(HISTORY_COLUMNS)].reset_index(drop=True)
-
-
-def refresh(history: pd.DataFrame, exact_fields: Sequence[str], settings: NearDuplicatesConfig,
-            sign: Callable[[pd.DataFrame], np.ndarray]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """History with every row of another scheme recomputed from its text; and the recomputed rows."""
-    current = scheme(settings, exact_fields)
-    stale = (history["scheme"] != current).to_numpy()
-    if not stale.any():
-        return history, empty_history()
-    redone = history_rows(history[stale], sign(history[stale]), exact_fields, settings)
-    fresh = pd.concat([history[~stale], redone], ignore_index=True).loc[:, list(HISTORY_COLUMNS)]
-    return fresh, redone

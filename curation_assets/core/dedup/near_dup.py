@@ -20,6 +20,7 @@ import pandas as pd
 
 from curation_assets.core.dedup.settings import NearDuplicatesConfig
 from curation_assets.core.dedup.boilerplate import Boilerplate
+from curation_assets.core.dedup.earlier import UNIVERSE_COLUMNS, EarlierRecords
 from curation_assets.core.dedup.history import decode_signatures
 from curation_assets.core.dedup.keep import preference
 from curation_assets.core.dedup.lsh import band_keys, banding, candidate_pairs
@@ -33,7 +34,6 @@ from curation_assets.core.stage_result import StageResult
 STAGE = "dedup"
 REASON = "near_duplicate"
 CLUSTER_COLUMNS = ("cluster_id", "representative_id", "size", "member_ids", "jaccard", "estimated_jaccard")
-_UNIVERSE_COLUMNS = ["record_id", "source", "source_position", "kind", "instruction", "input", "response"]
 
 
 @dataclass
@@ -71,6 +71,18 @@ def _shingle_source(batch: Shingles, history: pd.DataFrame, settings: NearDuplic
     return shingles_of
 
 
+def _earlier_rows(records: pd.DataFrame, history: pd.DataFrame | EarlierRecords | None, settings: NearDuplicatesConfig,
+                  batch_keys: np.ndarray, bands: tuple[int, int]) -> tuple[pd.DataFrame, int]:
+    """The earlier records LSH may pair with the batch (universe columns and signature), and how many
+    earlier records there are in all."""
+    if not settings.incremental or history is None:
+        return pd.DataFrame({column: [] for column in UNIVERSE_COLUMNS + ["scheme", "signature"]}), 0
+    if isinstance(history, EarlierRecords):
+        return history.sharing_a_band(batch_keys, *bands, settings.num_perm), history.compared
+    history = history[~history["record_id"].isin(records["record_id"])].reset_index(drop=True)
+    return history, len(history)
+
+
 def _pair_frame(edges: Edges, universe: pd.DataFrame) -> pd.DataFrame:
     left, right = universe.iloc[edges.pairs[:, 0]], universe.iloc[edges.pairs[:, 1]]
     return pd.DataFrame({
@@ -80,14 +92,13 @@ def _pair_frame(edges: Edges, universe: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-def _residual_pairs(kept_mask: np.ndarray, history_size: int, all_signatures: np.ndarray, eligible: np.ndarray,
-                    sets: ShingleSets, universe: pd.DataFrame, settings: NearDuplicatesConfig) -> pd.DataFrame:
+def _residual_pairs(kept_mask: np.ndarray, history_size: int, all_signatures: np.ndarray, all_keys: np.ndarray,
+                    eligible: np.ndarray, sets: ShingleSets, universe: pd.DataFrame,
+                    settings: NearDuplicatesConfig) -> pd.DataFrame:
     """An independent LSH pass over what is kept: near-duplicate pairs left with a batch record in them."""
     batch_size = len(kept_mask)
     survivors = np.concatenate((np.flatnonzero(kept_mask), batch_size + np.arange(history_size)))
-    bands = banding(settings.threshold, settings.num_perm, settings.lsh_weights)
-    keys = band_keys(all_signatures[survivors], *bands)
-    pairs = survivors[candidate_pairs(keys, eligible[survivors])]
+    pairs = survivors[candidate_pairs(all_keys[survivors], eligible[survivors])]
     pairs = pairs[pairs[:, 0] < batch_size]
     edges, _ = verify(pairs, all_signatures, sets, settings.threshold)
     return _pair_frame(edges, universe)
@@ -125,24 +136,23 @@ def find_near_duplicates(
     records: pd.DataFrame,
     settings: NearDuplicatesConfig,
     source_rank: Callable[[str], int],
-    history: pd.DataFrame | None = None,
+    history: pd.DataFrame | EarlierRecords | None = None,
 ) -> NearDuplicates:
-    """Near-duplicate clusters of ``records``, also against ``history`` (published earlier, never rejected)."""
-    history = history if history is not None and settings.incremental else None
-    if history is not None:
-        history = history[~history["record_id"].isin(records["record_id"])].reset_index(drop=True)
-    else:
-        history = pd.DataFrame({column: [] for column in _UNIVERSE_COLUMNS + ["scheme", "signature"]})
+    """Near-duplicate clusters of ``records``, also against ``history`` (published earlier, never rejected):
+    history rows, or the earlier records to read as far as LSH needs them."""
     spec = spec_of(settings)
     texts = record_texts(records, settings.fields)
     shingles, signatures = sign_texts(texts, spec, worker_count(settings.workers))
+    bands = banding(settings.threshold, settings.num_perm, settings.lsh_weights)
+    batch_keys = band_keys(signatures, *bands)
+    history, compared = _earlier_rows(records, history, settings, batch_keys[shingles.counts > 0], bands)
     history_signatures = decode_signatures(history["signature"].tolist(), settings.num_perm)
 
     batch_size, history_size = len(records), len(history)
     all_signatures = np.concatenate((signatures, history_signatures))
+    all_keys = np.concatenate((batch_keys, band_keys(history_signatures, *bands)))
     eligible = np.concatenate((shingles.counts > 0, (history_signatures != EMPTY).any(axis=1)))
-    bands = banding(settings.threshold, settings.num_perm, settings.lsh_weights)
-    pairs = candidate_pairs(band_keys(all_signatures, *bands), eligible)
+    pairs = candidate_pairs(all_keys, eligible)
     pairs = pairs[pairs[:, 0] < batch_size]  # two earlier records: nothing to decide
 
     boilerplate = None
@@ -151,7 +161,7 @@ def find_near_duplicates(
     sets = ShingleSets(_shingle_source(shingles, history, settings), boilerplate)
     edges, near_misses = verify(pairs, all_signatures, sets, settings.threshold)
 
-    parts = [records.loc[:, _UNIVERSE_COLUMNS].assign(fixed=False), history.loc[:, _UNIVERSE_COLUMNS].assign(fixed=True)]
+    parts = [records.loc[:, UNIVERSE_COLUMNS].assign(fixed=False), history.loc[:, UNIVERSE_COLUMNS].assign(fixed=True)]
     universe = pd.concat([part for part in parts if len(part)] or parts[:1], ignore_index=True)
     universe["text"] = texts + record_texts(history, settings.fields)
     labels = components(batch_size + history_size, edges.pairs)
@@ -172,7 +182,8 @@ def find_near_duplicates(
         "verified_pairs": int(len(edges.pairs)),
         "clusters": int(len(clusters)),
         "largest_cluster": int(clusters["size"].max()) if len(clusters) else 0,
-        "history_records_compared": int(history_size),
+        "history_records_compared": int(compared),
+        "history_records_sharing_a_band": int(history_size),
         "boilerplate_min_count": boilerplate.min_count if boilerplate is not None else None,
         "boilerplate_shingles": len(boilerplate.hashes) if boilerplate is not None else 0,
     }
@@ -182,7 +193,7 @@ def find_near_duplicates(
         kept_signatures=signatures[kept_mask],
         pairs=_pair_frame(edges, universe),
         near_misses=_pair_frame(near_misses, universe),
-        residual=_residual_pairs(kept_mask, history_size, all_signatures, eligible, sets, universe, settings),
+        residual=_residual_pairs(kept_mask, history_size, all_signatures, all_keys, eligible, sets, universe, settings),
         stats=stats,
     )
 

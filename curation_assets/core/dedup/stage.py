@@ -23,7 +23,9 @@ import pandas as pd
 from curation_assets.core.dedup.settings import DedupConfig
 from curation_assets.core.dedup import exact as dedup
 from curation_assets.core.dedup.conflicts import CONFLICT_COLUMNS, find_conflicts
-from curation_assets.core.dedup.history import content_keys, empty_history, history_rows, refresh
+from curation_assets.core.dedup.earlier import EarlierRecords, FrameHistory, HistorySource
+from curation_assets.core.dedup.history import empty_history, history_rows, scheme
+from curation_assets.core.dedup.keys import keys_of, record_keys
 from curation_assets.core.dedup.near_dup import CLUSTER_COLUMNS, NearDuplicates, find_near_duplicates, record_texts, spec_of
 from curation_assets.core.records import as_records, as_rejections, empty_rejections
 from curation_assets.core.rules import run_rules
@@ -43,12 +45,12 @@ class DedupOutcome:
     near: NearDuplicates | None
 
 
-def _exact_against_history(records: pd.DataFrame, history: pd.DataFrame, fields: list[str]) -> StageResult:
-    if records.empty or history.empty:
+def _exact_against_history(records: pd.DataFrame, keys: pd.DataFrame, earlier: EarlierRecords | None,
+                           fields: list[str]) -> StageResult:
+    if records.empty or earlier is None:
         return StageResult(as_records(records), empty_rejections(STAGE))
-    keys = content_keys(records, fields).to_numpy()
-    earlier = history.drop_duplicates("content_key").set_index("content_key")["record_id"]
-    match = pd.Series(keys).map(earlier)
+    own = keys_of(keys, records)["content_key"]
+    match = own.map(earlier.content_matches(own.unique().tolist())).reset_index(drop=True)
     hit = match.notna().to_numpy()
     dropped = records[hit].assign(
         reason="exact_duplicate",
@@ -58,30 +60,41 @@ def _exact_against_history(records: pd.DataFrame, history: pd.DataFrame, fields:
     return StageResult(as_records(records[~hit]), as_rejections(dropped, STAGE))
 
 
+def _earlier_records(records: pd.DataFrame, settings: DedupConfig, history: pd.DataFrame | HistorySource | None,
+                     current: str) -> tuple[EarlierRecords | None, pd.DataFrame]:
+    """What the batch is compared with, and the earlier rows re-signed because other settings made them."""
+    near_settings = settings.near_duplicates
+    if history is None or not near_settings.incremental:
+        return None, empty_history()
+    source = FrameHistory(history) if isinstance(history, pd.DataFrame) else history
+    stale = source.other_schemes(current)
+    stale = stale[~stale["record_id"].isin(records["record_id"])].reset_index(drop=True)
+    redone = empty_history()
+    if len(stale):
+        spec = spec_of(near_settings)
+        signatures = sign_texts(record_texts(stale, near_settings.fields), spec, worker_count(near_settings.workers))[1]
+        redone = history_rows(stale, signatures, record_keys(stale, settings.fields), current)
+    return EarlierRecords(source, current, records["record_id"], redone), redone
+
+
 def deduplicate(
     records: pd.DataFrame,
     settings: DedupConfig,
     source_rank: Callable[[str], int],
-    history: pd.DataFrame | None = None,
+    history: pd.DataFrame | HistorySource | None = None,
 ) -> DedupOutcome:
-    """Run every dedup pass over ``records``; ``history`` holds what earlier runs published (history.py)."""
+    """Run every dedup pass over ``records``; ``history`` holds what earlier runs published (history.py):
+    its rows, or a source that reads only what each pass asks for (earlier.py)."""
     near_settings = settings.near_duplicates
     fields = list(settings.fields)
-    refreshed = empty_history()
-    earlier = empty_history()
-    if history is not None and near_settings.incremental and not history.empty:
-        earlier = history[~history["record_id"].isin(records["record_id"])].reset_index(drop=True)
-        spec = spec_of(near_settings)
-
-        def sign(frame: pd.DataFrame) -> np.ndarray:
-            return sign_texts(record_texts(frame, near_settings.fields), spec, worker_count(near_settings.workers))[1]
-
-        earlier, refreshed = refresh(earlier, fields, near_settings, sign)
+    current = scheme(near_settings, fields)
+    keys = record_keys(records, fields)  # every text normalized and tokenized once, here
+    earlier, refreshed = _earlier_records(records, settings, history, current)
 
     rejections = []
-    exact = dedup.exact_dedup(records, fields, source_rank)
+    exact = dedup.exact_dedup(records, fields, source_rank, keys)
     rejections.append(exact.rejected)
-    against_history = _exact_against_history(exact.kept, earlier, fields)
+    against_history = _exact_against_history(exact.kept, keys, earlier, fields)
     rejections.append(against_history.rejected)
     repetition = [GopherRepetition("repetition", settings.repetition)] if settings.repetition.enabled else []
     repeated = run_rules(against_history.kept, repetition, STAGE)
@@ -98,14 +111,19 @@ def deduplicate(
         signatures = sign_texts(record_texts(survivors, near_settings.fields), spec,
                                 worker_count(near_settings.workers))[1]
 
-    conflicts = find_conflicts(survivors, settings.conflicts, near_settings.keep, source_rank, earlier)
+    conflict_history = None
+    if earlier is not None:
+        own = keys_of(keys, survivors)
+        conflict_history = earlier.conflict_candidates(own["prompt_key"].unique().tolist(),
+                                                       own["response_key"].unique().tolist())
+    conflicts = find_conflicts(survivors, settings.conflicts, near_settings.keep, source_rank, conflict_history, keys)
     rejections.append(conflicts.result.rejected)
     kept = conflicts.result.kept
     row_of = pd.Series(np.arange(len(survivors)), index=survivors["record_id"].to_numpy())
     kept_signatures = signatures[row_of.loc[kept["record_id"].to_numpy()].to_numpy()]
     order = np.argsort(kept["record_id"].to_numpy(), kind="stable")
     kept, kept_signatures = kept.iloc[order], kept_signatures[order]
-    new_rows = history_rows(kept, kept_signatures, fields, near_settings)
+    new_rows = history_rows(kept, kept_signatures, keys, current)
     clusters = near.clusters if near is not None else pd.DataFrame({column: [] for column in CLUSTER_COLUMNS})
     return DedupOutcome(
         result=StageResult(as_records(kept), _all_rejections(rejections)),

@@ -1,1 +1,0 @@
-SELECT * FROM dedup_history ORDER BY record_id;
