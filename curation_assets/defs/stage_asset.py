@@ -32,7 +32,7 @@ from curation_assets.engine.shard_stage import (KEPT, REJECTED, ShardOutput, Sha
                                                 records_by_source,
                                                 run_shards, shard_tasks)
 from curation_assets.defs.resources import WarehouseResource
-from curation_assets.engine.pool import workers_for
+from curation_assets.engine.pool import map_tasks, workers_for
 from curation_assets.storage.shards import RECORD_SCHEMA, REJECTION_SCHEMA
 from curation_assets.storage.warehouse import Warehouse
 
