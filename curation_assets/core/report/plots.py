@@ -66,6 +66,8 @@ def source_mix(by_source_and_kind: dict[str, dict[tuple[str, str], int]], title:
     figure, axis = _figure()
     total = pd.Series(dtype="int64")
     for counts in by_source_and_kind.values():
+        if not counts:  # an empty split has no (source, kind) index to align with the others
+            continue
         split = pd.Series(counts, dtype="int64")
         total = total.add(split, fill_value=0) if len(total) else split
     table = (total.astype("int64").unstack(fill_value=0).sort_index() if len(total)

@@ -86,3 +86,10 @@ def test_dominant_script_and_odd_characters_match_a_character_by_character_scan(
         assert found == ("none" if expected is None else
                          {"CJK": "CJK", "HIRAGANA": "Japanese kana", "KATAKANA": "Japanese kana"}.get(expected, expected.title()))
         assert stats.odd_character_kinds(text) == sorted({k for k in map(stats._character_kind, text) if k})
+
+
+def test_the_source_mix_plot_draws_when_a_split_is_empty():
+    from curation_assets.core.report import plots
+
+    png = plots.source_mix({"train": {("alpha", "real"): 3, ("beta", "synthetic"): 1}, "eval": {}}, "mix")
+    assert png.startswith(b"\x89PNG")
