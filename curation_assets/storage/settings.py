@@ -16,5 +16,5 @@ class WarehouseConfig(Strict):
         description="Folder or filesystem URI (file://, s3://...) of the record tables' Parquet shards; "
                     "default: beside the warehouse file, <file stem>_shards.",
     )
-    shard_records: int = Field(default=100_000, ge=1, description="A shard holds at most this many records ...")
+    shard_records: int = Field(default=50_000, ge=1, description="A shard holds at most this many records ...")
     shard_bytes: int = Field(default=256 * 1024 * 1024, ge=1024, description="... or about this many bytes of text.")

@@ -44,7 +44,7 @@ REJECTION_SCHEMA = pa.schema([(name, _ARROW_TYPES[REJECTION_DTYPES[name]]) for n
 class ShardSize:
     """A shard closes at ``records`` rows or about ``bytes`` of text, whichever comes first."""
 
-    records: int = 100_000
+    records: int = 50_000
     bytes: int = 256 * 1024 * 1024
 
     def rows_per_shard(self, frame: pd.DataFrame) -> int:
