@@ -4,7 +4,6 @@ several processes writing to one file at once under the cross-process lock."""
 from __future__ import annotations
 
 import multiprocessing
-import traceback
 from pathlib import Path
 
 import duckdb
@@ -13,10 +12,9 @@ import pytest
 
 from curation_assets.core.records import empty_rejections
 from curation_assets.storage.warehouse import Warehouse
-from record_frames import rejection_rows, rejections, records
+from record_frames import TABLES_PER_WORKER, publish_tables, rejection_rows, rejections, records
 
 WORKERS = 4
-TABLES_PER_WORKER = 10
 
 
 def test_published_records_read_back_identical_in_record_id_order(tmp_path):
@@ -104,24 +102,6 @@ def test_unsafe_table_names_are_refused(tmp_path):
 # --- several processes, one file -------------------------------------------------------------------------
 
 
-def _publish_tables(path: str, worker: int, start, errors) -> None:
-    """Runs in a spawned process: wait for the others, then publish TABLES_PER_WORKER tables."""
-    try:
-        warehouse = Warehouse(path)
-        start.wait(timeout=60)
-        for table in range(TABLES_PER_WORKER):
-            frame = records(3 + table, source=f"w{worker}")
-            warehouse.publish(
-                f"worker_{worker}_table_{table}",
-                frame,
-                rejections(frame.iloc[:1], f"stage_{worker}_{table}", "exact_duplicate"),
-                stage=f"stage_{worker}_{table}",
-            )
-    except BaseException:
-        errors.put(f"worker {worker}: {traceback.format_exc()}")
-        raise
-
-
 @pytest.mark.slow  # several processes, each importing the package: 10-20 s on two busy cores
 def test_parallel_processes_publishing_to_one_file_all_succeed(tmp_path):
     path = tmp_path / "shared.duckdb"
@@ -129,7 +109,7 @@ def test_parallel_processes_publishing_to_one_file_all_succeed(tmp_path):
     start = context.Event()
     errors = context.Queue()
     processes = [
-        context.Process(target=_publish_tables, args=(str(path), worker, start, errors)) for worker in range(WORKERS)
+        context.Process(target=publish_tables, args=(str(path), worker, start, errors)) for worker in range(WORKERS)
     ]
     for process in processes:
         process.start()
