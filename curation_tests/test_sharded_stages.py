@@ -12,7 +12,14 @@ from support import demo_config_dict, materialize_config, query, write_config
 
 pytestmark = [pytest.mark.slow]
 
-SHARDED_TABLES = ("combined", "cleaned", "decontaminated", "train", "eval")
+SHARDED_TABLES = ("combined", "mixed", "deduplicated", "cleaned", "decontaminated", "train", "eval")
+# What the decided stages (mix, dedup) write beside their records, decided over all shards at once.
+SIDE_TABLES = {
+    "mix_report": "domain",
+    "duplicate_clusters": "cluster_id",
+    "conflicts": "conflict_id",
+    "dedup_history": "record_id",
+}
 
 
 # The shared demo run reads the demo config in place (relative paths in lineage); this test writes
@@ -50,6 +57,10 @@ def test_many_shards_on_two_workers_give_the_tables_of_one_shard(demo_run, workd
     for table in SHARDED_TABLES:
         assert _rows(many, table) == _rows(one_shard, table), table
     assert _rejections(many) == _rejections(one_shard)
+    for table, key in SIDE_TABLES.items():
+        rows = query(many, f"SELECT * FROM {table} ORDER BY {key}")
+        assert rows and rows == query(one_shard, f"SELECT * FROM {table} ORDER BY {key}"), table
+    assert _shards(many, "mixed") > 5
     # The exported files, byte for byte: the one-shard run's single file per split is the sharded
     # run's files of 50 records, in order (each written by a worker from the shard rows it holds).
     one_file, many_files = demo_run[1] / "exports", workdir / "exports"

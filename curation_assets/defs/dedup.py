@@ -1,5 +1,9 @@
 """The ``deduplicated`` asset: every dedup pass, its checks, and one transaction for all its tables.
 
+The stage runs as map, decide, apply (engine/decided_stage.py): each shard is signed on the worker
+pool (keys, MinHash, repetition verdicts), one process decides over the slim rows of all of them
+(core/dedup/stage.py ``decide``), and the shards are split by its verdicts on the pool.
+
 Besides the ``deduplicated`` records and the stage's rejections, the transaction writes
 ``duplicate_clusters``, ``conflicts`` and the ``dedup_history`` rows that let the next batch be
 deduplicated against this one. A failed check publishes none of them.
@@ -7,14 +11,20 @@ deduplicated against this one. A failed check publishes none of them.
 
 
 import dagster as dg
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from curation_assets.config import PipelineConfig
 from curation_assets.core.dedup import report as dedup_report
 from curation_assets.core.dedup.conflicts import SAME_PROMPT, SAME_RESPONSE
-from curation_assets.core.dedup.stage import STAGE, DedupOutcome, deduplicate
+from curation_assets.core.dedup import stage as dedup_stage
+from curation_assets.core.dedup.batch import combine, sign_shard
+from curation_assets.core.dedup.stage import STAGE, DedupDecision
 from curation_assets.core.dedup.history import HISTORY_COLUMNS
-from curation_assets.defs.stage_asset import StageRun, stage_asset
+from curation_assets.defs.stage_asset import Decision, DecisionInput, stage_asset
+from curation_assets.engine.decided_stage import map_shards
+from curation_assets.storage.shards import Version, file_list_literal
 from curation_assets.storage.sql_files import sql
 from curation_assets.storage.dedup_history import WarehouseHistory
 
@@ -23,37 +33,58 @@ NEAR_DUPLICATE_CHECK = "no_near_duplicates_kept"
 CONFLICT_REASONS = (SAME_PROMPT, SAME_RESPONSE)
 
 
-def _write_side_tables(outcome: DedupOutcome, batch_ids: pd.Series):
-    scope = pd.DataFrame({"record_id": pd.concat([batch_ids, outcome.history_rows["record_id"]]).unique()})
-    history = outcome.history_rows.loc[:, list(HISTORY_COLUMNS)]
+def _history_keys(decision: DedupDecision) -> pa.Table:
+    """The kept records' keys and signatures as Arrow columns (the signatures' bytes, not a Python
+    object per record)."""
+    kept = decision.kept
+    signatures = np.ascontiguousarray(decision.kept_signatures, dtype="<u4")
+    width = signatures.shape[1] * 4 if signatures.ndim == 2 else 0
+    offsets = pa.py_buffer(np.arange(len(kept) + 1, dtype=np.int64) * width)
+    blobs = pa.LargeBinaryArray.from_buffers(pa.large_binary(), len(kept), [None, offsets, pa.py_buffer(signatures)])
+    return pa.table({
+        "record_id": pa.array(kept["record_id"].to_numpy(dtype=object), pa.string()),
+        **{column: pa.array(kept[column].to_numpy(dtype=object), pa.string())
+           for column in ("content_key", "prompt_key", "response_key")},
+        "signature": blobs,
+    })
 
-    def write(connection) -> None:
-        connection.register("staged_clusters", outcome.clusters)
-        connection.register("staged_conflicts", outcome.conflicts)
-        connection.register("staged_history", history)
+
+def _write_side_tables(decision: DedupDecision, batch_ids: pd.Series):
+    scope = pd.DataFrame({"record_id": pd.concat([batch_ids, decision.refreshed["record_id"]]).unique()})
+    refreshed = decision.refreshed.loc[:, list(HISTORY_COLUMNS)]
+
+    def write(connection, kept: Version) -> None:
+        connection.register("staged_clusters", decision.clusters)
+        connection.register("staged_conflicts", decision.conflicts)
         connection.register("staged_history_scope", scope)
         connection.execute(sql("create_duplicate_clusters"))
-        if len(outcome.clusters):
+        if len(decision.clusters):
             connection.execute(sql("insert_duplicate_clusters"))
         connection.execute(sql("create_conflicts"))
-        if len(outcome.conflicts):
+        if len(decision.conflicts):
             connection.execute(sql("insert_conflicts"))
         connection.execute(sql("create_dedup_history"))
         connection.execute(sql("delete_dedup_history"))
-        if len(history):
+        if kept.rows:
+            connection.register("staged_history_keys", _history_keys(decision))
+            connection.execute("CREATE OR REPLACE TEMP VIEW staged_kept_records AS "
+                               f"SELECT * FROM read_parquet({file_list_literal(list(kept.files))})")
+            connection.execute(sql("insert_dedup_history_from_shards"), {"scheme": decision.scheme})
+        if len(refreshed):
+            connection.register("staged_history", refreshed)
             connection.execute(sql("insert_dedup_history"))
 
     return write
 
 
-def _near_duplicate_check(outcome: DedupOutcome) -> dg.AssetCheckResult:
-    residual = outcome.near.residual if outcome.near is not None else pd.DataFrame()
-    kept = set(outcome.result.kept["record_id"])
-    reason_of = dict(zip(outcome.result.rejected["record_id"], outcome.result.rejected["reason"]))
+def _near_duplicate_check(decision: DedupDecision) -> dg.AssetCheckResult:
+    residual = decision.near.residual if decision.near is not None else pd.DataFrame()
+    kept = set(decision.kept["record_id"])
+    reason_of = dict(zip(decision.rejected["record_id"], decision.rejected["reason"]))
     # Every cluster keeps only its representative: this batch's (unless the conflicts pass, which runs
     # after, rejected it), or one published earlier.
     problems = []
-    for row in outcome.clusters.itertuples(index=False):
+    for row in decision.clusters.itertuples(index=False):
         others_kept = [member for member in row.member_ids[1:] if member in kept]
         representative_reason = reason_of.get(row.representative_id)
         if others_kept or representative_reason not in (None, *CONFLICT_REASONS):
@@ -73,8 +104,8 @@ def _near_duplicate_check(outcome: DedupOutcome) -> dg.AssetCheckResult:
     )
 
 
-def _metadata(outcome: DedupOutcome, records: pd.DataFrame) -> dict:
-    near = outcome.near
+def _metadata(decision: DedupDecision) -> dict:
+    near = decision.near
     texts = {}
     if near is not None:
         for frame in (near.pairs, near.near_misses):
@@ -82,25 +113,30 @@ def _metadata(outcome: DedupOutcome, records: pd.DataFrame) -> dict:
             texts.update(zip(frame["right_id"], frame["right_text"]))
     return {
         "near_duplicates": dg.MetadataValue.json(near.stats if near is not None else {"enabled": False}),
-        "duplicate_clusters": len(outcome.clusters),
-        "largest_clusters": dg.MetadataValue.md(dedup_report.largest_clusters(outcome, texts)),
+        "duplicate_clusters": len(decision.clusters),
+        "largest_clusters": dg.MetadataValue.md(dedup_report.largest_clusters(decision, texts)),
         "pairs_nearest_the_threshold": dg.MetadataValue.md(
             dedup_report.pairs_side_by_side(near.pairs) if near is not None else "Near-duplicates off."),
         "near_misses_below_the_threshold": dg.MetadataValue.md(
             dedup_report.pairs_side_by_side(near.near_misses, most_similar_first=True) if near is not None else "—"),
-        "conflicts": dg.MetadataValue.md(dedup_report.conflicts_preview(outcome)),
-        "conflict_groups": len(outcome.conflicts),
+        "conflicts": dg.MetadataValue.md(dedup_report.conflicts_preview(decision)),
+        "conflict_groups": len(decision.conflicts),
     }
 
 
 def definitions(config: PipelineConfig) -> dg.Definitions:
     near = config.dedup.near_duplicates
 
-    def run(records, context, store) -> StageRun:
-        history = WarehouseHistory(store) if near.incremental else None
-        outcome = deduplicate(records, config.dedup, config.catalog().source_rank, history)
-        return StageRun(outcome.result, metadata=_metadata(outcome, records), checks=[_near_duplicate_check(outcome)],
-                        side_tables=_write_side_tables(outcome, records["record_id"]))
+    def decide(shards: DecisionInput) -> Decision:
+        signed = map_shards(sign_shard, shards.groups, config, shards.shards_uri, shards.workers)
+        batch = combine(signed, near.num_perm)
+        shards.context.log.info(f"deduplicated: {len(batch):,} records signed in {len(signed)} shards; deciding")
+        history = WarehouseHistory(shards.warehouse) if near.incremental else None
+        decision = dedup_stage.decide(batch, shards.texts(), config.dedup, config.catalog().source_rank, history)
+        return Decision(batch.rows.loc[:, ["record_id", "shard", "shard_row"]],
+                        decision.rejected.loc[:, ["record_id", "reason", "detail"]],
+                        metadata=_metadata(decision), checks=[_near_duplicate_check(decision)],
+                        side_tables=_write_side_tables(decision, batch.rows["record_id"]))
 
     deduplicated = stage_asset(
         config,
@@ -121,6 +157,6 @@ def definitions(config: PipelineConfig) -> dg.Definitions:
             description="A fresh LSH pass over the kept records finds no near-duplicate pair, and no "
             "cluster keeps a member other than its representative.",
         )],
-        run=run,
+        decide=decide,
     )
     return dg.Definitions(assets=[deduplicated])

@@ -6,7 +6,7 @@ import dagster as dg
 from curation_assets.config import PipelineConfig
 from curation_assets.core.mix import mix
 from curation_assets.core.report.markdown import markdown_table
-from curation_assets.defs.stage_asset import StageRun, stage_asset
+from curation_assets.defs.stage_asset import Decision, DecisionInput, stage_asset
 from curation_assets.storage.sql_files import sql
 
 
@@ -20,7 +20,7 @@ def _report_markdown(report) -> str:
 
 
 def _write_report(report):
-    def write(connection) -> None:
+    def write(connection, kept=None) -> None:
         connection.register("staged_report", report)
         connection.execute(sql("publish_mix_report"))
 
@@ -30,11 +30,13 @@ def _write_report(report):
 def definitions(config: PipelineConfig) -> dg.Definitions:
     catalog = config.catalog()
 
-    def run(records, context, store) -> StageRun:
-        result, report = mix.mix_records(records, config.mix, catalog.domain_of, catalog.source_rank)
-        synthetic = int((result.kept["kind"] == "synthetic").sum())
-        return StageRun(result, metadata={
-            "synthetic_fraction": round(synthetic / len(result.kept), 4) if len(result.kept) else 0.0,
+    def decide(shards: DecisionInput) -> Decision:
+        records = shards.read_columns(mix.MIX_COLUMNS)
+        dropped, report = mix.mix_decisions(records, config.mix, catalog.domain_of, catalog.source_rank)
+        kept = len(records) - len(dropped)
+        synthetic = int((records["kind"] == "synthetic").sum()) - len(dropped)
+        return Decision(records.loc[:, ["record_id", "shard", "shard_row"]], dropped, metadata={
+            "synthetic_fraction": round(synthetic / kept, 4) if kept else 0.0,
             "max_synthetic_fraction": config.mix.max_synthetic_fraction,
             "achieved_vs_target": dg.MetadataValue.md(_report_markdown(report)),
         }, side_tables=_write_report(report))
@@ -49,6 +51,6 @@ def definitions(config: PipelineConfig) -> dg.Definitions:
             "the mix and the per-domain target shares; the rest is rejected (synthetic_cap / domain_cap)."
         ),
         code_version=config.stage_version(config.mix, config.checks),
-        run=run,
+        decide=decide,
     )
     return dg.Definitions(assets=[mixed])

@@ -129,13 +129,15 @@ def publish_or_quarantine(
 
 def publish_or_quarantine_versions(context: dg.AssetExecutionContext, warehouse: Warehouse, version: Version,
                                    rejected: Version, checks: list[dg.AssetCheckResult],
-                                   also_versions: Sequence[Version] = ()) -> bool:
+                                   also_versions: Sequence[Version] = (), also=None) -> bool:
     """``publish_or_quarantine`` for a stage written shard by shard: its versions are already on disk,
-    and ``also_versions`` (the stage's other tables) share their verdict."""
+    and ``also_versions`` (the stage's other tables) and ``also(connection)`` (tables it writes in the
+    publishing transaction) share their verdict."""
     table = version.table
     passed = all(check.passed for check in checks)
     if passed:
-        warehouse.publish_versions(version, rejected, whole_stage=True, quarantine=table, also_versions=also_versions)
+        warehouse.publish_versions(version, rejected, whole_stage=True, quarantine=table, also=also,
+                                   also_versions=also_versions)
     else:
         warehouse.quarantine_versions(table, version, rejected, also_versions=also_versions)
         failed = ", ".join(check.check_name for check in checks if not check.passed)

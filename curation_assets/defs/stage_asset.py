@@ -27,13 +27,15 @@ from curation_assets.core.stage_result import StageResult
 from curation_assets.defs.publishing import (StageOutput, check_and_publish, publish_or_quarantine_versions,
                                              reconciliation_result, record_check_specs, rejection_metadata,
                                              summary_metadata)
-from curation_assets.engine.shard_stage import (KEPT, REJECTED, ShardOutput, ShardStage, finished_versions,
+from curation_assets.engine.shard_stage import (KEPT, REJECTED, ShardOutput, ShardStage, ShardTask, finished_versions,
                                                 first_preview, group_files, merged_reasons, reconcile_files,
                                                 records_by_source,
                                                 run_shards, shard_tasks)
 from curation_assets.defs.resources import WarehouseResource
+from curation_assets.engine.decided_stage import (APPLY_DECISIONS, ShardTexts, range_payloads, read_columns,
+                                                  rows_per_output_shard)
 from curation_assets.engine.pool import map_tasks, workers_for
-from curation_assets.storage.shards import RECORD_SCHEMA, REJECTION_SCHEMA
+from curation_assets.storage.shards import RECORD_SCHEMA, REJECTION_SCHEMA, Version
 from curation_assets.storage.warehouse import Warehouse
 
 GROUP = "curation"
@@ -53,6 +55,41 @@ class StageRun:
 StageStep = Callable[[pd.DataFrame, dg.AssetExecutionContext, Warehouse], StageRun]
 
 
+@dataclass
+class DecisionInput:
+    """What a decided stage's ``decide`` reads: the upstream shards (each task's files), where they
+    live, the warehouse (for side tables such as earlier runs' history) and the workers to use."""
+
+    context: dg.AssetExecutionContext
+    warehouse: Warehouse
+    groups: list[tuple[str, ...]]
+    shards_uri: str
+    workers: int
+
+    def read_columns(self, columns: list[str]) -> pd.DataFrame:
+        return read_columns(self.warehouse.shards, self.groups, columns)
+
+    def texts(self) -> ShardTexts:
+        return ShardTexts(self.groups, self.shards_uri)
+
+
+@dataclass
+class Decision:
+    """A decided stage's verdict over the whole table: where every record read is (``record_id`` and
+    ``LOCATION_COLUMNS``), the rejected ones (``DECISION_COLUMNS``), metadata, extra checks, and the
+    side tables to write when it is published (``side_tables(connection, kept)``, ``kept`` the new
+    version of the stage's records)."""
+
+    locations: pd.DataFrame
+    rejected: pd.DataFrame
+    metadata: dict = field(default_factory=dict)
+    checks: list[dg.AssetCheckResult] = field(default_factory=list)
+    side_tables: Callable[[duckdb.DuckDBPyConnection, Version], None] | None = None
+
+
+DecideStep = Callable[[DecisionInput], Decision]
+
+
 def stage_asset(
     config: PipelineConfig,
     *,
@@ -63,6 +100,7 @@ def stage_asset(
     code_version: str,
     run: StageStep | None = None,
     shard_stage: ShardStage | None = None,
+    decide: DecideStep | None = None,
     shard_metadata: Callable[[list], dict] = lambda summaries: {},
     read: Callable[[Warehouse], pd.DataFrame] | None = None,
     require_text: bool = False,
@@ -73,7 +111,11 @@ def stage_asset(
     publish. The records ``read`` returns are the ones the reconciliation accounts for.
 
     With ``shard_stage`` instead of ``run``, the stage runs shard by shard on the worker pool and
-    ``shard_metadata`` turns the shards' summaries into the asset's metadata."""
+    ``shard_metadata`` turns the shards' summaries into the asset's metadata.
+
+    With ``decide``, a stage whose decisions are global runs as map, decide, apply
+    (``engine/decided_stage.py``): ``decide`` reads what it needs of the shards and returns the
+    rejections; the shards are then split by them on the worker pool."""
     asset_key = dg.AssetKey(key)
     suite = record_suite(key, config, require_text=require_text)
     read = read or (lambda store: store.read_records(upstream[0]))
@@ -89,6 +131,8 @@ def stage_asset(
     )
     def _stage(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         store = warehouse.get()
+        if decide is not None:
+            return _run_decided(context, config, store, asset_key, upstream, stage, suite, decide)
         if shard_stage is not None:
             return _run_sharded(context, config, store, asset_key, upstream, stage, suite, shard_stage,
                                 shard_metadata)
@@ -145,5 +189,37 @@ def _run_sharded(context: dg.AssetExecutionContext, config: PipelineConfig, stor
         **rejection_metadata(stage, merged_reasons(outcomes), published),
         "shards": len(tasks),
         **shard_metadata([outcome.summary for outcome in outcomes]),
+    }
+    return dg.MaterializeResult(asset_key=asset_key, metadata=metadata, check_results=checks)
+
+
+def _run_decided(context: dg.AssetExecutionContext, config: PipelineConfig, store: Warehouse, asset_key: dg.AssetKey,
+                 upstream: Sequence[str], stage: str, suite: GxSuite, decide: DecideStep) -> dg.MaterializeResult:
+    table = asset_key.path[-1]
+    with ExitStack() as leases:
+        files = [file for name in upstream for file in leases.enter_context(store.reading(name))]
+        rows = {file: store.shards.rows_in(file) for file in files}
+        groups = group_files(files, rows.__getitem__, config.warehouse.shard_records)
+        workers = workers_for(config.engine.workers, sum(rows.values()), config.engine.parallel_min_records)
+        decision = decide(DecisionInput(context, store, groups, store.shards.root_uri, workers))
+        kept_folder, rejected_folder = store.new_versions(table, stage)
+        outputs = [ShardOutput(KEPT, kept_folder, RECORD_SCHEMA, suite), ShardOutput(REJECTED, rejected_folder, REJECTION_SCHEMA)]
+        payloads = range_payloads(decision.locations, decision.rejected, groups, stage,
+                                  rows_per_output_shard(store.shards, files))
+        tasks = [ShardTask(index, (), tuple(outputs), APPLY_DECISIONS, config, store.shards.root_uri, payload)
+                 for index, payload in enumerate(payloads)]
+        outcomes = run_shards(tasks, workers, lambda message: context.log.info(f"{table}: {message}"))
+        versions = finished_versions(outputs, tasks, outcomes)
+        kept, rejected = versions[KEPT], versions[REJECTED]
+        reconciliation = reconcile_files(files, list(kept.files), list(rejected.files))
+    checks = [check_result(asset_key, suite, merge_summaries([outcome.validations[KEPT] for outcome in outcomes])),
+              reconciliation_result(asset_key, reconciliation), *decision.checks]
+    also = None if decision.side_tables is None else (lambda connection: decision.side_tables(connection, kept))
+    published = publish_or_quarantine_versions(context, store, kept, rejected, checks, also=also)
+    metadata = {
+        **summary_metadata(table, store, kept.rows, first_preview(outcomes, KEPT), records_by_source(list(kept.files))),
+        **rejection_metadata(stage, merged_reasons(outcomes), published),
+        "shards": len(tasks),
+        **decision.metadata,
     }
     return dg.MaterializeResult(asset_key=asset_key, metadata=metadata, check_results=checks)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import duckdb
 import pandas as pd
@@ -40,6 +40,9 @@ class ShardStage:
 
     prepare: Callable[[PipelineConfig], Any]
     run: Callable[[pd.DataFrame, Any], tuple[StageResult | ShardOutputs, Any]]
+    # How a task's records are read (default: its upstream files, whole); a decided stage's tasks read
+    # a range of record ids from every upstream shard (decided_stage.py).
+    read: Callable[[ShardStore, "ShardTask"], pd.DataFrame] | None = None
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,7 @@ class ShardTask:
     stage: ShardStage
     config: PipelineConfig
     shards_uri: str
+    payload: Any = None  # what this shard's run needs beyond the plan (a decided stage's decisions)
 
 
 @dataclass
@@ -88,9 +92,13 @@ def run_shard(task: ShardTask) -> ShardOutcome:
     if key not in _PLANS:
         _PLANS[key] = task.stage.prepare(task.config)
     store = ShardStore(task.shards_uri, ShardSize())
-    parts = [store.read_part(path) for path in task.source_files]
-    shard = as_records(pd.concat(parts, ignore_index=True)) if parts else empty_records()
-    result, summary = task.stage.run(shard, _PLANS[key])
+    if task.stage.read is not None:
+        shard = task.stage.read(store, task)
+    else:
+        parts = [store.read_part(path) for path in task.source_files]
+        shard = as_records(pd.concat(parts, ignore_index=True)) if parts else empty_records()
+    payload = () if task.payload is None else (task.payload,)
+    result, summary = task.stage.run(shard, _PLANS[key], *payload)
     frames = _named(result)
     outcome = ShardOutcome(task.index, len(shard), {}, {}, Counter(), summary, {})
     for output in task.outputs:
@@ -123,8 +131,10 @@ def group_files(files: list[str], rows_of: Callable[[str], int], target_rows: in
 
 
 def shard_tasks(groups: list[tuple[str, ...]], outputs: list[ShardOutput], stage: ShardStage, config: PipelineConfig,
-                shards_uri: str) -> list[ShardTask]:
-    return [ShardTask(index, group, tuple(outputs), stage, config, shards_uri) for index, group in enumerate(groups)]
+                shards_uri: str, payloads: Sequence[Any] | None = None) -> list[ShardTask]:
+    payloads = [None] * len(groups) if payloads is None else payloads
+    return [ShardTask(index, group, tuple(outputs), stage, config, shards_uri, payload)
+            for index, (group, payload) in enumerate(zip(groups, payloads))]
 
 
 def run_shards(tasks: list[ShardTask], workers: int, progress: Callable[[str], None]) -> list[ShardOutcome]:

@@ -22,6 +22,7 @@ import uuid
 from dataclasses import dataclass
 from urllib.parse import quote
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.fs as pafs
@@ -34,6 +35,9 @@ WHOLE_TABLE = "_all"
 # A version folder nothing points at, older than this, was left by a crashed writer (writers finish
 # their files well within the warehouse lock's timeout).
 ORPHAN_AGE_SECONDS = 3600.0
+# Row groups of this many rows let a reader that needs a range of a shard (a decided stage's range
+# of record ids, decided_stage.py) read little more than that range.
+ROW_GROUP_ROWS = 8192
 
 _ARROW_TYPES = {"string": pa.string(), "int64": pa.int64(), "Int64": pa.int64()}
 RECORD_SCHEMA = pa.schema([(name, _ARROW_TYPES[RECORD_DTYPES[name]]) for name in RECORD_COLUMNS])
@@ -120,13 +124,28 @@ class ShardStore:
     def write_part(self, path: str, frame: pd.DataFrame, schema: pa.Schema) -> int:
         """One shard file of ``frame`` (its record-id order as given); its size in bytes."""
         arrow = pa.Table.from_pandas(frame.loc[:, schema.names], schema=schema, preserve_index=False)
-        pq.write_table(arrow, path, filesystem=self.filesystem, compression="zstd")
+        pq.write_table(arrow, path, filesystem=self.filesystem, compression="zstd", row_group_size=ROW_GROUP_ROWS)
         return self.filesystem.get_file_info(path).size
 
     def rows_in(self, path: str) -> int:
         """A shard's record count, from its Parquet footer."""
         with self.filesystem.open_input_file(path) as handle:
             return pq.ParquetFile(handle).metadata.num_rows
+
+    def read_rows(self, path: str, rows: np.ndarray) -> pd.DataFrame:
+        """The rows at positions ``rows`` (ascending) of one shard file, reading only the row groups
+        that hold them."""
+        with self.filesystem.open_input_file(path) as handle:
+            parquet = pq.ParquetFile(handle)
+            sizes = [parquet.metadata.row_group(group).num_rows for group in range(parquet.metadata.num_row_groups)]
+            starts = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
+            group_of = np.searchsorted(starts, rows, side="right") - 1
+            groups = np.unique(group_of)
+            table = parquet.read_row_groups(groups.tolist()) if len(groups) else parquet.schema_arrow.empty_table()
+        # Row r of group g sits, in the groups read, after the groups read before g.
+        read_starts = np.concatenate(([0], np.cumsum([sizes[group] for group in groups]))).astype(np.int64)
+        local = read_starts[np.searchsorted(groups, group_of)] + (rows - starts[group_of])
+        return table.take(pa.array(local, pa.int64())).to_pandas()
 
     def read_part(self, path: str, columns: list[str] | None = None, offset: int = 0,
                   rows: int | None = None) -> pd.DataFrame:

@@ -14,6 +14,7 @@ about 200 times in a 20,000-document sample, far from the noise).
 from __future__ import annotations
 
 import math
+from typing import Callable
 
 import numpy as np
 
@@ -25,12 +26,24 @@ SAMPLE_DOCUMENTS = 20000
 
 class Boilerplate:
     def __init__(self, shingles: Shingles, share: float, min_documents: int) -> None:
-        documents = len(shingles.counts)
+        self._count(len(shingles.counts), shingles.take, share, min_documents)
+
+    @classmethod
+    def of_documents(cls, documents: int, shingles_of: Callable[[np.ndarray], Shingles], share: float,
+                     min_documents: int) -> "Boilerplate":
+        """The boilerplate of ``documents`` documents whose shingles ``shingles_of(positions)`` reads
+        (only the sampled ones are read)."""
+        found = cls.__new__(cls)
+        found._count(documents, shingles_of, share, min_documents)
+        return found
+
+    def _count(self, documents: int, shingles_of: Callable[[np.ndarray], Shingles], share: float,
+               min_documents: int) -> None:
         self.min_count = max(min_documents, math.ceil(share * documents))
         stride = max(1, math.ceil(documents / SAMPLE_DOCUMENTS))
         sampled = np.arange(0, documents, stride)
         bar = max(2, math.ceil(self.min_count * len(sampled) / max(documents, 1)))
-        hashes = shingles.take(sampled).hashes if stride > 1 else shingles.hashes
+        hashes = shingles_of(sampled).hashes
         distinct = np.sort(hashes)
         if len(distinct):
             run_starts = np.flatnonzero(np.concatenate(([True], distinct[1:] != distinct[:-1])))

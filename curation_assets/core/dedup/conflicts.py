@@ -26,7 +26,9 @@ import pandas as pd
 from curation_assets.core.dedup.settings import ConflictsConfig
 from curation_assets.core.dedup.earlier import CONFLICT_COLUMNS as CONFLICT_KEY_COLUMNS, UNIVERSE_COLUMNS
 from curation_assets.core.dedup.keys import PROMPT_FIELDS, keys_of, record_keys
+from curation_assets.core.dedup.batch import RANK_COLUMNS
 from curation_assets.core.dedup.keep import KeepCriterion, preference
+from curation_assets.core.located import LOCATION_COLUMNS, FrameTexts, TextSource
 from curation_assets.core.records import as_records, as_rejections
 from curation_assets.core.text.tokens import words
 from curation_assets.core.stage_result import StageResult
@@ -58,7 +60,11 @@ def _groups(keys: pd.Series, distinct: pd.Series) -> list[np.ndarray]:
 
 
 def _resolve(universe: pd.DataFrame, kind: str, keys: pd.Series, distinct: pd.Series, policy: str,
-             keep: Sequence[KeepCriterion], source_rank: Callable[[str], int], text_column: str):
+             keep: Sequence[KeepCriterion], source_rank: Callable[[str], int], text_column: str,
+             positions: np.ndarray):
+    """The groups' rows (``shared_text`` still to read: the text of ``_first``, a universe position,
+    in column ``_text_column``), and the rejected rows with their notes. ``positions``: each row's
+    position in the whole universe."""
     rows, rejected, details = [], [], []
     criteria = keep if policy in ("best", "keep_all") else _KEEP_FIRST
     places = preference(universe, criteria, source_rank)
@@ -80,7 +86,7 @@ def _resolve(universe: pd.DataFrame, kind: str, keys: pd.Series, distinct: pd.Se
         rows.append({
             "conflict_id": conflict_id, "kind": kind, "size": len(group),
             "record_ids": ids[group].tolist(), "kept_ids": ids[kept].tolist(), "policy": policy,
-            "shared_text": str(universe[text_column].iloc[group[0]])[:_SHARED_TEXT_CHARS],
+            "_first": positions[group[0]], "_text_column": text_column,
         })
         kept_note = ", ".join(ids[kept]) if len(kept) else "none (policy drop_all)"
         what = ("same instruction+input, different response" if kind == SAME_PROMPT
@@ -109,23 +115,48 @@ def find_conflicts(
     history: pd.DataFrame | None = None,
     keys: pd.DataFrame | None = None,
 ) -> Conflicts:
-    """Conflict groups in ``records`` (and against ``history``, whose records are never rejected): groups
-    with at least one record of ``records``. ``keys``: the records' ``record_keys``, when already made;
-    ``history``: earlier rows with their prompt and response keys (``earlier.CONFLICT_COLUMNS``)."""
+    """Conflict groups in ``records`` (whole records held in memory; and against ``history``, whose
+    records are never rejected): groups with at least one record of ``records``. ``keys``: the
+    records' ``record_keys``, when already made; ``history``: earlier rows with their prompt and
+    response keys (``earlier.CONFLICT_COLUMNS``)."""
+    records = records.reset_index(drop=True)
     keys = record_keys(records, PROMPT_FIELDS) if keys is None else keys
     own = keys_of(keys, records)
-    batch = records.loc[:, UNIVERSE_COLUMNS].assign(
-        fixed=False, prompt_key=own["prompt_key"].to_numpy(), response_key=own["response_key"].to_numpy(),
-        response_tokens=own["response_tokens"].to_numpy(),
-    )
+    rows = records.assign(
+        response_chars=records["response"].fillna("").astype(str).str.len().astype("int64"),
+        prompt_key=own["prompt_key"].to_numpy(), response_key=own["response_key"].to_numpy(),
+        response_tokens=own["response_tokens"].to_numpy(), shard=0, shard_row=np.arange(len(records)))
+    table, dropped = conflict_groups(rows, settings, keep, source_rank, FrameTexts(records), history)
+    rejected = records.index.isin(dropped.index)
+    result = StageResult(as_records(records[~rejected]), as_rejections(
+        records.loc[dropped.index].assign(reason=dropped["reason"], detail=dropped["detail"]), STAGE))
+    return Conflicts(result, table)
+
+
+def conflict_groups(
+    records: pd.DataFrame,
+    settings: ConflictsConfig,
+    keep: Sequence[KeepCriterion],
+    source_rank: Callable[[str], int],
+    texts: TextSource,
+    history: pd.DataFrame | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The conflicts table of the batch rows ``records`` (batch.py: ranking columns and keys), and the
+    rows it rejects with ``reason`` and ``detail``; texts are read from ``texts`` only for the text
+    each group shows."""
+    batch = records.loc[:, [*RANK_COLUMNS, "prompt_key", "response_key", "response_tokens"]].assign(fixed=False)
     earlier = _sharing_keys(history, batch, records)
-    parts = [batch, earlier.assign(fixed=True, response_tokens=[len(words(text)) for text in earlier["response"].fillna("")])]
+    earlier = earlier.assign(
+        fixed=True, response_tokens=[len(words(text)) for text in earlier["response"].fillna("")],
+        response_chars=earlier["response"].fillna("").astype(str).str.len().astype("int64"))
+    parts = [batch, earlier.loc[:, [*batch.columns]]]
     universe = pd.concat([part for part in parts if len(part)] or parts[:1], ignore_index=True)
     rows, rejected_at = [], []
     alive = np.ones(len(universe), dtype=bool)
     if settings.same_prompt and len(universe):
         found, rejected, notes = _resolve(universe, SAME_PROMPT, universe["prompt_key"], universe["response_key"],
-                                          settings.same_prompt, keep, source_rank, "instruction")
+                                          settings.same_prompt, keep, source_rank, "instruction",
+                                          np.arange(len(universe)))
         rows += found
         rejected_at += [(index, SAME_PROMPT, note) for index, note in zip(rejected, notes)]
         alive[rejected] = False
@@ -135,16 +166,28 @@ def find_conflicts(
         positions = survivors.index.to_numpy()
         survivors = survivors.reset_index(drop=True)
         found, rejected, notes = _resolve(survivors, SAME_RESPONSE, survivors["response_key"], survivors["prompt_key"],
-                                          settings.same_response, keep, source_rank, "response")
+                                          settings.same_response, keep, source_rank, "response", positions)
         rows += found
         rejected_at += [(positions[index], SAME_RESPONSE, note) for index, note in zip(rejected, notes)]
 
+    _read_shared_texts(rows, records, earlier, texts)
     rejected_positions = [index for index, _, _ in rejected_at]
     dropped = records.iloc[rejected_positions].assign(
-        reason=[reason for _, reason, _ in rejected_at], detail=[note for _, _, note in rejected_at]
-    )
-    kept = np.ones(len(records), dtype=bool)
-    kept[rejected_positions] = False
+        reason=[reason for _, reason, _ in rejected_at], detail=[note for _, _, note in rejected_at])
     table = pd.DataFrame(rows, columns=list(CONFLICT_COLUMNS)).sort_values(["kind", "conflict_id"], kind="mergesort")
-    result = StageResult(as_records(records[kept]), as_rejections(dropped, STAGE))
-    return Conflicts(result, table.reset_index(drop=True))
+    return table.reset_index(drop=True), dropped
+
+
+def _read_shared_texts(rows: list[dict], records: pd.DataFrame, earlier: pd.DataFrame, texts: TextSource) -> None:
+    """Each group's ``shared_text``: its first member's instruction or response, read in one pass."""
+    batch_size = len(records)
+    for column in ("instruction", "response"):
+        wanted = [row for row in rows if row["_text_column"] == column]
+        own = [row for row in wanted if row["_first"] < batch_size]
+        if own:
+            found = texts.columns(records.iloc[[row["_first"] for row in own]].loc[:, LOCATION_COLUMNS], [column])
+            for row, text in zip(own, found[column]):
+                row["shared_text"] = str(text)[:_SHARED_TEXT_CHARS]
+        for row in wanted:
+            if row["_first"] >= batch_size:
+                row["shared_text"] = str(earlier[column].iloc[row["_first"] - batch_size])[:_SHARED_TEXT_CHARS]

@@ -24,14 +24,22 @@ def exact_dedup(frame: pd.DataFrame, fields: list[str], source_rank: Callable[[s
     """``keys``: the records' ``record_keys`` for these ``fields``, when already made."""
     if frame.empty:
         return StageResult(as_records(frame), empty_rejections(STAGE))
+    kept, dropped = exact_duplicates(frame, fields, source_rank, record_keys(frame, fields) if keys is None else keys)
+    return StageResult(as_records(kept), as_rejections(dropped, STAGE))
+
+
+def exact_duplicates(frame: pd.DataFrame, fields: list[str], source_rank: Callable[[str], int],
+                     keys: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``frame``'s rows kept (by record id) and dropped (with ``reason`` and ``detail``): records or batch
+    rows (batch.py), ``keys`` their ``record_keys``."""
     ordered = in_keep_order(frame, EXACT_KEEP, source_rank)
-    keys = keys_of(record_keys(frame, fields) if keys is None else keys, ordered)["content_key"]
-    duplicate = keys.duplicated(keep="first")
-    representative = ordered["record_id"].groupby(keys).transform("first")
+    content = keys_of(keys, ordered)["content_key"]
+    duplicate = content.duplicated(keep="first")
+    representative = ordered["record_id"].groupby(content).transform("first")
 
     kept = ordered[~duplicate].sort_values("record_id", kind="mergesort")
     dropped = ordered[duplicate].assign(
         reason="exact_duplicate",
         detail="duplicate of " + representative[duplicate] + " after normalization of " + "+".join(fields),
     )
-    return StageResult(as_records(kept), as_rejections(dropped, STAGE))
+    return kept, dropped

@@ -34,6 +34,13 @@ def _source_ranks(frame: pd.DataFrame, source_rank: Callable[[str], int]) -> pd.
     return frame["source"].map(rank).astype("int64")
 
 
+def _response_chars(frame: pd.DataFrame) -> pd.Series:
+    """The response's length: a slim batch row carries it (batch.py), a record has the response."""
+    if "response_chars" in frame:
+        return frame["response_chars"].astype("int64")
+    return frame["response"].fillna("").str.len().astype("int64")
+
+
 def sort_columns(frame: pd.DataFrame, criteria: Sequence[KeepCriterion], source_rank: Callable[[str], int]) -> pd.DataFrame:
     """One column per criterion (smaller is better), then the record id."""
     columns: dict[str, pd.Series] = {}
@@ -41,9 +48,9 @@ def sort_columns(frame: pd.DataFrame, criteria: Sequence[KeepCriterion], source_
         if criterion == "real_first":
             columns["kind_rank"] = frame["kind"].map(_KIND_RANK).fillna(len(_KIND_RANK)).astype("int64")
         elif criterion == "longest_response":
-            columns["response_rank"] = -frame["response"].fillna("").str.len().astype("int64")
+            columns["response_rank"] = -_response_chars(frame)
         elif criterion == "shortest_response":
-            columns["response_rank"] = frame["response"].fillna("").str.len().astype("int64")
+            columns["response_rank"] = _response_chars(frame)
         elif criterion == "earliest_position":
             columns["source_rank"] = _source_ranks(frame, source_rank)
             columns["position_rank"] = frame["source_position"].astype("int64")

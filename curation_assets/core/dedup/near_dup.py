@@ -11,6 +11,7 @@ rejected with reason ``near_duplicate``, naming its cluster and the record kept.
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -19,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from curation_assets.core.dedup.settings import NearDuplicatesConfig
+from curation_assets.core.dedup.batch import RANK_COLUMNS, joined_texts
 from curation_assets.core.dedup.boilerplate import Boilerplate
 from curation_assets.core.dedup.earlier import UNIVERSE_COLUMNS, EarlierRecords
 from curation_assets.core.dedup.history import decode_signatures
@@ -26,7 +28,8 @@ from curation_assets.core.dedup.keep import preference
 from curation_assets.core.dedup.lsh import band_keys, banding, candidate_pairs
 from curation_assets.core.dedup.minhash import EMPTY, estimated_jaccard
 from curation_assets.core.records import as_records, as_rejections
-from curation_assets.core.text.shingles import Shingles
+from curation_assets.core.located import LOCATION_COLUMNS, FrameTexts, TextSource
+from curation_assets.core.text.shingles import Shingles, shingle_hashes
 from curation_assets.core.dedup.signing import ShingleSpec, sign_texts, worker_count
 from curation_assets.core.dedup.similarity import Edges, ShingleSets, components, verify
 from curation_assets.core.stage_result import StageResult
@@ -38,13 +41,14 @@ CLUSTER_COLUMNS = ("cluster_id", "representative_id", "size", "member_ids", "jac
 
 @dataclass
 class NearDuplicates:
-    result: StageResult
+    kept: pd.DataFrame  # the batch rows kept (batch.py), their index kept
+    rejected: pd.DataFrame  # the batch rows rejected, with ``reason`` and ``detail``
     clusters: pd.DataFrame  # the duplicate_clusters table
-    kept_signatures: np.ndarray  # aligned with result.kept
     pairs: pd.DataFrame  # verified pairs, for side-by-side examples
     near_misses: pd.DataFrame  # pairs just below the threshold
     residual: pd.DataFrame  # near-duplicate pairs still among the kept records (the check wants none)
     stats: dict
+    result: StageResult | None = None  # the records kept and rejected, when the batch was given as records
 
 
 def spec_of(settings: NearDuplicatesConfig) -> ShingleSpec:
@@ -52,23 +56,49 @@ def spec_of(settings: NearDuplicatesConfig) -> ShingleSpec:
 
 
 def record_texts(frame: pd.DataFrame, fields) -> list[str]:
-    columns = [frame[field].fillna("").astype(str).tolist() for field in fields]
-    return ["\n".join(parts) for parts in zip(*columns)]
+    return joined_texts(frame, fields)
 
 
-def _shingle_source(batch: Shingles, history: pd.DataFrame, settings: NearDuplicatesConfig):
-    """Shingles of universe documents: the batch's as computed, earlier records' from their text when asked."""
-    batch_size = len(batch.counts)
-    spec = spec_of(settings)
+class UniverseShingles:
+    """Shingles and texts of universe documents (the batch's first, then earlier records'), read back
+    by location or from the history rows the first time a document is asked for, then kept: only
+    documents in candidate pairs and the boilerplate sample are ever read."""
 
-    def shingles_of(documents: np.ndarray) -> Shingles:
-        own, earlier = documents[documents < batch_size], documents[documents >= batch_size] - batch_size
-        parts = [batch.take(own)]
-        if len(earlier):
-            parts.append(sign_texts(record_texts(history.iloc[earlier], settings.fields), spec)[0])
-        return Shingles.concatenate(parts)
+    def __init__(self, records: pd.DataFrame, history: pd.DataFrame, texts: TextSource,
+                 settings: NearDuplicatesConfig) -> None:
+        self._locations = records.loc[:, LOCATION_COLUMNS].reset_index(drop=True)
+        self._history, self._texts, self._settings = history, texts, settings
+        self._known = np.zeros(0, dtype=np.int64)
+        self._shingles = Shingles(np.zeros(0, np.uint32), np.zeros(1, np.int64))
+        self._text = np.zeros(0, dtype=object)
+        self._lock = threading.Lock()  # verify() asks from several threads
 
-    return shingles_of
+    def _ensure(self, documents: np.ndarray) -> None:
+        with self._lock:
+            missing = np.setdiff1d(documents, self._known)
+            if len(missing) == 0:
+                return
+            batch_size = len(self._locations)
+            own, earlier = missing[missing < batch_size], missing[missing >= batch_size] - batch_size
+            fields = self._settings.fields
+            texts = joined_texts(self._texts.columns(self._locations.iloc[own], fields), fields) if len(own) else []
+            texts += joined_texts(self._history.iloc[earlier], fields) if len(earlier) else []
+            shingles = shingle_hashes(texts, self._settings.shingle_kind, self._settings.shingle_size)
+            known = np.concatenate((self._known, missing))
+            order = np.argsort(known, kind="stable")
+            self._shingles = Shingles.concatenate([self._shingles, shingles]).take(order)
+            self._text = np.concatenate((self._text, np.array(texts + [None], dtype=object)[:-1]))[order]
+            self._known = known[order]
+
+    def shingles_of(self, documents: np.ndarray) -> Shingles:
+        self._ensure(documents)
+        return self._shingles.take(np.searchsorted(self._known, documents))
+
+    def texts_of(self, documents: np.ndarray) -> np.ndarray:
+        if len(documents) == 0:
+            return np.zeros(0, dtype=object)
+        self._ensure(np.unique(documents))
+        return self._text[np.searchsorted(self._known, documents)]
 
 
 def _earlier_rows(records: pd.DataFrame, history: pd.DataFrame | EarlierRecords | None, settings: NearDuplicatesConfig,
@@ -83,25 +113,25 @@ def _earlier_rows(records: pd.DataFrame, history: pd.DataFrame | EarlierRecords 
     return history, len(history)
 
 
-def _pair_frame(edges: Edges, universe: pd.DataFrame) -> pd.DataFrame:
+def _pair_frame(edges: Edges, universe: pd.DataFrame, shingles: UniverseShingles) -> pd.DataFrame:
     left, right = universe.iloc[edges.pairs[:, 0]], universe.iloc[edges.pairs[:, 1]]
     return pd.DataFrame({
         "left_id": left["record_id"].to_numpy(), "right_id": right["record_id"].to_numpy(),
         "jaccard": edges.jaccard, "content_jaccard": edges.content_jaccard, "estimated_jaccard": edges.estimate,
-        "left_text": left["text"].to_numpy(), "right_text": right["text"].to_numpy(),
+        "left_text": shingles.texts_of(edges.pairs[:, 0]), "right_text": shingles.texts_of(edges.pairs[:, 1]),
     })
 
 
 def _residual_pairs(kept_mask: np.ndarray, history_size: int, all_signatures: np.ndarray, all_keys: np.ndarray,
                     eligible: np.ndarray, sets: ShingleSets, universe: pd.DataFrame,
-                    settings: NearDuplicatesConfig) -> pd.DataFrame:
+                    settings: NearDuplicatesConfig, shingles: UniverseShingles) -> pd.DataFrame:
     """An independent LSH pass over what is kept: near-duplicate pairs left with a batch record in them."""
     batch_size = len(kept_mask)
     survivors = np.concatenate((np.flatnonzero(kept_mask), batch_size + np.arange(history_size)))
     pairs = survivors[candidate_pairs(all_keys[survivors], eligible[survivors])]
     pairs = pairs[pairs[:, 0] < batch_size]
     edges, _ = verify(pairs, all_signatures, sets, settings.threshold)
-    return _pair_frame(edges, universe)
+    return _pair_frame(edges, universe, shingles)
 
 
 def _clusters(groups: list[list[int]], universe: pd.DataFrame, records: pd.DataFrame, sets: ShingleSets,
@@ -132,38 +162,66 @@ def _clusters(groups: list[list[int]], universe: pd.DataFrame, records: pd.DataF
     return rows, records.iloc[rejected].assign(reason=REASON, detail=details)
 
 
+def _universe(records: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
+    """The batch's rows, then the earlier records', with what the keep policy ranks them by."""
+    batch = records.loc[:, RANK_COLUMNS].assign(fixed=False)
+    earlier = history.loc[:, ["record_id", "source", "source_position", "kind"]].assign(
+        response_chars=history["response"].fillna("").astype(str).str.len().astype("int64"), fixed=True)
+    return pd.concat([part for part in (batch, earlier) if len(part)] or [batch], ignore_index=True)
+
+
 def find_near_duplicates(
     records: pd.DataFrame,
     settings: NearDuplicatesConfig,
     source_rank: Callable[[str], int],
     history: pd.DataFrame | EarlierRecords | None = None,
 ) -> NearDuplicates:
-    """Near-duplicate clusters of ``records``, also against ``history`` (published earlier, never rejected):
-    history rows, or the earlier records to read as far as LSH needs them."""
-    spec = spec_of(settings)
-    texts = record_texts(records, settings.fields)
-    shingles, signatures = sign_texts(texts, spec, worker_count(settings.workers))
+    """Near-duplicate clusters of ``records`` (whole records, held in memory), also against ``history``
+    (published earlier, never rejected): history rows, or the earlier records to read as far as LSH
+    needs them."""
+    records = records.reset_index(drop=True)
+    shingles, signatures = sign_texts(record_texts(records, settings.fields), spec_of(settings),
+                                      worker_count(settings.workers))
+    rows = records.assign(response_chars=records["response"].fillna("").astype(str).str.len().astype("int64"),
+                          has_shingles=shingles.counts > 0, shard=0, shard_row=np.arange(len(records)))
+    found = near_duplicates(rows, signatures, FrameTexts(records), settings, source_rank, history)
+    found.result = StageResult(as_records(records.loc[found.kept.index]), as_rejections(
+        records.loc[found.rejected.index].assign(reason=found.rejected["reason"], detail=found.rejected["detail"]), STAGE))
+    return found
+
+
+def near_duplicates(
+    records: pd.DataFrame,
+    signatures: np.ndarray,
+    texts: TextSource,
+    settings: NearDuplicatesConfig,
+    source_rank: Callable[[str], int],
+    history: pd.DataFrame | EarlierRecords | None = None,
+) -> NearDuplicates:
+    """Near-duplicate clusters of the batch rows ``records`` (batch.py; ``signatures`` aligned with
+    them), their texts read from ``texts`` only for the documents a decision looks at."""
     bands = banding(settings.threshold, settings.num_perm, settings.lsh_weights)
     batch_keys = band_keys(signatures, *bands)
-    history, compared = _earlier_rows(records, history, settings, batch_keys[shingles.counts > 0], bands)
+    has_shingles = records["has_shingles"].to_numpy(dtype=bool)
+    history, compared = _earlier_rows(records, history, settings, batch_keys[has_shingles], bands)
     history_signatures = decode_signatures(history["signature"].tolist(), settings.num_perm)
 
     batch_size, history_size = len(records), len(history)
     all_signatures = np.concatenate((signatures, history_signatures))
     all_keys = np.concatenate((batch_keys, band_keys(history_signatures, *bands)))
-    eligible = np.concatenate((shingles.counts > 0, (history_signatures != EMPTY).any(axis=1)))
+    eligible = np.concatenate((has_shingles, (history_signatures != EMPTY).any(axis=1)))
     pairs = candidate_pairs(all_keys, eligible)
     pairs = pairs[pairs[:, 0] < batch_size]  # two earlier records: nothing to decide
 
+    shingles = UniverseShingles(records, history, texts, settings)
     boilerplate = None
     if settings.boilerplate_share is not None and batch_size:
-        boilerplate = Boilerplate(shingles, settings.boilerplate_share, settings.boilerplate_min_documents)
-    sets = ShingleSets(_shingle_source(shingles, history, settings), boilerplate)
+        boilerplate = Boilerplate.of_documents(batch_size, shingles.shingles_of, settings.boilerplate_share,
+                                               settings.boilerplate_min_documents)
+    sets = ShingleSets(shingles.shingles_of, boilerplate)
     edges, near_misses = verify(pairs, all_signatures, sets, settings.threshold)
 
-    parts = [records.loc[:, UNIVERSE_COLUMNS].assign(fixed=False), history.loc[:, UNIVERSE_COLUMNS].assign(fixed=True)]
-    universe = pd.concat([part for part in parts if len(part)] or parts[:1], ignore_index=True)
-    universe["text"] = texts + record_texts(history, settings.fields)
+    universe = _universe(records, history)
     labels = components(batch_size + history_size, edges.pairs)
     clustered = np.zeros(batch_size + history_size, dtype=bool)
     clustered[edges.pairs.ravel()] = True
@@ -188,12 +246,13 @@ def find_near_duplicates(
         "boilerplate_shingles": len(boilerplate.hashes) if boilerplate is not None else 0,
     }
     return NearDuplicates(
-        result=StageResult(as_records(records[kept_mask]), as_rejections(rejected_rows, STAGE)),
+        kept=records[kept_mask],
+        rejected=rejected_rows,
         clusters=clusters.reset_index(drop=True),
-        kept_signatures=signatures[kept_mask],
-        pairs=_pair_frame(edges, universe),
-        near_misses=_pair_frame(near_misses, universe),
-        residual=_residual_pairs(kept_mask, history_size, all_signatures, all_keys, eligible, sets, universe, settings),
+        pairs=_pair_frame(edges, universe, shingles),
+        near_misses=_pair_frame(near_misses, universe, shingles),
+        residual=_residual_pairs(kept_mask, history_size, all_signatures, all_keys, eligible, sets, universe, settings,
+                                 shingles),
         stats=stats,
     )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from curation_assets.core.dedup.stage import DedupOutcome
+from curation_assets.core.dedup.stage import DedupDecision, DedupOutcome
 from curation_assets.core.report.markdown import markdown_table
 
 _CELL_CHARS = 160
@@ -14,7 +14,7 @@ def _number(value: float) -> str:
     return "—" if pd.isna(value) else f"{value:.2f}"
 
 
-def largest_clusters(outcome: DedupOutcome, texts: dict[str, str], count: int = 5) -> str:
+def largest_clusters(outcome: "DedupOutcome | DedupDecision", texts: dict[str, str], count: int = 5) -> str:
     clusters = outcome.clusters
     if clusters.empty:
         return "No near-duplicate clusters."
@@ -39,7 +39,7 @@ def pairs_side_by_side(pairs: pd.DataFrame, count: int = 5, most_similar_first: 
     return markdown_table(["Jaccard", "without boilerplate", "MinHash estimate", "one", "other"], rows, _CELL_CHARS)
 
 
-def conflicts_preview(outcome: DedupOutcome, count: int = 8) -> str:
+def conflicts_preview(outcome: "DedupOutcome | DedupDecision", count: int = 8) -> str:
     table = outcome.conflicts
     if table.empty:
         return "No conflicts."

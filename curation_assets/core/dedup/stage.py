@@ -8,8 +8,12 @@
 3. near-duplicates (near_dup.py), against the batch and everything published earlier;
 4. conflicts (conflicts.py).
 
-It returns what the dedup asset publishes in one transaction: the kept records, every rejection,
-the ``duplicate_clusters`` and ``conflicts`` tables, and the history rows to write.
+Every pass decides over the batch's slim rows (batch.py: ranking columns, keys, signatures; no
+text), reading texts back only where it must look at them (candidate pairs, examples), so a batch
+of any size is decided in one process from shards signed on many (``decide``). ``deduplicate``
+runs the same over records held in memory. Either returns what the dedup asset publishes in one
+transaction: the kept records, every rejection, the ``duplicate_clusters`` and ``conflicts``
+tables, and the history rows to write.
 """
 
 from __future__ import annotations
@@ -22,18 +26,34 @@ import pandas as pd
 
 from curation_assets.core.dedup.settings import DedupConfig
 from curation_assets.core.dedup import exact as dedup
-from curation_assets.core.dedup.conflicts import CONFLICT_COLUMNS, find_conflicts
+from curation_assets.core.dedup.batch import BATCH_COLUMNS, DedupBatch, sign_records
+from curation_assets.core.dedup.conflicts import CONFLICT_COLUMNS, conflict_groups
+from curation_assets.core.dedup.exact import exact_duplicates
 from curation_assets.core.dedup.earlier import EarlierRecords, FrameHistory, HistorySource
 from curation_assets.core.dedup.history import empty_history, history_rows, scheme
-from curation_assets.core.dedup.keys import keys_of, record_keys
-from curation_assets.core.dedup.near_dup import CLUSTER_COLUMNS, NearDuplicates, find_near_duplicates, record_texts, spec_of
+from curation_assets.core.dedup.keys import KEY_COLUMNS, keys_of, record_keys
+from curation_assets.core.dedup.near_dup import CLUSTER_COLUMNS, NearDuplicates, near_duplicates, record_texts, spec_of
+from curation_assets.core.located import FrameTexts, TextSource
 from curation_assets.core.records import as_records, as_rejections, empty_rejections
-from curation_assets.core.rules import run_rules
-from curation_assets.core.text.repetition import GopherRepetition
 from curation_assets.core.dedup.signing import sign_texts, worker_count
 from curation_assets.core.stage_result import StageResult
 
 STAGE = dedup.STAGE
+
+
+@dataclass
+class DedupDecision:
+    """The verdict on a batch: its rows (batch.py) kept and rejected (with ``reason`` and ``detail``),
+    both by record id, and what the stage writes beside them."""
+
+    kept: pd.DataFrame
+    rejected: pd.DataFrame
+    kept_signatures: np.ndarray  # aligned with kept
+    clusters: pd.DataFrame
+    conflicts: pd.DataFrame
+    refreshed: pd.DataFrame  # earlier history rows re-signed under the current settings
+    scheme: str
+    near: NearDuplicates | None
 
 
 @dataclass
@@ -46,9 +66,9 @@ class DedupOutcome:
 
 
 def _exact_against_history(records: pd.DataFrame, keys: pd.DataFrame, earlier: EarlierRecords | None,
-                           fields: list[str]) -> StageResult:
+                           fields: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     if records.empty or earlier is None:
-        return StageResult(as_records(records), empty_rejections(STAGE))
+        return records, records.iloc[:0].assign(reason=[], detail=[])
     own = keys_of(keys, records)["content_key"]
     match = own.map(earlier.content_matches(own.unique().tolist())).reset_index(drop=True)
     hit = match.notna().to_numpy()
@@ -57,7 +77,7 @@ def _exact_against_history(records: pd.DataFrame, keys: pd.DataFrame, earlier: E
         detail="duplicate of " + match[hit].astype(str).to_numpy() + " (published by an earlier run) after normalization of "
         + "+".join(fields),
     )
-    return StageResult(as_records(records[~hit]), as_rejections(dropped, STAGE))
+    return records[~hit], dropped
 
 
 def _earlier_records(records: pd.DataFrame, settings: DedupConfig, history: pd.DataFrame | HistorySource | None,
@@ -83,59 +103,81 @@ def deduplicate(
     source_rank: Callable[[str], int],
     history: pd.DataFrame | HistorySource | None = None,
 ) -> DedupOutcome:
-    """Run every dedup pass over ``records``; ``history`` holds what earlier runs published (history.py):
-    its rows, or a source that reads only what each pass asks for (earlier.py)."""
+    """Every dedup pass over ``records`` held in memory; ``history`` holds what earlier runs published
+    (history.py): its rows, or a source that reads only what each pass asks for (earlier.py)."""
+    records = records.reset_index(drop=True)
+    batch = sign_records(records, settings, workers=settings.near_duplicates.workers)
+    decision = decide(batch, FrameTexts(records), settings, source_rank, history)
+    kept = records.iloc[decision.kept.index]
+    rejected = records.iloc[decision.rejected.index].assign(reason=decision.rejected["reason"].to_numpy(),
+                                                            detail=decision.rejected["detail"].to_numpy())
+    keys = batch.rows.set_index("record_id").loc[:, list(KEY_COLUMNS)]
+    new_rows = history_rows(kept, decision.kept_signatures, keys, decision.scheme)
+    return DedupOutcome(
+        result=StageResult(as_records(kept), as_rejections(rejected, STAGE) if len(rejected) else empty_rejections(STAGE)),
+        clusters=decision.clusters,
+        conflicts=decision.conflicts,
+        history_rows=pd.concat([part for part in (new_rows, decision.refreshed) if len(part)] or [new_rows],
+                               ignore_index=True),
+        near=decision.near,
+    )
+
+
+def decide(
+    batch: DedupBatch,
+    texts: TextSource,
+    settings: DedupConfig,
+    source_rank: Callable[[str], int],
+    history: pd.DataFrame | HistorySource | None = None,
+) -> DedupDecision:
+    """Every dedup pass over ``batch`` (its rows and signatures; ``texts`` reads a row's text back)."""
     near_settings = settings.near_duplicates
     fields = list(settings.fields)
     current = scheme(near_settings, fields)
-    keys = record_keys(records, fields)  # every text normalized and tokenized once, here
-    earlier, refreshed = _earlier_records(records, settings, history, current)
+    rows = batch.rows
+    keys = rows.set_index("record_id").loc[:, list(KEY_COLUMNS)]
+    earlier, refreshed = _earlier_records(rows, settings, history, current)
 
-    rejections = []
-    exact = dedup.exact_dedup(records, fields, source_rank, keys)
-    rejections.append(exact.rejected)
-    against_history = _exact_against_history(exact.kept, keys, earlier, fields)
-    rejections.append(against_history.rejected)
-    repetition = [GopherRepetition("repetition", settings.repetition)] if settings.repetition.enabled else []
-    repeated = run_rules(against_history.kept, repetition, STAGE)
-    rejections.append(repeated.rejected)
+    survivors, dropped = exact_duplicates(rows, fields, source_rank, keys) if len(rows) else (rows, rows.iloc[:0])
+    rejections = [dropped]
+    survivors, dropped = _exact_against_history(survivors, keys, earlier, fields)
+    rejections.append(dropped)
+    repeated = survivors["repetition_reason"].notna().to_numpy()
+    rejections.append(survivors[repeated].assign(reason=survivors.loc[repeated, "repetition_reason"],
+                                                 detail=survivors.loc[repeated, "repetition_detail"]))
+    survivors = survivors[~repeated]
 
-    survivors = repeated.kept
     near = None
     if near_settings.enabled:
-        near = find_near_duplicates(survivors, near_settings, source_rank, earlier)
-        rejections.append(near.result.rejected)
-        survivors, signatures = near.result.kept, near.kept_signatures
-    else:
-        spec = spec_of(near_settings)
-        signatures = sign_texts(record_texts(survivors, near_settings.fields), spec,
-                                worker_count(near_settings.workers))[1]
+        near = near_duplicates(survivors, batch.signatures[survivors.index.to_numpy()], texts, near_settings,
+                               source_rank, earlier)
+        rejections.append(near.rejected)
+        survivors = near.kept
 
     conflict_history = None
     if earlier is not None:
         own = keys_of(keys, survivors)
         conflict_history = earlier.conflict_candidates(own["prompt_key"].unique().tolist(),
                                                        own["response_key"].unique().tolist())
-    conflicts = find_conflicts(survivors, settings.conflicts, near_settings.keep, source_rank, conflict_history, keys)
-    rejections.append(conflicts.result.rejected)
-    kept = conflicts.result.kept
-    row_of = pd.Series(np.arange(len(survivors)), index=survivors["record_id"].to_numpy())
-    kept_signatures = signatures[row_of.loc[kept["record_id"].to_numpy()].to_numpy()]
-    order = np.argsort(kept["record_id"].to_numpy(), kind="stable")
-    kept, kept_signatures = kept.iloc[order], kept_signatures[order]
-    new_rows = history_rows(kept, kept_signatures, keys, current)
+    conflicts, dropped = conflict_groups(survivors, settings.conflicts, near_settings.keep, source_rank, texts,
+                                         conflict_history)
+    rejections.append(dropped)
+    kept = survivors[~survivors.index.isin(dropped.index)].sort_values("record_id", kind="mergesort")
     clusters = near.clusters if near is not None else pd.DataFrame({column: [] for column in CLUSTER_COLUMNS})
-    return DedupOutcome(
-        result=StageResult(as_records(kept), _all_rejections(rejections)),
+    return DedupDecision(
+        kept=kept,
+        rejected=_all_rejections(rejections),
+        kept_signatures=batch.signatures[kept.index.to_numpy()],
         clusters=clusters,
-        conflicts=conflicts.table if len(conflicts.table) else pd.DataFrame({c: [] for c in CONFLICT_COLUMNS}),
-        history_rows=pd.concat([part for part in (new_rows, refreshed) if len(part)] or [new_rows], ignore_index=True),
+        conflicts=conflicts if len(conflicts) else pd.DataFrame({c: [] for c in CONFLICT_COLUMNS}),
+        refreshed=refreshed,
+        scheme=current,
         near=near,
     )
 
 
 def _all_rejections(parts: list[pd.DataFrame]) -> pd.DataFrame:
-    parts = [part for part in parts if len(part)]
+    parts = [part.loc[:, [*BATCH_COLUMNS, "reason", "detail"]] for part in parts if len(part)]
     if not parts:
-        return empty_rejections(STAGE)
-    return pd.concat(parts, ignore_index=True).sort_values("record_id", kind="mergesort").reset_index(drop=True)
+        return pd.DataFrame({column: [] for column in [*BATCH_COLUMNS, "reason", "detail"]})
+    return pd.concat(parts).sort_values("record_id", kind="mergesort")

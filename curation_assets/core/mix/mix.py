@@ -24,8 +24,24 @@ REPORT_COLUMNS = ("domain", "target_share", "achieved_share", "real_records", "s
                   "synthetic_admitted", "records")
 
 
+MIX_COLUMNS = ["record_id", "source", "kind", "source_position"]  # all the mix decides by: no text
+
+
 def mix_records(records: pd.DataFrame, settings: MixConfig, domain_of: Callable[[str], str],
                 source_rank: Callable[[str], int]) -> tuple[StageResult, pd.DataFrame]:
+    """The mix of ``records``: what it keeps and rejects, and the achieved mix against the target."""
+    dropped, report = mix_decisions(records, settings, domain_of, source_rank)
+    excluded = records.index.isin(dropped.index)
+    kept = as_records(records[~excluded].sort_values("record_id", kind="mergesort"))
+    rejections = as_rejections(records.loc[dropped.index].assign(reason=dropped["reason"], detail=dropped["detail"]),
+                               STAGE) if len(dropped) else empty_rejections(STAGE)
+    return StageResult(kept, rejections), report
+
+
+def mix_decisions(records: pd.DataFrame, settings: MixConfig, domain_of: Callable[[str], str],
+                  source_rank: Callable[[str], int]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The records the caps exclude (``records``' rows, ``MIX_COLUMNS`` are enough, with ``reason`` and
+    ``detail``), and the report."""
     domains = records["source"].map(domain_of)
     real = records["kind"] != "synthetic"
     counts: Counter = Counter(domains[real])
@@ -76,13 +92,8 @@ def mix_records(records: pd.DataFrame, settings: MixConfig, domain_of: Callable[
             reasons.append("synthetic_cap")
             details.append(f"synthetic records at {admitted_total}/{total} = {admitted_total / total:.3f} of the mix; "
                            f"max_synthetic_fraction {cap:.3f}")
-    kept_index = list(records.index[real]) + admitted
-    kept = as_records(records.loc[kept_index].sort_values("record_id", kind="mergesort"))
-    if excluded:
-        dropped = records.loc[excluded].assign(reason=reasons, detail=details)
-        rejections = as_rejections(dropped, STAGE)
-    else:
-        rejections = empty_rejections(STAGE)
+    dropped = records.loc[excluded].assign(reason=pd.Series(reasons, index=excluded, dtype=object),
+                                           detail=pd.Series(details, index=excluded, dtype=object))
 
     real_by_domain = Counter(domains[real])
     admitted_by_domain = Counter(synthetic.loc[admitted, "_domain"])
@@ -99,4 +110,4 @@ def mix_records(records: pd.DataFrame, settings: MixConfig, domain_of: Callable[
         }
         for domain in all_domains
     ], columns=list(REPORT_COLUMNS))
-    return StageResult(kept, rejections), report
+    return dropped, report

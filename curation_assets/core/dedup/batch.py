@@ -1,0 +1,97 @@
+"""A dedup batch as dedup decides over it: per record what ranks it, its keys and its MinHash
+signature, without its text.
+
+Every dedup decision is global (a record's duplicate can be anywhere in the batch), but none needs
+every text at once: exact dedup and conflicts compare keys, LSH compares signatures, and only the
+candidate pairs LSH proposes are verified on their text. So each shard is signed on its own
+(``sign_records``, a worker's task: the texts are normalized, tokenized and shingled there, once),
+the slim rows of all shards are combined (``combine``, about 700 bytes a record, most of it the
+signature, against about 1 KB of text and several KB of shingles), and the decision reads texts
+back by location (``core/located.py``) for the few records it looks at.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from curation_assets.core.dedup.keys import KEY_COLUMNS, record_keys
+from curation_assets.core.located import LOCATION_COLUMNS
+from curation_assets.core.dedup.settings import DedupConfig
+from curation_assets.core.dedup.signing import ShingleSpec, sign_texts, worker_count
+from curation_assets.core.rules import run_rules
+from curation_assets.core.text.repetition import GopherRepetition
+
+STAGE = "dedup"
+RANK_COLUMNS = ["record_id", "source", "source_position", "kind", "response_chars"]
+REPETITION_COLUMNS = ["repetition_reason", "repetition_detail"]
+BATCH_COLUMNS = [*RANK_COLUMNS, *KEY_COLUMNS, "has_shingles", *REPETITION_COLUMNS, *LOCATION_COLUMNS]
+
+
+@dataclass
+class DedupBatch:
+    """``rows`` (``BATCH_COLUMNS``, a RangeIndex: a row's position) and ``signatures`` by position."""
+
+    rows: pd.DataFrame
+    signatures: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+def spec_of(settings: DedupConfig) -> ShingleSpec:
+    near = settings.near_duplicates
+    return ShingleSpec(near.shingle_kind, near.shingle_size, near.num_perm, near.seed)
+
+
+def joined_texts(frame: pd.DataFrame, fields: Sequence[str]) -> list[str]:
+    """Per record its ``fields`` joined by newlines: the text near-duplicates are judged on."""
+    columns = [frame[field].fillna("").astype(str).tolist() for field in fields]
+    return ["\n".join(parts) for parts in zip(*columns)]
+
+
+def sign_records(records: pd.DataFrame, settings: DedupConfig, shard: int = 0, workers: int = 1) -> DedupBatch:
+    """The batch rows of ``records`` (one shard, or a whole batch held in memory), in their order."""
+    keys = record_keys(records, settings.fields)
+    shingles, signatures = sign_texts(joined_texts(records, settings.near_duplicates.fields), spec_of(settings),
+                                      worker_count(workers))
+    reasons = pd.Series([None] * len(records), dtype=object)
+    details = pd.Series([None] * len(records), dtype=object)
+    if settings.repetition.enabled and len(records):
+        repeated = run_rules(records, [GopherRepetition("repetition", settings.repetition)], STAGE).rejected
+        at = pd.Index(records["record_id"].astype(str).to_numpy()).get_indexer(repeated["record_id"].astype(str))
+        reasons.iloc[at] = repeated["reason"].astype(str).to_numpy()
+        details.iloc[at] = repeated["detail"].astype(str).to_numpy()
+    rows = pd.DataFrame({
+        "record_id": records["record_id"].astype(str).to_numpy(dtype=object),
+        "source": records["source"].astype(str).to_numpy(dtype=object),
+        "source_position": records["source_position"].astype("int64").to_numpy(),
+        "kind": records["kind"].astype(str).to_numpy(dtype=object),
+        "response_chars": records["response"].fillna("").astype(str).str.len().astype("int64").to_numpy(),
+        **{column: keys[column].to_numpy() for column in KEY_COLUMNS},
+        "has_shingles": shingles.counts > 0,
+        "repetition_reason": reasons.to_numpy(),
+        "repetition_detail": details.to_numpy(),
+        "shard": np.full(len(records), shard, dtype=np.int32),
+        "shard_row": np.arange(len(records), dtype=np.int64),
+    }, columns=BATCH_COLUMNS)
+    return DedupBatch(rows, signatures)
+
+
+def combine(parts: Sequence[DedupBatch], num_perm: int) -> DedupBatch:
+    """The shards' rows as one batch, ordered by record id (the order a batch read whole has)."""
+    parts = [part for part in parts if len(part)]
+    if not parts:
+        return DedupBatch(pd.DataFrame({column: [] for column in BATCH_COLUMNS}), np.zeros((0, num_perm), np.uint32))
+    rows = pd.concat([part.rows for part in parts], ignore_index=True)
+    signatures = np.concatenate([part.signatures for part in parts])
+    order = np.argsort(rows["record_id"].to_numpy(dtype=object), kind="stable")
+    return DedupBatch(rows.iloc[order].reset_index(drop=True), signatures[order])
+
+
+def sign_shard(shard: pd.DataFrame, index: int, config) -> DedupBatch:
+    """A worker's map task: one shard of the pipeline's (``config``) dedup input, signed."""
+    return sign_records(shard, config.dedup, shard=index)

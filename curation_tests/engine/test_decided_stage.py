@@ -1,0 +1,105 @@
+"""Dedup as map, decide, apply: shards signed on two workers and decided over their slim rows, texts
+read back from the Parquet shards, give the verdicts of deduplicating the whole batch in memory."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from curation_assets.core.dedup.batch import combine, sign_records, sign_shard
+from curation_assets.core.dedup.settings import DedupConfig
+from curation_assets.core.dedup.stage import decide, deduplicate
+from curation_assets.core.located import LOCATION_COLUMNS
+from curation_assets.engine.decided_stage import (ShardTexts, _read_range, apply_decisions, map_shards, range_payloads,
+                                                  read_columns)
+from curation_assets.storage.shards import RECORD_SCHEMA, ShardSize, ShardStore
+
+SHARED_DATA = Path(os.environ.get("CURATION_SHARED_DATA") or Path(__file__).resolve().parents[3] / "shared" / "data")
+
+
+class _Pipeline:
+    """The part of the pipeline's config a dedup map task reads."""
+
+    def __init__(self, dedup: DedupConfig) -> None:
+        self.dedup = dedup
+
+
+@pytest.fixture
+def toolformer(make_records) -> pd.DataFrame:
+    """The GPT-4-written Toolformer records (templated preambles, near-duplicates), with some planted
+    exact copies and conflicting answers, so that every dedup pass has something to decide."""
+    path = SHARED_DATA / "gpteacher_toolformer.json"
+    if not path.exists():
+        pytest.skip(f"shared data not found at {path}")
+    rows = [dict(instruction=item["instruction"], input=item["input"], response=item["output"])
+            for item in json.loads(path.read_text())[:1500]]
+    rows += [dict(rows[i]) for i in range(0, 300, 7)]  # exact copies
+    rows += [dict(rows[i], response="A different answer entirely, one that shares nothing.") for i in range(1, 300, 11)]
+    return make_records(*(dict(row, index=(place * 7919) % 10007) for place, row in enumerate(rows)))
+
+
+def _write_shards(store: ShardStore, frame: pd.DataFrame, size: int) -> list[tuple[str, ...]]:
+    store.filesystem.create_dir(store.root_uri.rstrip("/"))
+    groups = []
+    for index, start in enumerate(range(0, len(frame), size)):
+        path = store.root_uri.rstrip("/") + f"/part-{index:05d}.parquet"
+        store.write_part(path, frame.iloc[start : start + size].sort_values("record_id"), RECORD_SCHEMA)
+        groups.append((path,))
+    return groups
+
+
+def test_shards_signed_on_two_workers_and_decided_together_match_the_whole_batch(toolformer, tmp_path):
+    settings = DedupConfig()
+    whole = deduplicate(toolformer.sort_values("record_id").reset_index(drop=True), settings, lambda source: 0)
+    assert {"exact_duplicate", "near_duplicate", "conflicting_response"} <= set(whole.result.rejected["reason"])
+
+    store = ShardStore(str(tmp_path / "shards"), ShardSize())
+    groups = _write_shards(store, toolformer, size=400)  # unsorted across shards: the batch is ordered by id
+    signed = map_shards(sign_shard, groups, _Pipeline(settings), store.root_uri, workers=2)
+    batch = combine(signed, settings.near_duplicates.num_perm)
+    decision = decide(batch, ShardTexts(groups, store.root_uri), settings, lambda source: 0)
+
+    expected = whole.result.rejected.loc[:, ["record_id", "reason", "detail"]].sort_values("record_id")
+    assert decision.rejected.loc[:, ["record_id", "reason", "detail"]].astype(str).values.tolist() == \
+        expected.astype(str).values.tolist()
+    assert decision.kept["record_id"].tolist() == whole.result.kept["record_id"].tolist()
+    assert decision.clusters.astype(str).values.tolist() == whole.clusters.astype(str).values.tolist()
+    assert len(decision.clusters) and len(decision.conflicts)
+    assert decision.conflicts.astype(str).values.tolist() == whole.conflicts.astype(str).values.tolist()
+    # The history rows hold the same keys and signatures (the sharded stage reads their texts back).
+    history = whole.history_rows.set_index("record_id")
+    signatures = [row.astype("<u4").tobytes() for row in decision.kept_signatures]
+    assert signatures == history.loc[decision.kept["record_id"], "signature"].tolist()
+
+    # The shuffle: ranges of record ids, each read from every shard, hold 300 kept records each, in
+    # record-id order across tasks, and account for every record once.
+    payloads = range_payloads(batch.rows, decision.rejected, groups, "dedup", kept_per_shard=300)
+    results = [apply_decisions(_read_range(store, _Task(payload)), "dedup", payload.decisions) for payload in payloads]
+    kept = [sorted(result.kept["record_id"]) for result in results]  # each shard is written in id order
+    assert [len(part) for part in kept[:-1]] == [300] * (len(kept) - 1) and 0 < len(kept[-1]) <= 300
+    assert sum(kept, []) == whole.result.kept["record_id"].tolist()
+    rejected = pd.concat([result.rejected for result in results]).sort_values("record_id")
+    assert sum(len(part) for part in kept) + len(rejected) == len(toolformer)
+    assert rejected["detail"].tolist() == expected["detail"].tolist()
+
+
+class _Task:
+    def __init__(self, payload) -> None:
+        self.payload = payload
+
+
+def test_texts_are_read_back_by_location_from_the_shards(make_records, tmp_path):
+    frame = make_records(*(dict(instruction=f"question {i}", response=f"answer {i}") for i in range(25)))
+    store = ShardStore(str(tmp_path / "shards"), ShardSize())
+    groups = _write_shards(store, frame, size=10)
+    slim = read_columns(store, groups, ["record_id"])
+    assert slim.loc[:, LOCATION_COLUMNS].values.tolist() == [[i // 10, i % 10] for i in range(25)]
+    wanted = slim.iloc[[24, 3, 13, 3]]
+    texts = ShardTexts(groups, store.root_uri).columns(wanted.loc[:, LOCATION_COLUMNS], ["instruction", "response"])
+    assert texts["instruction"].tolist() == ["question 24", "question 3", "question 13", "question 3"]
+    # A batch signed in memory reads its own texts the same way.
+    assert len(sign_records(frame, DedupConfig())) == 25
