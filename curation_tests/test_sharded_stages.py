@@ -73,7 +73,7 @@ def test_many_shards_on_two_workers_give_the_tables_of_one_shard(demo_run, workd
     assert len(names) == 1 and manifest["splits"]["train"]["files"] > 5
     assert all(entry["sha256"] == hashlib.sha256((many_files / entry["path"]).read_bytes()).hexdigest()
                for entry in manifest["files"])
-    # A whole-table stage validates a table larger than a shard chunk by chunk on the pool.
+    # A decided stage validates each output shard on the pool and merges the verdicts.
     deduplicated_gx = next(check for check in result.get_asset_check_evaluations()
                            if check.asset_key.path[-1] == "deduplicated" and check.check_name == "gx_deduplicated")
     assert deduplicated_gx.passed and deduplicated_gx.metadata["shards_validated"].value > 5

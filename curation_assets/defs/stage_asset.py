@@ -1,10 +1,11 @@
 """The shape every record stage between ``combined`` and ``decontaminated`` shares: read the upstream
-table, run the pure stage, check what it kept, publish (or quarantine) in one transaction.
+shards, run the pure stage, check what it kept, publish (or quarantine) in one transaction.
 
-A stage that judges each record on its own (cleaning, decontamination) runs shard by shard instead
-(``engine/shard_stage.py``): its upstream shards go to the worker pool, each worker writing its
-output shards and validating them, and the step only merges verdicts and counts, so memory is set
-by the shard size, not the table's.
+No step holds a whole table: a stage that judges each record on its own (combining, cleaning,
+decontamination) runs shard by shard (``engine/shard_stage.py``); a stage whose decisions are
+global (mix caps, duplicates) decides over slim rows and splits the records range by range
+(``engine/decided_stage.py``). Workers write and validate the output shards; the step merges
+verdicts and counts, so memory is set by the shard size, not the table's.
 
 A stage module supplies only what is its own: the pure step, its metadata, its extra checks and the
 side tables it writes beside its records.
@@ -16,43 +17,24 @@ from typing import Callable, Sequence
 
 import dagster as dg
 import duckdb
-import numpy as np
 import pandas as pd
 
-from curation_assets.checks.gx_factory import GxSuite, check_result, evaluate_suite, merge_summaries, validation_summary
+from curation_assets.checks.gx_factory import GxSuite, check_result, merge_summaries
 from curation_assets.checks.suites import record_suite
 from curation_assets.config import PipelineConfig
-from curation_assets.core.reconcile import reconcile_ids
-from curation_assets.core.stage_result import StageResult
-from curation_assets.defs.publishing import (StageOutput, check_and_publish, publish_or_quarantine_versions,
-                                             reconciliation_result, record_check_specs, rejection_metadata,
-                                             summary_metadata)
-from curation_assets.engine.shard_stage import (KEPT, REJECTED, ShardOutput, ShardStage, ShardTask, finished_versions,
-                                                first_preview, group_files, merged_reasons, reconcile_files,
-                                                records_by_source,
-                                                run_shards, shard_tasks)
+from curation_assets.defs.publishing import (publish_or_quarantine_versions, reconciliation_result, record_check_specs,
+                                             rejection_metadata, summary_metadata)
 from curation_assets.defs.resources import WarehouseResource
 from curation_assets.engine.decided_stage import (APPLY_DECISIONS, ShardTexts, range_payloads, read_columns,
                                                   rows_per_output_shard)
-from curation_assets.engine.pool import map_tasks, workers_for
+from curation_assets.engine.pool import workers_for
+from curation_assets.engine.shard_stage import (KEPT, REJECTED, ShardOutput, ShardStage, ShardTask, finished_versions,
+                                                first_preview, group_files, merged_reasons, reconcile_files,
+                                                records_by_source, run_shards, shard_tasks)
 from curation_assets.storage.shards import RECORD_SCHEMA, REJECTION_SCHEMA, Version
 from curation_assets.storage.warehouse import Warehouse
 
 GROUP = "curation"
-
-
-@dataclass
-class StageRun:
-    """What a stage's step hands back to be checked and published."""
-
-    result: StageResult
-    metadata: dict = field(default_factory=dict)
-    checks: list[dg.AssetCheckResult] = field(default_factory=list)
-    # Writes the stage's other tables inside the publishing transaction, so a failed check publishes none.
-    side_tables: Callable[[duckdb.DuckDBPyConnection], None] | None = None
-
-
-StageStep = Callable[[pd.DataFrame, dg.AssetExecutionContext, Warehouse], StageRun]
 
 
 @dataclass
@@ -98,27 +80,25 @@ def stage_asset(
     stage: str,
     description: str,
     code_version: str,
-    run: StageStep | None = None,
     shard_stage: ShardStage | None = None,
     decide: DecideStep | None = None,
     shard_metadata: Callable[[list], dict] = lambda summaries: {},
-    read: Callable[[Warehouse], pd.DataFrame] | None = None,
     require_text: bool = False,
     check_specs: Sequence[dg.AssetCheckSpec] = (),
 ) -> dg.AssetsDefinition:
-    """The asset ``key``: ``read`` (default: the one upstream table) → ``run`` → the record suite,
-    the reconciliation (every record read left the stage kept or rejected) and ``run``'s own checks →
-    publish. The records ``read`` returns are the ones the reconciliation accounts for.
+    """The asset ``key``: its upstream tables' shards → the stage → the record suite on every output
+    shard, the reconciliation (every record read left the stage kept or rejected, by id) and the
+    stage's own checks → publish, or quarantine when a check failed. Exactly one of:
 
-    With ``shard_stage`` instead of ``run``, the stage runs shard by shard on the worker pool and
-    ``shard_metadata`` turns the shards' summaries into the asset's metadata.
-
-    With ``decide``, a stage whose decisions are global runs as map, decide, apply
-    (``engine/decided_stage.py``): ``decide`` reads what it needs of the shards and returns the
-    rejections; the shards are then split by them on the worker pool."""
+    - ``shard_stage``: a stage that judges each record on its own runs shard by shard on the worker
+      pool (``engine/shard_stage.py``); ``shard_metadata`` turns the shards' summaries into metadata;
+    - ``decide``: a stage whose decisions are global runs as map, decide, apply
+      (``engine/decided_stage.py``): ``decide`` reads what it needs of the shards and returns the
+      rejections; the records are then split by them, range by range, on the worker pool."""
+    if (shard_stage is None) == (decide is None):
+        raise ValueError(f"stage {key}: give exactly one of shard_stage and decide")
     asset_key = dg.AssetKey(key)
     suite = record_suite(key, config, require_text=require_text)
-    read = read or (lambda store: store.read_records(upstream[0]))
 
     @dg.asset(
         key=asset_key,
@@ -133,36 +113,9 @@ def stage_asset(
         store = warehouse.get()
         if decide is not None:
             return _run_decided(context, config, store, asset_key, upstream, stage, suite, decide)
-        if shard_stage is not None:
-            return _run_sharded(context, config, store, asset_key, upstream, stage, suite, shard_stage,
-                                shard_metadata)
-        records = read(store)
-        outcome = run(records, context, store)
-        kept, rejected = outcome.result.kept, outcome.result.rejected
-        output = StageOutput(asset_key, key, kept, suite,
-                             reconcile_ids(records["record_id"], kept["record_id"], rejected["record_id"]))
-        validation = validate_table(asset_key, kept, suite, config)
-        return check_and_publish(context, store, output, rejected, stage=stage, extra_metadata=outcome.metadata,
-                                 extra_checks=outcome.checks, also=outcome.side_tables, validation=validation)
+        return _run_sharded(context, config, store, asset_key, upstream, stage, suite, shard_stage, shard_metadata)
 
     return _stage
-
-
-def validate_table(asset_key: dg.AssetKey, records: pd.DataFrame, suite: GxSuite, config: PipelineConfig) -> dg.AssetCheckResult:
-    """The record suite's verdict on a whole table: one shard's worth of rows in this process; a larger
-    table in shard-sized chunks on the worker pool (GX's pandas checks are single-threaded and copy the
-    frame), their verdicts merged. Rows are chunked by a hash of their id, so records sharing an id
-    meet in one chunk and the uniqueness expectation sees them as on the whole table."""
-    chunks = -(-len(records) // config.warehouse.shard_records)
-    if chunks <= 1:
-        return evaluate_suite(asset_key, records, suite)
-    chunk_of = pd.util.hash_array(records["record_id"].astype(str).to_numpy(dtype=object)) % np.uint64(chunks)
-    tasks = [(records[chunk_of == chunk], suite) for chunk in range(chunks)]
-    return check_result(asset_key, suite, merge_summaries(list(map_tasks(_chunk_summary, tasks, config.engine.workers))))
-
-
-def _chunk_summary(task: tuple[pd.DataFrame, GxSuite]) -> dict:
-    return validation_summary(*task)
 
 
 def _run_sharded(context: dg.AssetExecutionContext, config: PipelineConfig, store: Warehouse, asset_key: dg.AssetKey,

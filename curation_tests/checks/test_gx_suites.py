@@ -12,10 +12,6 @@ from curation_assets.checks.settings import ChecksConfig
 from curation_assets.config import PipelineConfig
 from curation_assets.core.clean.settings import CleanConfig
 from curation_assets.core.load.settings import SourceConfig
-from curation_assets.defs.stage_asset import validate_table
-from curation_assets.engine.settings import EngineConfig
-from curation_assets.storage.settings import WarehouseConfig
-from record_frames import records
 
 MAX_CHARS = 60
 ASSET = dg.AssetKey(["curation", "cleaned"])
@@ -165,19 +161,3 @@ def test_null_text_fails_the_not_null_expectation(config, valid_frame):
     assert "expect_column_values_to_not_be_null(input)" in failures
 
 
-def test_a_table_larger_than_a_shard_is_validated_in_chunks_with_the_whole_tables_verdict(config):
-    # One worker: the chunks run in this process (test_sharded_stages.py runs them on a pool of two).
-    chunked = config.model_copy(update={"warehouse": WarehouseConfig(shard_records=4), "engine": EngineConfig(workers=1)})
-    suite = record_suite("cleaned", config, require_text=True)
-    frame = records(10)
-    valid = validate_table(ASSET, frame, suite, chunked)
-    assert valid.passed and valid.metadata["shards_validated"].value == 3 and valid.metadata["rows_validated"].value == 10
-
-    # Ids are chunked by their hash, so a repeated id is caught wherever its rows sit.
-    frame.loc[9, "record_id"] = frame.loc[0, "record_id"]
-    frame.loc[[3, 5], "kind"] = "generated"
-    whole, in_chunks = evaluate_suite(ASSET, frame, suite), validate_table(ASSET, frame, suite, chunked)
-    assert not in_chunks.passed and not whole.passed
-    assert {label: found.get("unexpected_count") for label, found in failures_of(in_chunks).items()} == \
-        {label: found.get("unexpected_count") for label, found in failures_of(whole).items()}
-    assert "expect_column_values_to_be_unique(record_id)" in failures_of(in_chunks)

@@ -10,6 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from curation_assets.config import PipelineConfig
+from curation_assets.core.load.settings import SourceConfig
 from curation_assets.core.dedup.batch import combine, sign_records, sign_shard
 from curation_assets.core.dedup.settings import DedupConfig
 from curation_assets.core.dedup.stage import decide, deduplicate
@@ -21,11 +23,11 @@ from curation_assets.storage.shards import RECORD_SCHEMA, ShardSize, ShardStore
 SHARED_DATA = Path(os.environ.get("CURATION_SHARED_DATA") or Path(__file__).resolve().parents[3] / "shared" / "data")
 
 
-class _Pipeline:
-    """The part of the pipeline's config a dedup map task reads."""
-
-    def __init__(self, dedup: DedupConfig) -> None:
-        self.dedup = dedup
+def _pipeline(dedup: DedupConfig) -> PipelineConfig:
+    """A pipeline config (what a map task receives; spawned workers unpickle it) with these dedup settings."""
+    source = SourceConfig(name="toolformer", path="toolformer.jsonl", format="jsonl", kind="synthetic", license="MIT",
+                          fields={"instruction": "instruction", "response": "output"})
+    return PipelineConfig(sources=[source], dedup=dedup)
 
 
 @pytest.fixture
@@ -59,7 +61,7 @@ def test_shards_signed_on_two_workers_and_decided_together_match_the_whole_batch
 
     store = ShardStore(str(tmp_path / "shards"), ShardSize())
     groups = _write_shards(store, toolformer, size=400)  # unsorted across shards: the batch is ordered by id
-    signed = map_shards(sign_shard, groups, _Pipeline(settings), store.root_uri, workers=2)
+    signed = map_shards(sign_shard, groups, _pipeline(settings), store.root_uri, workers=2)
     batch = combine(signed, settings.near_duplicates.num_perm)
     decision = decide(batch, ShardTexts(groups, store.root_uri), settings, lambda source: 0)
 

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from curation_assets.core.dedup.settings import ConflictsConfig
-from curation_assets.core.dedup.earlier import CONFLICT_COLUMNS as CONFLICT_KEY_COLUMNS, UNIVERSE_COLUMNS
+from curation_assets.core.dedup.earlier import CONFLICT_COLUMNS as CONFLICT_KEY_COLUMNS
 from curation_assets.core.dedup.keys import PROMPT_FIELDS, keys_of, record_keys
 from curation_assets.core.dedup.batch import RANK_COLUMNS
 from curation_assets.core.dedup.keep import KeepCriterion, preference
