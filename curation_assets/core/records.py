@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
 import unicodedata
 
 import pandas as pd
@@ -49,12 +48,12 @@ REJECTION_COLUMNS = (
 REJECTION_DTYPES = {**RECORD_DTYPES, "stage": "string", "reason": "string", "detail": "string"}
 REJECTION_DTYPES["source_position"] = "Int64"  # a file-level problem may have no position
 
-_WHITESPACE = re.compile(r"\s+")
 
 
 def normalize_text(text: str) -> str:
     """NFKC, casefold, collapse whitespace: equal after this means 'the same text' for dedup."""
-    return _WHITESPACE.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+    # str.split() splits on exactly what the regex \s matches (str.isspace), at a third of the cost.
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
 def record_id(source: str, position: int, item: int | None, instruction: str, input_: str, response: str) -> str:

@@ -130,7 +130,8 @@ def definitions(config: PipelineConfig) -> dg.Definitions:
     def decide(shards: DecisionInput) -> Decision:
         signed = map_shards(sign_shard, shards.groups, config, shards.shards_uri, shards.workers)
         batch = combine(signed, near.num_perm)
-        shards.context.log.info(f"deduplicated: {len(batch):,} records signed in {len(signed)} shards; deciding")
+        shards.context.log.info(f"deduplicated: {len(batch):,} records signed in {len(signed)} shards")
+        shards.clock.lap("sign")
         history = WarehouseHistory(shards.warehouse) if near.incremental else None
         decision = dedup_stage.decide(batch, shards.texts(), config.dedup, config.catalog().source_rank, history)
         return Decision(batch.rows.loc[:, ["record_id", "shard", "shard_row"]],

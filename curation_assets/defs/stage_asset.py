@@ -27,6 +27,7 @@ from curation_assets.defs.publishing import (publish_or_quarantine_versions, rec
 from curation_assets.defs.resources import WarehouseResource
 from curation_assets.engine.decided_stage import (APPLY_DECISIONS, ShardTexts, range_payloads, read_columns,
                                                   rows_per_output_shard)
+from curation_assets.engine.phases import PhaseClock
 from curation_assets.engine.pool import workers_for
 from curation_assets.engine.shard_stage import (KEPT, REJECTED, ShardOutput, ShardStage, ShardTask, finished_versions,
                                                 first_preview, group_files, merged_reasons, reconcile_files,
@@ -47,6 +48,7 @@ class DecisionInput:
     groups: list[tuple[str, ...]]
     shards_uri: str
     workers: int
+    clock: PhaseClock  # ``clock.lap(phase)`` times the decision's own phases
 
     def read_columns(self, columns: list[str]) -> pd.DataFrame:
         return read_columns(self.warehouse.shards, self.groups, columns)
@@ -149,12 +151,14 @@ def _run_sharded(context: dg.AssetExecutionContext, config: PipelineConfig, stor
 def _run_decided(context: dg.AssetExecutionContext, config: PipelineConfig, store: Warehouse, asset_key: dg.AssetKey,
                  upstream: Sequence[str], stage: str, suite: GxSuite, decide: DecideStep) -> dg.MaterializeResult:
     table = asset_key.path[-1]
+    clock = PhaseClock(lambda message: context.log.info(f"{table}: {message}"))
     with ExitStack() as leases:
         files = [file for name in upstream for file in leases.enter_context(store.reading(name))]
         rows = {file: store.shards.rows_in(file) for file in files}
         groups = group_files(files, rows.__getitem__, config.warehouse.shard_records)
         workers = workers_for(config.engine.workers, sum(rows.values()), config.engine.parallel_min_records)
-        decision = decide(DecisionInput(context, store, groups, store.shards.root_uri, workers))
+        decision = decide(DecisionInput(context, store, groups, store.shards.root_uri, workers, clock))
+        clock.lap("decide")
         kept_folder, rejected_folder = store.new_versions(table, stage)
         outputs = [ShardOutput(KEPT, kept_folder, RECORD_SCHEMA, suite), ShardOutput(REJECTED, rejected_folder, REJECTION_SCHEMA)]
         payloads = range_payloads(decision.locations, decision.rejected, groups, stage,
@@ -162,17 +166,21 @@ def _run_decided(context: dg.AssetExecutionContext, config: PipelineConfig, stor
         tasks = [ShardTask(index, (), tuple(outputs), APPLY_DECISIONS, config, store.shards.root_uri, payload)
                  for index, payload in enumerate(payloads)]
         outcomes = run_shards(tasks, workers, lambda message: context.log.info(f"{table}: {message}"))
+        clock.lap("apply")
         versions = finished_versions(outputs, tasks, outcomes)
         kept, rejected = versions[KEPT], versions[REJECTED]
         reconciliation = reconcile_files(files, list(kept.files), list(rejected.files))
     checks = [check_result(asset_key, suite, merge_summaries([outcome.validations[KEPT] for outcome in outcomes])),
               reconciliation_result(asset_key, reconciliation), *decision.checks]
+    clock.lap("reconcile")
     also = None if decision.side_tables is None else (lambda connection: decision.side_tables(connection, kept))
     published = publish_or_quarantine_versions(context, store, kept, rejected, checks, also=also)
+    clock.lap("publish")
     metadata = {
         **summary_metadata(table, store, kept.rows, first_preview(outcomes, KEPT), records_by_source(list(kept.files))),
         **rejection_metadata(stage, merged_reasons(outcomes), published),
         "shards": len(tasks),
         **decision.metadata,
+        "seconds_by_phase": dg.MetadataValue.json(clock.seconds),
     }
     return dg.MaterializeResult(asset_key=asset_key, metadata=metadata, check_results=checks)

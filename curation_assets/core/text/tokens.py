@@ -27,6 +27,7 @@ _UNSPACED_CLASS = "".join(f"\\u{low:04x}-\\u{high:04x}" for low, high in UNSPACE
 _NON_WORD = re.compile(r"[\W_]+")
 _NON_ASCII_SEPARATOR = re.compile(r"[^\w\x00-\x7f]")
 _WORD = re.compile(f"[{_UNSPACED_CLASS}]|[^\\s{_UNSPACED_CLASS}]+")
+_ASCII_WORD = re.compile(r"[a-z0-9]+")
 
 
 def normalize(text: str) -> str:
@@ -37,7 +38,10 @@ def normalize(text: str) -> str:
 
 def words(text: str) -> list[str]:
     """The words of ``text``, normalized, in order."""
-    return _WORD.findall(_NON_WORD.sub(" ", normalize(text)))
+    text = normalize(text)
+    if text.isascii():  # one pass: an ASCII word is a run of lowercase letters and digits (\w without _)
+        return _ASCII_WORD.findall(text)
+    return _WORD.findall(_NON_WORD.sub(" ", text))
 
 
 def word_ngrams(text_words: list[str], n: int) -> list[str]:
