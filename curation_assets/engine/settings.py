@@ -8,7 +8,8 @@ from curation_assets.core.settings import Strict
 
 
 class EngineConfig(Strict):
-    """Stages that judge records one at a time run shard by shard on a pool of worker processes."""
+    """Every record stage runs its shard tasks (judging, signing, applying decisions) on a pool of
+    worker processes."""
 
     workers: int = Field(default=0, ge=0, description="Worker processes for per-shard work; 0: one per core.")
     parallel_min_records: int = Field(
