@@ -7,6 +7,7 @@ data differs from web pages: answers are short, and math and code have short or 
 
 from __future__ import annotations
 
+import math
 import re
 
 import numpy as np
@@ -116,18 +117,63 @@ class SymbolRatio(TextRule):
         return None
 
 
+# Each UTF-8 byte as a class: "w" an ASCII word character (letters, digits, underscore: Python's \w on
+# ASCII, the tests check all 128), " " any other ASCII or a continuation byte, "n" the lead byte of a
+# non-ASCII character, which may or may not be a word character.
+_UTF8_CLASSES = bytes(
+    ord("w") if code < 128 and (chr(code).isalnum() or chr(code) == "_") else ord("n") if code >= 0xC0 else ord(" ")
+    for code in range(256)
+)
+
+
+def max_word_count(text: str) -> int:
+    """An upper bound of ``len(_WORD.findall(text))`` that creates no word strings (exact on ASCII text).
+
+    A word either holds an ASCII word character, and then a run of them of its own, or is made of
+    non-ASCII characters only: at most the runs of ASCII word characters plus the non-ASCII
+    characters. The bytes are classified and counted in C.
+    """
+    classes = text.encode("utf-8", "surrogatepass").translate(_UTF8_CLASSES)
+    runs = classes.count(b" w") + classes.count(b"nw") + classes.startswith(b"w")
+    return runs + classes.count(b"n")
+
+
 class RestatedInstruction(Rule):
     name = "restated_instruction"
 
     def __init__(self, rule: RestatedInstructionRule) -> None:
         self.rule = rule
 
+    def _cannot_restate(self, response: str, instruction: str) -> bool:
+        """Whether the response's first words alone miss the instruction too often for an overlap above the maximum.
+
+        Tokenizing both texts costs most of the rule, and a response that does not restate its
+        instruction shows it within its first few dozen words: a word pair whose word is not even
+        a substring of the instruction is surely not one of its pairs, and each such miss lowers
+        the overlap by at least 1 / (an upper bound of the response's pairs), so that many misses
+        settle it. The words of a prefix are the response's first words; only the last may be cut
+        short, so it is dropped. ``response`` and ``instruction`` are lowercased.
+        """
+        pair_bound = max_word_count(response) - 1
+        allowed_miss_share = 1.0 - self.rule.max_overlap
+        needed_misses = max(1, math.ceil((allowed_miss_share + 1e-9) * pair_bound))
+        prefix_chars = 8 * (needed_misses + 2)
+        if prefix_chars >= len(response):
+            return False  # short: the exact count is cheap
+        in_instruction = [word in instruction for word in _WORD.findall(response, 0, prefix_chars)[:-1]]
+        misses = sum(not (first and second) for first, second in zip(in_instruction, in_instruction[1:]))
+        # Then misses / pairs >= misses / pair_bound > 1 - max_overlap: the overlap is below the maximum.
+        return misses >= needed_misses and misses / pair_bound > allowed_miss_share + 1e-9
+
     def _detail(self, instruction: str, response: str) -> str | None:
-        response_words = _WORD.findall(response.lower())
+        response, instruction = response.lower(), instruction.lower()
+        if self._cannot_restate(response, instruction):
+            return None
+        instruction_words = _WORD.findall(instruction)
+        instruction_pairs = set(zip(instruction_words, instruction_words[1:]))
+        response_words = _WORD.findall(response)
         if len(response_words) < self.rule.min_words:
             return None
-        instruction_words = _WORD.findall(instruction.lower())
-        instruction_pairs = set(zip(instruction_words, instruction_words[1:]))
         response_pairs = list(zip(response_words, response_words[1:]))
         overlap = sum(pair in instruction_pairs for pair in response_pairs) / len(response_pairs)
         if overlap > self.rule.max_overlap:

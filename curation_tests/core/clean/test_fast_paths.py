@@ -1,0 +1,74 @@
+"""The fast paths of the clean stage decide exactly as the plain definitions they skip.
+
+Each reference below is the rule's measure written the straightforward way; the texts are real
+instruction data plus the edge cases a shortcut could get wrong (non-ASCII words and separators,
+Greek final sigma, restatements near the threshold, repeats).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+
+import pytest
+
+from curation_assets.core.clean.quality import RestatedInstruction, max_word_count
+from curation_assets.core.clean.settings import RestatedInstructionRule
+
+_WORD = re.compile(r"\w+")
+ODD_SEPARATORS = [" ", "\t", "\n", "\xa0", "\u2003", "\x1c", "\x85", "\u3000", "\u200b", "\u2019", "-", "_", "é", "ΑΣ.ʰ.Β"]
+
+
+def _shared_pairs(shared_data, count: int = 400) -> list[tuple[str, str]]:
+    lines = (shared_data / "gsm8k_train.jsonl").read_text(encoding="utf-8").splitlines()[:count]
+    return [(record["question"], record["answer"]) for record in map(json.loads, lines)]
+
+
+def _odd_texts(pairs: list[tuple[str, str]], seed: int = 5) -> list[tuple[str, str]]:
+    """Restatements (whole, repeated, a few words changed) and responses with unusual separators."""
+    rng = random.Random(seed)
+    odd = []
+    for instruction, response in pairs:
+        words = instruction.split()
+        for _ in range(rng.randint(0, 3)):
+            words[rng.randrange(len(words))] = rng.choice(["x", "ΑΣ", "İ", "naïve", "the"])
+        odd.append((instruction, " ".join(words * rng.randint(1, 3))))
+        odd.append((instruction, "".join(rng.choice(ODD_SEPARATORS) if char == " " else char for char in response)))
+        odd.append((instruction.upper(), instruction + " " + response[: rng.randint(0, 80)]))
+    return odd
+
+
+def _restated_reference(instruction: str, response: str, min_words: int, max_overlap: float) -> float | None:
+    response_words = _WORD.findall(response.lower())
+    if len(response_words) < min_words:
+        return None
+    instruction_words = _WORD.findall(instruction.lower())
+    instruction_pairs = set(zip(instruction_words, instruction_words[1:]))
+    pairs = list(zip(response_words, response_words[1:]))
+    overlap = sum(pair in instruction_pairs for pair in pairs) / len(pairs)
+    return overlap if overlap > max_overlap else None
+
+
+def test_max_word_count_bounds_the_word_count_and_is_exact_on_ascii(shared_data):
+    for code in range(128):  # the byte classes' premise: \w on ASCII is letters, digits and underscore
+        assert bool(_WORD.fullmatch(chr(code))) == (chr(code).isalnum() or chr(code) == "_")
+    texts = [text for pair in _odd_texts(_shared_pairs(shared_data)) for text in pair] + ["", "_", "é", "\ud800 a"]
+    for text in texts:
+        count = len(_WORD.findall(text))
+        assert max_word_count(text) == count if text.isascii() else max_word_count(text) >= count
+
+
+@pytest.mark.parametrize("min_words, max_overlap", [(5, 0.9), (1, 0.5), (3, 0.99), (2, 0.0)])
+def test_restated_instruction_prefilter_keeps_every_verdict(shared_data, min_words, max_overlap):
+    pairs = _shared_pairs(shared_data)
+    rule = RestatedInstruction(RestatedInstructionRule(min_words=min_words, max_overlap=max_overlap))
+    fired = 0
+    for instruction, response in pairs + _odd_texts(pairs):
+        expected = _restated_reference(instruction, response, min_words, max_overlap)
+        detail = rule._detail(instruction, response)
+        assert (detail is None) == (expected is None), (instruction, response)
+        if expected is not None:
+            fired += 1
+            assert detail.startswith(f"{expected:.2f} of the response's word pairs")
+    assert fired > 50
