@@ -27,6 +27,7 @@ finding repeats is array work rather than a Python loop per n-gram.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from itertools import chain
 from typing import Callable, Sequence
@@ -60,7 +61,9 @@ def _unit_fractions(texts: Sequence[str], split: Callable[[str], list[str]]) -> 
         text = text.strip()
         if "\n" not in text:
             continue  # one line, one paragraph: nothing can repeat
-        items = [stripped for item in split(text) if (stripped := item.strip())]
+        items = [stripped for stripped in map(str.strip, split(text)) if stripped]
+        if len(set(items)) == len(items):
+            continue  # nothing repeats: both fractions 0, as counted
         count, chars = _duplicates(items)
         fractions[row], char_fractions[row] = count / len(items), chars / len(text)
     return fractions, char_fractions
@@ -191,6 +194,21 @@ class NGrams:
         return self.covered_fractions(repeat, n)
 
 
+def repeated_bigram_chars_bound(words: list[str]) -> int:
+    """An upper bound of the characters inside a text's repeated 2-gram occurrences (``NGrams.repeated_bigram_bound``
+    before dividing), from its words alone.
+
+    Each occurrence of a 2-gram seen twice or more is counted with its two words and the separator;
+    characters inside overlapping occurrences are counted again, so the sum can only be larger
+    than the characters covered. Counting the 2-grams is C work (``Counter`` of word pairs), no
+    Python loop per word, and far cheaper than numbering a whole batch's words.
+    """
+    counts = Counter(zip(words, words[1:]))
+    if len(counts) == len(words) - 1:
+        return 0  # no 2-gram repeats
+    return sum(count * (len(first) + len(second) + 1) for (first, second), count in counts.items() if count > 1)
+
+
 def top_ngram_char_fractions(texts: Sequence[str], n: int) -> np.ndarray:
     return NGrams.of(texts).top_fractions(n)
 
@@ -241,9 +259,8 @@ def first_excesses(texts: Sequence[str], limits: RepetitionLimits) -> list[Exces
     """Per text, the first measure above its maximum (lines, paragraphs, top n-grams, duplicate n-grams), or None."""
     found: list[Excess | None] = [None] * len(texts)
     top, duplicate = sorted(limits.max_top_ngram_char_fraction.items()), sorted(limits.max_duplicate_ngram_char_fraction.items())
-    grams = NGrams.of(texts) if top or duplicate else None
-    word_counts = (np.bincount(grams.text_of, minlength=len(texts)) if grams is not None
-                   else np.fromiter((len(text.split()) for text in texts), dtype=np.int64, count=len(texts)))
+    words = [text.split() for text in texts]
+    word_counts = np.fromiter(map(len, words), dtype=np.int64, count=len(texts))
     judged = word_counts >= limits.min_words
 
     def record(measure: str, values: np.ndarray, maximum: float | None, rows: np.ndarray) -> None:
@@ -264,13 +281,20 @@ def first_excesses(texts: Sequence[str], limits: RepetitionLimits) -> list[Exces
             record(f"duplicate_{unit}_fraction", share, share_max, rows)
             record(f"duplicate_{unit}_char_fraction", chars, chars_max, rows)
 
-    if grams is None:
+    if not (top or duplicate):
         return found
     undecided = np.array([excess is None for excess in found], dtype=bool)
     long_enough = judged & undecided & (word_counts >= limits.min_words_for_ngram_rules)
-    rows, grams = np.flatnonzero(long_enough), grams.subset(long_enough)
     # Most texts repeat few 2-grams: those within the smallest maximum cannot break an n-gram rule.
-    worth = grams.repeated_bigram_bound() > min(maximum for _, maximum in (*top, *duplicate))
+    # First a bound per text from its words (cheap), then, for the few texts it cannot clear, the
+    # exact share of characters in repeated 2-grams. Every measure is per text, so numbering only
+    # those texts' words gives each the values it would get in the whole batch.
+    smallest_maximum = min(maximum for _, maximum in (*top, *duplicate))
+    rows = np.array([row for row in np.flatnonzero(long_enough)
+                     if repeated_bigram_chars_bound(words[row]) / len(texts[row].strip()) > smallest_maximum],
+                    dtype=np.int64)
+    grams = NGrams.of([texts[row] for row in rows])
+    worth = grams.repeated_bigram_bound() > smallest_maximum
     rows, grams = rows[worth], grams.subset(worth)
     for n, maximum in top:
         record(f"top_{n}gram_char_fraction", grams.top_fractions(n), maximum, rows)
