@@ -19,6 +19,7 @@ from curation_assets.core.records import TEXT_FIELDS
 from curation_assets.core.rules import Rule, TextRule, Verdicts
 from curation_assets.core.text.prefilter import PatternSet
 from curation_assets.core.text.repetition import GopherRepetition
+from curation_assets.core.text.word_counts import max_word_count, split_word_stats
 
 _WORD = re.compile(r"\w+")
 _HASH_RUNS = re.compile(r"#+")
@@ -78,7 +79,7 @@ class WordCount(Rule):
         return None
 
     def judge(self, batch: pd.DataFrame) -> Verdicts:
-        return Verdicts.of_pairs(self._verdict(len(text.split())) for text in batch["response"])
+        return Verdicts.of_pairs(self._verdict(split_word_stats(text)[0]) for text in batch["response"])
 
 
 class MeanWordLength(TextRule):
@@ -88,10 +89,10 @@ class MeanWordLength(TextRule):
         self.rule = rule
 
     def detail(self, text: str) -> str | None:
-        words = text.split()
-        if len(words) < self.rule.min_words:
+        words, word_chars = split_word_stats(text)
+        if words < self.rule.min_words:
             return None
-        mean = sum(map(len, words)) / len(words)
+        mean = word_chars / words
         if not self.rule.min_length <= mean <= self.rule.max_length:
             return f"mean word length {mean:.1f}, allowed {self.rule.min_length}-{self.rule.max_length}"
         return None
@@ -104,7 +105,7 @@ class SymbolRatio(TextRule):
         self.rule = rule
 
     def detail(self, text: str) -> str | None:
-        words = len(text.split())
+        words = split_word_stats(text)[0]
         if words < self.rule.min_words:
             return None
         # Runs, not characters: a '### heading' or GSM8K's '#### 72' answer marker is one symbol.
@@ -115,27 +116,6 @@ class SymbolRatio(TextRule):
         if ratio > self.rule.max_ratio:
             return f"{symbols} '#'/ellipsis symbols per {words} words = {ratio:.2f}, maximum {self.rule.max_ratio}"
         return None
-
-
-# Each UTF-8 byte as a class: "w" an ASCII word character (letters, digits, underscore: Python's \w on
-# ASCII, the tests check all 128), " " any other ASCII or a continuation byte, "n" the lead byte of a
-# non-ASCII character, which may or may not be a word character.
-_UTF8_CLASSES = bytes(
-    ord("w") if code < 128 and (chr(code).isalnum() or chr(code) == "_") else ord("n") if code >= 0xC0 else ord(" ")
-    for code in range(256)
-)
-
-
-def max_word_count(text: str) -> int:
-    """An upper bound of ``len(_WORD.findall(text))`` that creates no word strings (exact on ASCII text).
-
-    A word either holds an ASCII word character, and then a run of them of its own, or is made of
-    non-ASCII characters only: at most the runs of ASCII word characters plus the non-ASCII
-    characters. The bytes are classified and counted in C.
-    """
-    classes = text.encode("utf-8", "surrogatepass").translate(_UTF8_CLASSES)
-    runs = classes.count(b" w") + classes.count(b"nw") + classes.startswith(b"w")
-    return runs + classes.count(b"n")
 
 
 class RestatedInstruction(Rule):

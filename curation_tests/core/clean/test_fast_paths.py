@@ -13,8 +13,10 @@ import re
 
 import pytest
 
-from curation_assets.core.clean.quality import RestatedInstruction, max_word_count
+from curation_assets.core.clean.quality import RestatedInstruction
 from curation_assets.core.clean.settings import RestatedInstructionRule
+from curation_assets.core.text.repetition import NGrams, repeated_bigram_chars_bound
+from curation_assets.core.text.word_counts import max_word_count, split_word_stats
 
 _WORD = re.compile(r"\w+")
 ODD_SEPARATORS = [" ", "\t", "\n", "\xa0", "\u2003", "\x1c", "\x85", "\u3000", "\u200b", "\u2019", "-", "_", "é", "ΑΣ.ʰ.Β"]
@@ -72,3 +74,22 @@ def test_restated_instruction_prefilter_keeps_every_verdict(shared_data, min_wor
             fired += 1
             assert detail.startswith(f"{expected:.2f} of the response's word pairs")
     assert fired > 50
+
+
+def test_the_cheap_repeated_bigram_bound_is_never_below_the_exact_share(shared_data):
+    texts = [text for pair in _odd_texts(_shared_pairs(shared_data)) for text in pair]
+    texts += ["a b a b a b", "x y z x y z x y", "one two\none two\n one  two", "a a a a", "solo", ""]
+    exact = NGrams.of(texts).repeated_bigram_bound()
+    for text, share in zip(texts, exact):
+        chars = len(text.strip())
+        assert repeated_bigram_chars_bound(text.split()) >= round(share * chars), text
+
+
+def test_split_word_stats_are_the_counts_of_str_split(shared_data):
+    for code in range(128):  # the byte classes' premise: str.split's ASCII whitespace is str.isspace's
+        assert ("a" + chr(code) + "b").split() == (["a", "b"] if chr(code).isspace() else ["a" + chr(code) + "b"])
+    texts = [text for pair in _odd_texts(_shared_pairs(shared_data)) for text in pair]
+    texts += ["", " ", "\x1c\x1f", "a", " a ", "\ta\x0bb\x0cc\rd\n", "é b", "\u3000x\xa0y\x85"]
+    for text in texts:
+        words = text.split()
+        assert split_word_stats(text) == (len(words), sum(map(len, words))), text
