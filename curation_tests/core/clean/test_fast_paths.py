@@ -15,6 +15,7 @@ import pytest
 
 from curation_assets.core.clean.quality import RestatedInstruction
 from curation_assets.core.clean.settings import RestatedInstructionRule
+from curation_assets.core.text.language import _NOT_LETTERS, letter_count
 from curation_assets.core.text.repetition import NGrams, repeated_bigram_chars_bound
 from curation_assets.core.text.word_counts import max_word_count, split_word_stats
 
@@ -93,3 +94,11 @@ def test_split_word_stats_are_the_counts_of_str_split(shared_data):
     for text in texts:
         words = text.split()
         assert split_word_stats(text) == (len(words), sum(map(len, words))), text
+
+
+def test_letter_count_of_ascii_text_is_the_regex_count(shared_data):
+    for code in range(128):  # the premise: among ASCII characters, [^\W\d_] is A-Z and a-z
+        assert bool(_NOT_LETTERS.fullmatch(chr(code))) != chr(code).isalpha()
+    texts = [text for pair in _odd_texts(_shared_pairs(shared_data)) for text in pair] + ["", "_9", "ab\x00c"]
+    for text in texts:
+        assert letter_count(text) == len(_NOT_LETTERS.sub("", text))
