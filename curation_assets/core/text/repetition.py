@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, compress
 from typing import Callable, Sequence
 
 import numpy as np
@@ -200,13 +200,14 @@ def repeated_bigram_chars_bound(words: list[str]) -> int:
 
     Each occurrence of a 2-gram seen twice or more is counted with its two words and the separator;
     characters inside overlapping occurrences are counted again, so the sum can only be larger
-    than the characters covered. Counting the 2-grams is C work (``Counter`` of word pairs), no
-    Python loop per word, and far cheaper than numbering a whole batch's words.
+    than the characters covered. Counting the 2-grams and picking the repeated ones is C work
+    (``Counter`` of word pairs, ``compress``): Python loops only over the few repeated 2-grams.
     """
     counts = Counter(zip(words, words[1:]))
     if len(counts) == len(words) - 1:
         return 0  # no 2-gram repeats
-    return sum(count * (len(first) + len(second) + 1) for (first, second), count in counts.items() if count > 1)
+    repeated = compress(counts, map((1).__lt__, counts.values()))
+    return sum(counts[pair] * (len(pair[0]) + len(pair[1]) + 1) for pair in repeated)
 
 
 def top_ngram_char_fractions(texts: Sequence[str], n: int) -> np.ndarray:
