@@ -14,6 +14,7 @@ import re
 import pytest
 
 from curation_assets.core.clean.quality import RestatedInstruction
+from curation_assets.core.clean.rewrites import _TRANSLATED, _needs_translation
 from curation_assets.core.clean.settings import RestatedInstructionRule
 from curation_assets.core.text.language import _NOT_LETTERS, letter_count
 from curation_assets.core.text.repetition import NGrams, repeated_bigram_chars_bound
@@ -102,3 +103,10 @@ def test_letter_count_of_ascii_text_is_the_regex_count(shared_data):
     texts = [text for pair in _odd_texts(_shared_pairs(shared_data)) for text in pair] + ["", "_9", "ab\x00c"]
     for text in texts:
         assert letter_count(text) == len(_NOT_LETTERS.sub("", text))
+
+
+def test_the_ascii_control_test_agrees_with_the_regex():
+    for code in range(128):
+        for text in (chr(code), f"ab{chr(code)}cd", f"line\n{chr(code)}"):
+            assert _needs_translation(text) == (_TRANSLATED.search(text) is not None), code
+    assert _needs_translation("caf\u00e9\u200b") and not _needs_translation("caf\u00e9")
