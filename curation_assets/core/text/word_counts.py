@@ -27,17 +27,25 @@ _UTF8_WORD_CLASSES = bytes(
 )
 
 
-# The word-count, mean-word-length and symbol-ratio rules judge the same responses one after the
-# other (a chunk of the rule runner is 10,000 records): each text is counted once. A text's hash is
-# cached on the str and the lookup finds the same object, so a hit costs well under a microsecond.
-@lru_cache(maxsize=20_000)
 def split_word_stats(text: str) -> tuple[int, int]:
     """``len(text.split())`` and the characters of those words (every character but whitespace)."""
+    return _remembered_split_word_stats(text) if len(text) <= _REMEMBERED_MAX_CHARS else _split_word_stats(text)
+
+
+def _split_word_stats(text: str) -> tuple[int, int]:
     if not text.isascii():
         words = text.split()
         return len(words), sum(map(len, words))
     classes = text.encode("ascii").translate(_SPLIT_CLASSES)
     return classes.count(b" w") + classes.startswith(b"w"), len(classes) - classes.count(b" ")
+
+
+# The word-count, mean-word-length and symbol-ratio rules judge the same responses one after the
+# other (a chunk of the rule runner is 10,000 records), so each is counted once: a text's hash is
+# cached on the str and the lookup finds the same object, a hit costs well under a microsecond.
+# Only texts of up to 4,096 characters are remembered: the cache never holds more than 41 million.
+_REMEMBERED_MAX_CHARS = 4096
+_remembered_split_word_stats = lru_cache(maxsize=10_000)(_split_word_stats)
 
 
 def max_word_count(text: str) -> int:
