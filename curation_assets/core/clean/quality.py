@@ -8,6 +8,7 @@ data differs from web pages: answers are short, and math and code have short or 
 from __future__ import annotations
 
 import math
+import operator
 import re
 
 import numpy as np
@@ -140,8 +141,9 @@ class RestatedInstruction(Rule):
         prefix_chars = 8 * (needed_misses + 2)
         if prefix_chars >= len(response):
             return False  # short: the exact count is cheap
-        in_instruction = [word in instruction for word in _WORD.findall(response, 0, prefix_chars)[:-1]]
-        misses = sum(not (first and second) for first, second in zip(in_instruction, in_instruction[1:]))
+        in_instruction = list(map(instruction.__contains__, _WORD.findall(response, 0, prefix_chars)[:-1]))
+        both_in = sum(map(operator.and_, in_instruction, in_instruction[1:]))  # C loops, no Python frame per word
+        misses = max(len(in_instruction) - 1, 0) - both_in
         # Then misses / pairs >= misses / pair_bound > 1 - max_overlap: the overlap is below the maximum.
         return misses >= needed_misses and misses / pair_bound > allowed_miss_share + 1e-9
 
