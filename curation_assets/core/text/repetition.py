@@ -38,6 +38,7 @@ from pydantic import Field, field_validator
 
 from curation_assets.core.rules import Rule, Verdicts
 from curation_assets.core.settings import Rule as RuleSettings
+from curation_assets.core.text.word_counts import split_word_stats
 
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 
@@ -210,6 +211,53 @@ def repeated_bigram_chars_bound(words: list[str]) -> int:
     return sum(counts[pair] * (len(pair[0]) + len(pair[1]) + 1) for pair in repeated)
 
 
+# str.split()'s whitespace among ASCII bytes, and one random odd weight per position inside a word
+# (positions past 63 share the last): a word's hash is the sum of (byte + 1) x weight of its position.
+_ASCII_SPACE = np.array([code < 128 and chr(code).isspace() for code in range(256)])
+_POSITION_WEIGHTS = np.random.default_rng(20211208).integers(1, 2**63, size=64, dtype=np.uint64) | np.uint64(1)
+_PAIR_MIX = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F), np.uint64(0x165667B19E3779F9))
+_HASHED_BATCH_TEXTS = 1000
+
+
+def ascii_repeated_bigram_chars(texts: Sequence[str]) -> np.ndarray:
+    """Per ASCII text, the characters inside its repeated 2-gram occurrences, at least as many as
+    ``NGrams.repeated_bigram_bound`` counts: words are hashed from their bytes instead of numbered.
+
+    Equal words hash alike, so every repeat is seen; two different words hashing alike (a 64-bit
+    collision) can only add repeats. The bytes of a thousand texts are classified, hashed and
+    counted by NumPy at once: no Python string per word.
+    """
+    chars = np.zeros(len(texts), dtype=np.int64)
+    for first in range(0, len(texts), _HASHED_BATCH_TEXTS):
+        part = texts[first:first + _HASHED_BATCH_TEXTS]
+        data = np.frombuffer("\n".join(part).encode("ascii"), dtype=np.uint8)  # "\n" keeps texts' words apart
+        if not len(data):
+            continue
+        word_byte = ~_ASCII_SPACE[data]
+        starts_mask = word_byte & np.concatenate(([True], ~word_byte[:-1]))
+        starts = np.flatnonzero(starts_mask)
+        if len(starts) < 2:
+            continue
+        word_bytes = np.flatnonzero(word_byte)
+        word_of_byte = np.cumsum(starts_mask)[word_bytes] - 1
+        lengths = np.bincount(word_of_byte, minlength=len(starts))
+        position = np.minimum(word_bytes - starts[word_of_byte], len(_POSITION_WEIGHTS) - 1)
+        weighted = (data[word_bytes].astype(np.uint64) + np.uint64(1)) * _POSITION_WEIGHTS[position]
+        hashes = np.add.reduceat(weighted, np.concatenate(([0], np.cumsum(lengths)[:-1])))
+        hashes = hashes * _PAIR_MIX[2] + lengths.astype(np.uint64)
+        text_starts = np.concatenate(([0], np.cumsum([len(text) + 1 for text in part])[:-1]))
+        text_of = np.searchsorted(text_starts, starts, side="right") - 1
+        pair = np.flatnonzero(text_of[:-1] == text_of[1:])  # a 2-gram starts at word i of one text
+        keys = hashes[pair] * _PAIR_MIX[0] ^ hashes[pair + 1] * _PAIR_MIX[1] ^ text_of[pair].astype(np.uint64)
+        repeated = pair[pd.Series(keys).duplicated(keep=False).to_numpy()]  # a hash table: faster than sorting
+        covered_word = np.zeros(len(starts), dtype=bool)
+        covered_word[repeated] = covered_word[repeated + 1] = True
+        covered = np.bincount(text_of, weights=lengths * covered_word, minlength=len(part))
+        covered += np.bincount(text_of[repeated], minlength=len(part))  # one separator per occurrence
+        chars[first:first + len(part)] = np.rint(covered).astype(np.int64)
+    return chars
+
+
 def top_ngram_char_fractions(texts: Sequence[str], n: int) -> np.ndarray:
     return NGrams.of(texts).top_fractions(n)
 
@@ -260,8 +308,7 @@ def first_excesses(texts: Sequence[str], limits: RepetitionLimits) -> list[Exces
     """Per text, the first measure above its maximum (lines, paragraphs, top n-grams, duplicate n-grams), or None."""
     found: list[Excess | None] = [None] * len(texts)
     top, duplicate = sorted(limits.max_top_ngram_char_fraction.items()), sorted(limits.max_duplicate_ngram_char_fraction.items())
-    words = [text.split() for text in texts]
-    word_counts = np.fromiter(map(len, words), dtype=np.int64, count=len(texts))
+    word_counts = np.fromiter((split_word_stats(text)[0] for text in texts), dtype=np.int64, count=len(texts))
     judged = word_counts >= limits.min_words
 
     def record(measure: str, values: np.ndarray, maximum: float | None, rows: np.ndarray) -> None:
@@ -291,9 +338,13 @@ def first_excesses(texts: Sequence[str], limits: RepetitionLimits) -> list[Exces
     # exact share of characters in repeated 2-grams. Every measure is per text, so numbering only
     # those texts' words gives each the values it would get in the whole batch.
     smallest_maximum = min(maximum for _, maximum in (*top, *duplicate))
-    rows = np.array([row for row in np.flatnonzero(long_enough)
-                     if repeated_bigram_chars_bound(words[row]) / len(texts[row].strip()) > smallest_maximum],
-                    dtype=np.int64)
+    rows = np.flatnonzero(long_enough)
+    ascii_text = np.fromiter((texts[row].isascii() for row in rows), dtype=bool, count=len(rows))
+    bound_chars = np.zeros(len(rows), dtype=np.int64)
+    bound_chars[ascii_text] = ascii_repeated_bigram_chars([texts[row] for row in rows[ascii_text]])
+    bound_chars[~ascii_text] = [repeated_bigram_chars_bound(texts[row].split()) for row in rows[~ascii_text]]
+    text_chars = np.fromiter((len(texts[row].strip()) for row in rows), dtype=np.float64, count=len(rows))
+    rows = rows[bound_chars / text_chars > smallest_maximum]
     grams = NGrams.of([texts[row] for row in rows])
     worth = grams.repeated_bigram_bound() > smallest_maximum
     rows, grams = rows[worth], grams.subset(worth)

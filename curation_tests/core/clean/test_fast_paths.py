@@ -17,7 +17,7 @@ from curation_assets.core.clean.quality import RestatedInstruction
 from curation_assets.core.clean.rewrites import _TRANSLATED, _needs_translation
 from curation_assets.core.clean.settings import RestatedInstructionRule
 from curation_assets.core.text.language import _NOT_LETTERS, letter_count
-from curation_assets.core.text.repetition import NGrams, repeated_bigram_chars_bound
+from curation_assets.core.text.repetition import NGrams, ascii_repeated_bigram_chars, repeated_bigram_chars_bound
 from curation_assets.core.text.word_counts import max_word_count, split_word_stats
 
 _WORD = re.compile(r"\w+")
@@ -110,3 +110,13 @@ def test_the_ascii_control_test_agrees_with_the_regex():
         for text in (chr(code), f"ab{chr(code)}cd", f"line\n{chr(code)}"):
             assert _needs_translation(text) == (_TRANSLATED.search(text) is not None), code
     assert _needs_translation("caf\u00e9\u200b") and not _needs_translation("caf\u00e9")
+
+
+def test_hashed_repeated_bigram_chars_are_the_exact_counts(shared_data):
+    texts = [text for pair in _odd_texts(_shared_pairs(shared_data)) for text in pair]
+    texts += ["a b a b a b", "x y z x y z x y", "one two\none two\n one  two", "a a a a", "solo", "", " \x1c a b\ta b "]
+    texts = [text for text in texts if text.isascii()]
+    exact = NGrams.of(texts).repeated_bigram_bound()
+    hashed = ascii_repeated_bigram_chars(texts)
+    for text, share, chars in zip(texts, exact, hashed):
+        assert chars == round(share * len(text.strip())), text
