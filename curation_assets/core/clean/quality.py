@@ -24,7 +24,16 @@ from curation_assets.core.text.word_counts import max_word_count, split_word_sta
 
 _WORD = re.compile(r"\w+")
 _HASH_RUNS = re.compile(r"#+")
-_ELLIPSES = re.compile(r"\.\.\.|\u2026")
+# Every byte but '#' becomes a space, so a run of '#' starts at a leading '#' or after a space.
+_HASHES_ONLY = bytes(code if code == ord("#") else ord(" ") for code in range(256))
+
+
+def hash_runs(text: str) -> int:
+    """How many runs of '#' the text has (``len(re.findall("#+", text))``), counted in C on ASCII text."""
+    if not text.isascii():
+        return len(_HASH_RUNS.findall(text))
+    marks = text.encode("ascii").translate(_HASHES_ONLY)
+    return marks.count(b" #") + marks.startswith(b"#")
 
 
 class MinimumLength(Rule):
@@ -110,9 +119,9 @@ class SymbolRatio(TextRule):
         if words < self.rule.min_words:
             return None
         # Runs, not characters: a '### heading' or GSM8K's '#### 72' answer marker is one symbol.
-        symbols = len(_HASH_RUNS.findall(text)) if "#" in text else 0
-        if "..." in text or "\u2026" in text:
-            symbols += len(_ELLIPSES.findall(text))
+        symbols = hash_runs(text) if "#" in text else 0
+        # str.count finds non-overlapping occurrences left to right, as the regex "\.\.\.|\u2026" does.
+        symbols += text.count("...") + text.count("\u2026")
         ratio = symbols / words
         if ratio > self.rule.max_ratio:
             return f"{symbols} '#'/ellipsis symbols per {words} words = {ratio:.2f}, maximum {self.rule.max_ratio}"

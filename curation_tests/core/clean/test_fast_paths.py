@@ -13,7 +13,7 @@ import re
 
 import pytest
 
-from curation_assets.core.clean.quality import RestatedInstruction
+from curation_assets.core.clean.quality import RestatedInstruction, hash_runs
 from curation_assets.core.clean.rewrites import _TRANSLATED, _needs_translation
 from curation_assets.core.clean.settings import RestatedInstructionRule
 from curation_assets.core.text.language import _NOT_LETTERS, letter_count
@@ -120,3 +120,11 @@ def test_hashed_repeated_bigram_chars_are_the_exact_counts(shared_data):
     hashed = ascii_repeated_bigram_chars(texts)
     for text, share, chars in zip(texts, exact, hashed):
         assert chars == round(share * len(text.strip())), text
+
+
+def test_symbol_counts_are_the_regex_counts(shared_data):
+    texts = [text for pair in _odd_texts(_shared_pairs(shared_data)) for text in pair]
+    texts += ["", "#", "##", "a#b##c###", "#### 72", "....", ".....…", "…...…", "é#é ##"]
+    for text in texts:
+        assert hash_runs(text) == len(re.findall("#+", text)), text
+        assert text.count("...") + text.count("\u2026") == len(re.findall(r"\.\.\.|\u2026", text)), text
