@@ -23,16 +23,20 @@ _WHITESPACE_TABLE = {
     0xA0: " ",
 }
 _TRANSLATED = re.compile("[" + "".join(re.escape(chr(code)) for code in _WHITESPACE_TABLE) + "]")
-# The same characters within ASCII (C0 controls but tab and newline, DEL): on ASCII text, deleting
-# them in C and comparing lengths answers what the regex search would, several times faster.
+# The same characters within ASCII (C0 controls but tab and newline, DEL): deleting them from the
+# UTF-8 bytes in C and comparing lengths finds them several times faster than the regex search
+# (bytes below 0x80 are ASCII characters only). The others are U+0080-U+00A0 (lead byte C2) and
+# four characters of three bytes: only text holding one of those bytes needs the regex.
 _ASCII_TRANSLATED = bytes(code for code in _WHITESPACE_TABLE if code < 128)
+_NON_ASCII_TRANSLATED = (b"\xc2", *(chr(code).encode("utf-8") for code in _WHITESPACE_TABLE if code > 0xA0))
 
 
 def _needs_translation(text: str) -> bool:
-    if text.isascii():
-        encoded = text.encode("ascii")
-        return len(encoded.translate(None, _ASCII_TRANSLATED)) != len(encoded)
-    return _TRANSLATED.search(text) is not None
+    encoded = text.encode("utf-8", "surrogatepass")
+    if len(encoded.translate(None, _ASCII_TRANSLATED)) != len(encoded):
+        return True
+    return (not text.isascii() and any(marker in encoded for marker in _NON_ASCII_TRANSLATED)
+            and _TRANSLATED.search(text) is not None)
 
 
 def normalize_whitespace(text: str) -> str:

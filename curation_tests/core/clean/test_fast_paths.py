@@ -16,6 +16,7 @@ import pytest
 from curation_assets.core.clean.quality import RestatedInstruction, hash_runs
 from curation_assets.core.clean.rewrites import _TRANSLATED, _needs_translation
 from curation_assets.core.clean.settings import RestatedInstructionRule
+from curation_assets.core.text.unicode_repair import _DAMAGE, _may_be_damaged
 from curation_assets.core.text.language import _NOT_LETTERS, letter_count
 from curation_assets.core.text.repetition import NGrams, ascii_repeated_bigram_chars, repeated_bigram_chars_bound
 from curation_assets.core.text.word_counts import max_word_count, split_word_stats
@@ -109,7 +110,17 @@ def test_the_ascii_control_test_agrees_with_the_regex():
     for code in range(128):
         for text in (chr(code), f"ab{chr(code)}cd", f"line\n{chr(code)}"):
             assert _needs_translation(text) == (_TRANSLATED.search(text) is not None), code
-    assert _needs_translation("caf\u00e9\u200b") and not _needs_translation("caf\u00e9")
+    for code in [*range(0x80, 0x100), 0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF, 0x2019, 0x201C, 0xFFFD, 0xD800]:
+        for text in (chr(code), f"caf\u00e9 {chr(code)} x", f"\u2019{chr(code)}"):
+            assert _needs_translation(text) == (_TRANSLATED.search(text) is not None), hex(code)
+
+
+def test_the_damage_byte_test_agrees_with_the_regex(shared_data):
+    texts = [text for pair in _odd_texts(_shared_pairs(shared_data)) for text in pair]
+    texts += [chr(code) + chr(follow) for code in range(0x80, 0x100) for follow in (0x80, 0xA9, 0x2122, 0x41)]
+    texts += ["\ufffd", "a\ud800b", "caf\u00c3\u00a9", "it\u00e2\u20ac\u2122s", "\u2019\u201c\u201d\u2014"]
+    for text in texts:
+        assert _may_be_damaged(text) == (not text.isascii() and _DAMAGE.search(text) is not None), text
 
 
 def test_hashed_repeated_bigram_chars_are_the_exact_counts(shared_data):
