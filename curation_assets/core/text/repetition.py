@@ -211,11 +211,12 @@ def repeated_bigram_chars_bound(words: list[str]) -> int:
     return sum(counts[pair] * (len(pair[0]) + len(pair[1]) + 1) for pair in repeated)
 
 
-# str.split()'s whitespace among ASCII bytes, and one random odd weight per position inside a word
-# (positions past 63 share the last): a word's hash is the sum of (byte + 1) x weight of its position.
+# str.split()'s whitespace among ASCII bytes, and a random 64-bit value per byte value: a word's hash
+# is built from the sum of its bytes' values (a running sum over the batch, so no per-word loop),
+# its length and its first byte.
 _ASCII_SPACE = np.array([code < 128 and chr(code).isspace() for code in range(256)])
-_POSITION_WEIGHTS = np.random.default_rng(20211208).integers(1, 2**63, size=64, dtype=np.uint64) | np.uint64(1)
-_PAIR_MIX = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F), np.uint64(0x165667B19E3779F9))
+_BYTE_VALUES = np.random.default_rng(20211208).integers(0, 2**63, size=256, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+_MIX = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F), np.uint64(0x165667B19E3779F9))
 _HASHED_BATCH_TEXTS = 1000
 
 
@@ -223,32 +224,26 @@ def ascii_repeated_bigram_chars(texts: Sequence[str]) -> np.ndarray:
     """Per ASCII text, the characters inside its repeated 2-gram occurrences, at least as many as
     ``NGrams.repeated_bigram_bound`` counts: words are hashed from their bytes instead of numbered.
 
-    Equal words hash alike, so every repeat is seen; two different words hashing alike (a 64-bit
-    collision) can only add repeats. The bytes of a thousand texts are classified, hashed and
-    counted by NumPy at once: no Python string per word.
+    Equal words hash alike, so every repeat is seen; different words hashing alike (anagrams
+    with the same first letter, or a 64-bit collision) can only add repeats. The bytes of a
+    thousand texts are classified, hashed and counted by NumPy at once: no Python string per word.
     """
     chars = np.zeros(len(texts), dtype=np.int64)
     for first in range(0, len(texts), _HASHED_BATCH_TEXTS):
         part = texts[first:first + _HASHED_BATCH_TEXTS]
         data = np.frombuffer("\n".join(part).encode("ascii"), dtype=np.uint8)  # "\n" keeps texts' words apart
-        if not len(data):
-            continue
         word_byte = ~_ASCII_SPACE[data]
-        starts_mask = word_byte & np.concatenate(([True], ~word_byte[:-1]))
-        starts = np.flatnonzero(starts_mask)
+        edges = np.diff(word_byte.view(np.int8), prepend=np.int8(0), append=np.int8(0))
+        starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
         if len(starts) < 2:
             continue
-        word_bytes = np.flatnonzero(word_byte)
-        word_of_byte = np.cumsum(starts_mask)[word_bytes] - 1
-        lengths = np.bincount(word_of_byte, minlength=len(starts))
-        position = np.minimum(word_bytes - starts[word_of_byte], len(_POSITION_WEIGHTS) - 1)
-        weighted = (data[word_bytes].astype(np.uint64) + np.uint64(1)) * _POSITION_WEIGHTS[position]
-        hashes = np.add.reduceat(weighted, np.concatenate(([0], np.cumsum(lengths)[:-1])))
-        hashes = hashes * _PAIR_MIX[2] + lengths.astype(np.uint64)
+        running = np.concatenate(([np.uint64(0)], np.cumsum(_BYTE_VALUES[data], dtype=np.uint64)))
+        lengths = ends - starts
+        hashes = ((running[ends] - running[starts]) * _MIX[2] + lengths.astype(np.uint64)) * _MIX[2] + data[starts]
         text_starts = np.concatenate(([0], np.cumsum([len(text) + 1 for text in part])[:-1]))
         text_of = np.searchsorted(text_starts, starts, side="right") - 1
         pair = np.flatnonzero(text_of[:-1] == text_of[1:])  # a 2-gram starts at word i of one text
-        keys = hashes[pair] * _PAIR_MIX[0] ^ hashes[pair + 1] * _PAIR_MIX[1] ^ text_of[pair].astype(np.uint64)
+        keys = hashes[pair] * _MIX[0] ^ hashes[pair + 1] * _MIX[1] ^ text_of[pair].astype(np.uint64)
         repeated = pair[pd.Series(keys).duplicated(keep=False).to_numpy()]  # a hash table: faster than sorting
         covered_word = np.zeros(len(starts), dtype=bool)
         covered_word[repeated] = covered_word[repeated + 1] = True

@@ -123,14 +123,16 @@ def test_the_damage_byte_test_agrees_with_the_regex(shared_data):
         assert _may_be_damaged(text) == (not text.isascii() and _DAMAGE.search(text) is not None), text
 
 
-def test_hashed_repeated_bigram_chars_are_the_exact_counts(shared_data):
+def test_hashed_repeated_bigram_chars_bound_the_exact_counts(shared_data):
     texts = [text for pair in _odd_texts(_shared_pairs(shared_data)) for text in pair]
     texts += ["a b a b a b", "x y z x y z x y", "one two\none two\n one  two", "a a a a", "solo", "", " \x1c a b\ta b "]
     texts = [text for text in texts if text.isascii()]
     exact = NGrams.of(texts).repeated_bigram_bound()
     hashed = ascii_repeated_bigram_chars(texts)
-    for text, share, chars in zip(texts, exact, hashed):
-        assert chars == round(share * len(text.strip())), text
+    counts = [round(share * len(text.strip())) for text, share in zip(texts, exact)]
+    for text, chars, count in zip(texts, hashed, counts):
+        assert chars >= count, text  # words hashing alike can only add repeats
+    assert sum(chars == count for chars, count in zip(hashed, counts)) >= 0.95 * len(texts)  # and rarely do
 
 
 def test_symbol_counts_are_the_regex_counts(shared_data):
