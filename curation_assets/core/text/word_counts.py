@@ -56,5 +56,7 @@ def max_word_count(text: str) -> int:
     characters.
     """
     classes = text.encode("utf-8", "surrogatepass").translate(_UTF8_WORD_CLASSES)
-    runs = classes.count(b" w") + classes.count(b"nw") + classes.startswith(b"w")
-    return runs + classes.count(b"n")
+    runs = classes.count(b" w") + classes.startswith(b"w")
+    if text.isascii():
+        return runs  # no "n" bytes to count
+    return runs + classes.count(b"nw") + classes.count(b"n")
