@@ -217,7 +217,7 @@ def repeated_bigram_chars_bound(words: list[str]) -> int:
 _ASCII_SPACE = np.array([code < 128 and chr(code).isspace() for code in range(256)])
 _BYTE_VALUES = np.random.default_rng(20211208).integers(0, 2**63, size=256, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
 _MIX = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F), np.uint64(0x165667B19E3779F9))
-_HASHED_BATCH_TEXTS = 1000
+_HASHED_BATCH_CHARS = 1_000_000  # about 20 MB of temporary arrays per batch, whatever the texts' lengths
 
 
 def ascii_repeated_bigram_chars(texts: Sequence[str]) -> np.ndarray:
@@ -226,11 +226,17 @@ def ascii_repeated_bigram_chars(texts: Sequence[str]) -> np.ndarray:
 
     Equal words hash alike, so every repeat is seen; different words hashing alike (anagrams
     with the same first letter, or a 64-bit collision) can only add repeats. The bytes of a
-    thousand texts are classified, hashed and counted by NumPy at once: no Python string per word.
+    batch (about a million characters) are classified, hashed and counted by NumPy at once: no
+    Python string per word.
     """
     chars = np.zeros(len(texts), dtype=np.int64)
-    for first in range(0, len(texts), _HASHED_BATCH_TEXTS):
-        part = texts[first:first + _HASHED_BATCH_TEXTS]
+    text_ends = np.cumsum([len(text) + 1 for text in texts])  # offsets in the texts joined by "\n"
+    first = 0
+    while first < len(texts):
+        batch_end = text_ends[first] - len(texts[first]) - 1 + _HASHED_BATCH_CHARS
+        last = max(first + 1, int(np.searchsorted(text_ends, batch_end, "right")))
+        part = texts[first:last]
+        first = last
         data = np.frombuffer("\n".join(part).encode("ascii"), dtype=np.uint8)  # "\n" keeps texts' words apart
         word_byte = ~_ASCII_SPACE[data]
         edges = np.diff(word_byte.view(np.int8), prepend=np.int8(0), append=np.int8(0))
@@ -249,7 +255,7 @@ def ascii_repeated_bigram_chars(texts: Sequence[str]) -> np.ndarray:
         covered_word[repeated] = covered_word[repeated + 1] = True
         covered = np.bincount(text_of, weights=lengths * covered_word, minlength=len(part))
         covered += np.bincount(text_of[repeated], minlength=len(part))  # one separator per occurrence
-        chars[first:first + len(part)] = np.rint(covered).astype(np.int64)
+        chars[last - len(part):last] = np.rint(covered).astype(np.int64)
     return chars
 
 
