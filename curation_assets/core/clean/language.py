@@ -16,9 +16,13 @@ class Language(Rule):
         self.settings = settings
         self.allowed = frozenset(code.lower() for code in settings.allowed)
 
-    def _detail(self, *texts: str) -> str | None:
-        sample = "\n".join(text for text in texts if text)[: self.settings.sample_chars]
-        return language_violation(sample, self.allowed, self.settings.min_chars)
+    def _sample(self, *texts: str) -> str:
+        return "\n".join(text for text in texts if text)[: self.settings.sample_chars]
 
     def judge(self, batch: pd.DataFrame) -> Verdicts:
-        return Verdicts.of(self.name, map(self._detail, *(batch[name] for name in self.settings.fields)))
+        samples = list(map(self._sample, *(batch[name] for name in self.settings.fields)))
+        # Instruction data repeats its prompts (templates, one question with many answers): CLD2 judges
+        # each distinct sample of the batch once.
+        violations = {sample: language_violation(sample, self.allowed, self.settings.min_chars)
+                      for sample in dict.fromkeys(samples)}
+        return Verdicts.of(self.name, map(violations.__getitem__, samples))

@@ -41,6 +41,9 @@ class Detector:
     pattern: re.Pattern
     # Given a match, whether it is really this type (None: the pattern is precise enough alone).
     validate: Callable[[re.Match], bool] | None = None
+    # For the prefilter, when Hyperscan's own approximation of ``pattern`` is loose: a pattern
+    # matching (a part of) every match of ``pattern``, so a text it does not match holds none.
+    prefilter: str | None = None
 
     def spans(self, text: str) -> Iterable[tuple[int, int]]:
         for match in self.pattern.finditer(text):
@@ -220,6 +223,23 @@ _SECRET = (
 )
 
 
+# Prefilter patterns where Hyperscan's approximation of the precise one is loose (it turns the
+# back-references into far wider matches): the precise patterns with their look-aheads dropped,
+# each look-behind on a class consumed as the character before (or the start), and each
+# back-reference replaced by the class it refers to. Every precise match then contains a match of
+# these, so a text they miss holds no match. On 40k benchmark texts: cards 888 -> 217 candidates,
+# phones 1,065 -> 419, every real find kept.
+_CREDIT_CARD_PREFILTER = r"\d{4}[ -]?\d{4}[ -]?\d{4}[ -]?\d{4}|\d{4}[ -]?\d{6}[ -]?\d{4}|\d{13}"
+_PHONE_PREFILTER = (
+    r"(?:^|[^\w+])\+\d{1,3}(?:[ .-]?\(\d{1,4}\))?(?:[ .-]?\d{1,5}){2,6}"
+    r"|(?:^|[^\w(])\(\d{3}\)[ .-]?\d{3}[-. ]\d{4}"
+    r"|(?:^|[^\w.,+-])\d{3}[-. ]\d{3}[-. ]\d{4}"
+    r"|(?:^|[^\w.,+-])0\d{1,4}(?:[ -]\d{2,8}){1,4}"
+    r"|(?i:phone|telephone|tel|mobile|cell|cellphone|fax|whatsapp)\.?(?:\s*(?:number|no\.?|#))?\s*[:.-]?\s*"
+    r"\+?\d[\d ().-]{5,20}\d"
+)
+
+
 def build_detectors(types: Iterable[str], secret_min_entropy: float = 4.0,
                     secret_hex_min_entropy: float = 3.0) -> tuple[Detector, ...]:
     """The detectors for ``types``, in priority order (earlier wins an overlap)."""
@@ -229,9 +249,12 @@ def build_detectors(types: Iterable[str], secret_min_entropy: float = 4.0,
         "API_KEY": Detector("API_KEY", _compile(_API_KEY)),
         "EMAIL": Detector("EMAIL", _compile(_EMAIL)),
         "IBAN": Detector("IBAN", _compile(_IBAN), _iban),
-        "CREDIT_CARD": Detector("CREDIT_CARD", _compile(_CREDIT_CARD), _card),
-        "SSN": Detector("SSN", _compile(_SSN)),
-        "PHONE": Detector("PHONE", _compile(_PHONE), _phone),
+        "CREDIT_CARD": Detector("CREDIT_CARD", _compile(_CREDIT_CARD), _card, _CREDIT_CARD_PREFILTER),
+        # Hyperscan approximates the look-arounds and the back-reference so loosely that 1 in 30 GSM8K
+        # texts (sums such as "2000 = $") became candidates; every SSN holds 3-2-4 digits with '-' or
+        # ' ' between, or, after the keyword, nine digits in a row.
+        "SSN": Detector("SSN", _compile(_SSN), prefilter=r"\d{3}[- ]\d{2}[- ]\d{4}|\d{9}"),
+        "PHONE": Detector("PHONE", _compile(_PHONE), _phone, _PHONE_PREFILTER),
         "IP_ADDRESS": Detector("IP_ADDRESS", _compile(f"{_IPV4}|{_IPV6}"), lambda m: _ipv4(m) if "." in m.group(0) else _ipv6(m)),
         "SECRET": Detector("SECRET", _compile(_SECRET), _secret_validator(secret_min_entropy, secret_hex_min_entropy)),
     }
@@ -269,7 +292,7 @@ def redact(text: str, finds: list[Find]) -> str:
 
 def detector_patterns(detectors: Iterable[Detector]) -> dict[str, str]:
     """Each type's pattern source, for a prefilter that must match a superset of it."""
-    return {detector.type: detector.pattern.pattern for detector in detectors}
+    return {detector.type: detector.prefilter or detector.pattern.pattern for detector in detectors}
 
 
 class PiiScanner:

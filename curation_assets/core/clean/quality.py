@@ -7,6 +7,8 @@ data differs from web pages: answers are short, and math and code have short or 
 
 from __future__ import annotations
 
+import math
+import operator
 import re
 
 import numpy as np
@@ -18,10 +20,20 @@ from curation_assets.core.records import TEXT_FIELDS
 from curation_assets.core.rules import Rule, TextRule, Verdicts
 from curation_assets.core.text.prefilter import PatternSet
 from curation_assets.core.text.repetition import GopherRepetition
+from curation_assets.core.text.word_counts import max_word_count, split_word_stats
 
 _WORD = re.compile(r"\w+")
 _HASH_RUNS = re.compile(r"#+")
-_ELLIPSES = re.compile(r"\.\.\.|\u2026")
+# Every byte but '#' becomes a space, so a run of '#' starts at a leading '#' or after a space.
+_HASHES_ONLY = bytes(code if code == ord("#") else ord(" ") for code in range(256))
+
+
+def hash_runs(text: str) -> int:
+    """How many runs of '#' the text has (``len(re.findall("#+", text))``), counted in C on ASCII text."""
+    if not text.isascii():
+        return len(_HASH_RUNS.findall(text))
+    marks = text.encode("ascii").translate(_HASHES_ONLY)
+    return marks.count(b" #") + marks.startswith(b"#")
 
 
 class MinimumLength(Rule):
@@ -77,7 +89,7 @@ class WordCount(Rule):
         return None
 
     def judge(self, batch: pd.DataFrame) -> Verdicts:
-        return Verdicts.of_pairs(self._verdict(len(text.split())) for text in batch["response"])
+        return Verdicts.of_pairs(self._verdict(split_word_stats(text)[0]) for text in batch["response"])
 
 
 class MeanWordLength(TextRule):
@@ -87,10 +99,10 @@ class MeanWordLength(TextRule):
         self.rule = rule
 
     def detail(self, text: str) -> str | None:
-        words = text.split()
-        if len(words) < self.rule.min_words:
+        words, word_chars = split_word_stats(text)
+        if words < self.rule.min_words:
             return None
-        mean = sum(map(len, words)) / len(words)
+        mean = word_chars / words
         if not self.rule.min_length <= mean <= self.rule.max_length:
             return f"mean word length {mean:.1f}, allowed {self.rule.min_length}-{self.rule.max_length}"
         return None
@@ -103,13 +115,13 @@ class SymbolRatio(TextRule):
         self.rule = rule
 
     def detail(self, text: str) -> str | None:
-        words = len(text.split())
+        words = split_word_stats(text)[0]
         if words < self.rule.min_words:
             return None
         # Runs, not characters: a '### heading' or GSM8K's '#### 72' answer marker is one symbol.
-        symbols = len(_HASH_RUNS.findall(text)) if "#" in text else 0
-        if "..." in text or "\u2026" in text:
-            symbols += len(_ELLIPSES.findall(text))
+        symbols = hash_runs(text) if "#" in text else 0
+        # str.count finds non-overlapping occurrences left to right, as the regex "\.\.\.|\u2026" does.
+        symbols += text.count("...") + text.count("\u2026")
         ratio = symbols / words
         if ratio > self.rule.max_ratio:
             return f"{symbols} '#'/ellipsis symbols per {words} words = {ratio:.2f}, maximum {self.rule.max_ratio}"
@@ -122,12 +134,37 @@ class RestatedInstruction(Rule):
     def __init__(self, rule: RestatedInstructionRule) -> None:
         self.rule = rule
 
+    def _cannot_restate(self, response: str, instruction: str) -> bool:
+        """Whether the response's first words alone miss the instruction too often for an overlap above the maximum.
+
+        Tokenizing both texts costs most of the rule, and a response that does not restate its
+        instruction shows it within its first few dozen words: a word pair whose word is not even
+        a substring of the instruction is surely not one of its pairs, and each such miss lowers
+        the overlap by at least 1 / (an upper bound of the response's pairs), so that many misses
+        settle it. The words of a prefix are the response's first words; only the last may be cut
+        short, so it is dropped. ``response`` and ``instruction`` are lowercased.
+        """
+        pair_bound = max_word_count(response) - 1
+        allowed_miss_share = 1.0 - self.rule.max_overlap
+        needed_misses = max(1, math.ceil((allowed_miss_share + 1e-9) * pair_bound))
+        prefix_chars = 8 * (needed_misses + 2)
+        if prefix_chars >= len(response):
+            return False  # short: the exact count is cheap
+        in_instruction = list(map(instruction.__contains__, _WORD.findall(response, 0, prefix_chars)[:-1]))
+        both_in = sum(map(operator.and_, in_instruction, in_instruction[1:]))  # C loops, no Python frame per word
+        misses = max(len(in_instruction) - 1, 0) - both_in
+        # Then misses / pairs >= misses / pair_bound > 1 - max_overlap: the overlap is below the maximum.
+        return misses >= needed_misses and misses / pair_bound > allowed_miss_share + 1e-9
+
     def _detail(self, instruction: str, response: str) -> str | None:
-        response_words = _WORD.findall(response.lower())
+        response, instruction = response.lower(), instruction.lower()
+        if self._cannot_restate(response, instruction):
+            return None
+        instruction_words = _WORD.findall(instruction)
+        instruction_pairs = set(zip(instruction_words, instruction_words[1:]))
+        response_words = _WORD.findall(response)
         if len(response_words) < self.rule.min_words:
             return None
-        instruction_words = _WORD.findall(instruction.lower())
-        instruction_pairs = set(zip(instruction_words, instruction_words[1:]))
         response_pairs = list(zip(response_words, response_words[1:]))
         overlap = sum(pair in instruction_pairs for pair in response_pairs) / len(response_pairs)
         if overlap > self.rule.max_overlap:

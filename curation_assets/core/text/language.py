@@ -41,9 +41,14 @@ def identify(text: str) -> LanguageGuess:
 
 
 _NOT_LETTERS = re.compile(r"[\W\d_]+")
+# Among ASCII characters the letters are A-Z and a-z (the tests check all 128); deleting every other
+# byte in C counts them far faster than the regex, which stays for other text.
+_ASCII_NON_LETTERS = bytes(code for code in range(128) if not chr(code).isalpha())
 
 
 def letter_count(text: str) -> int:
+    if text.isascii():
+        return len(text.encode("ascii").translate(None, _ASCII_NON_LETTERS))
     return len(_NOT_LETTERS.sub("", text))
 
 

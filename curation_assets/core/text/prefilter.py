@@ -60,6 +60,7 @@ class HyperscanPrefilter:
                 else:
                     accepted[index] = expression
             self._database = self._compile(hyperscan, accepted, flags) if accepted else None
+        self._always_set = frozenset(self._always)
 
     @staticmethod
     def _compile(hyperscan, expressions: dict[int, bytes], flags: int):
@@ -72,6 +73,8 @@ class HyperscanPrefilter:
         return database
 
     def candidates(self, text: str) -> frozenset[str]:
+        if not text:  # no compiled pattern matches empty text (Hyperscan rejects those that could)
+            return self._always_set
         if self._unicode_patterns and not text.isascii() and _ASCII_FOLDING.search(text):
             return self._all
         try:
