@@ -82,16 +82,18 @@ class ShardTexts:
         self._store = ShardStore(shards_uri, ShardSize())
 
     def columns(self, locations: pd.DataFrame, fields: Sequence[str]) -> pd.DataFrame:
-        """``fields`` of the records at ``locations`` (``shard``, ``shard_row``), in their order."""
+        """``fields`` of the records at ``locations`` (``shard``, ``shard_row``), in their order: only the
+        row groups holding them are read."""
         fields = list(fields)
         result = pd.DataFrame({field: pd.Series([None] * len(locations), dtype=object) for field in fields})
         shards = locations["shard"].to_numpy()
         rows = locations["shard_row"].to_numpy()
         for shard in np.unique(shards):
             at = np.flatnonzero(shards == shard)
-            frame = read_group(self._store, self._groups[int(shard)], fields)
+            wanted, inverse = np.unique(rows[at], return_inverse=True)
+            frame = read_group_rows(self._store, self._groups[int(shard)], wanted, fields)
             for field in fields:
-                result.iloc[at, result.columns.get_loc(field)] = frame[field].to_numpy(dtype=object)[rows[at]]
+                result.iloc[at, result.columns.get_loc(field)] = frame[field].to_numpy(dtype=object)[inverse]
         return result
 
 
@@ -114,16 +116,20 @@ class RangePayload:
     slices: tuple[tuple[tuple[str, ...], np.ndarray], ...]
 
 
-def read_group_rows(store: ShardStore, files: Sequence[str], rows: np.ndarray) -> pd.DataFrame:
-    """The rows at positions ``rows`` (ascending) of one upstream shard: its ``files`` read as one."""
+def read_group_rows(store: ShardStore, files: Sequence[str], rows: np.ndarray,
+                    columns: list[str] | None = None) -> pd.DataFrame:
+    """The rows at positions ``rows`` (ascending) of one upstream shard (``columns`` of them): its
+    ``files`` read as one."""
     parts, start = [], 0
     for path in files:
         count = store.rows_in(path)
         wanted = rows[(rows >= start) & (rows < start + count)] - start
         if len(wanted):
-            parts.append(store.read_rows(path, wanted))
+            parts.append(store.read_rows(path, wanted, columns))
         start += count
-    return pd.concat(parts, ignore_index=True) if parts else empty_records()
+    if parts:
+        return pd.concat(parts, ignore_index=True)
+    return empty_records() if columns is None else empty_records().loc[:, columns]
 
 
 def _read_range(store: ShardStore, task) -> pd.DataFrame:

@@ -132,16 +132,17 @@ class ShardStore:
         with self.filesystem.open_input_file(path) as handle:
             return pq.ParquetFile(handle).metadata.num_rows
 
-    def read_rows(self, path: str, rows: np.ndarray) -> pd.DataFrame:
-        """The rows at positions ``rows`` (ascending) of one shard file, reading only the row groups
-        that hold them."""
+    def read_rows(self, path: str, rows: np.ndarray, columns: list[str] | None = None) -> pd.DataFrame:
+        """The rows at positions ``rows`` (ascending) of one shard file (``columns`` of them), reading
+        only the row groups that hold them."""
         with self.filesystem.open_input_file(path) as handle:
             parquet = pq.ParquetFile(handle)
             sizes = [parquet.metadata.row_group(group).num_rows for group in range(parquet.metadata.num_row_groups)]
             starts = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
             group_of = np.searchsorted(starts, rows, side="right") - 1
             groups = np.unique(group_of)
-            table = parquet.read_row_groups(groups.tolist()) if len(groups) else parquet.schema_arrow.empty_table()
+            table = (parquet.read_row_groups(groups.tolist(), columns=columns) if len(groups)
+                     else parquet.schema_arrow.empty_table().select(columns or parquet.schema_arrow.names))
         # Row r of group g sits, in the groups read, after the groups read before g.
         read_starts = np.concatenate(([0], np.cumsum([sizes[group] for group in groups]))).astype(np.int64)
         local = read_starts[np.searchsorted(groups, group_of)] + (rows - starts[group_of])

@@ -37,11 +37,15 @@ class Boilerplate:
         found._count(documents, shingles_of, share, min_documents)
         return found
 
+    @staticmethod
+    def sampled(documents: int) -> np.ndarray:
+        """The documents counted: all of them, or every k-th of a batch larger than ``SAMPLE_DOCUMENTS``."""
+        return np.arange(0, documents, max(1, math.ceil(documents / SAMPLE_DOCUMENTS)))
+
     def _count(self, documents: int, shingles_of: Callable[[np.ndarray], Shingles], share: float,
                min_documents: int) -> None:
         self.min_count = max(min_documents, math.ceil(share * documents))
-        stride = max(1, math.ceil(documents / SAMPLE_DOCUMENTS))
-        sampled = np.arange(0, documents, stride)
+        sampled = self.sampled(documents)
         bar = max(2, math.ceil(self.min_count * len(sampled) / max(documents, 1)))
         hashes = shingles_of(sampled).hashes
         distinct = np.sort(hashes)

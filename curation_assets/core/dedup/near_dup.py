@@ -90,6 +90,10 @@ class UniverseShingles:
             self._text = np.concatenate((self._text, np.array(texts + [None], dtype=object)[:-1]))[order]
             self._known = known[order]
 
+    def read(self, documents: np.ndarray) -> None:
+        """Read ``documents`` (sorted, distinct) now: the reads later passes would make one by one."""
+        self._ensure(documents)
+
     def shingles_of(self, documents: np.ndarray) -> Shingles:
         self._ensure(documents)
         return self._shingles.take(np.searchsorted(self._known, documents))
@@ -215,6 +219,9 @@ def near_duplicates(
 
     shingles = UniverseShingles(records, history, texts, settings)
     boilerplate = None
+    # Every text this pass reads, read in one go: a read touches every shard the documents are in.
+    counted = Boilerplate.sampled(batch_size) if settings.boilerplate_share is not None else np.zeros(0, np.int64)
+    shingles.read(np.union1d(np.unique(pairs), counted).astype(np.int64))
     if settings.boilerplate_share is not None and batch_size:
         boilerplate = Boilerplate.of_documents(batch_size, shingles.shingles_of, settings.boilerplate_share,
                                                settings.boilerplate_min_documents)
