@@ -1,17 +1,21 @@
-"""One raw asset per configured source: the file, read into canonical records, shard by shard."""
+"""One raw asset per configured source: the file, read into canonical records, shard by shard
+(a JSONL file range by range on the worker pool, engine/load_files.py)."""
 
 import dagster as dg
 
-from curation_assets.checks.gx_factory import check_result, merge_summaries, validation_summary
+from collections import Counter
+
+from curation_assets.checks.gx_factory import check_result, merge_summaries
 from curation_assets.checks.suites import record_suite
 from curation_assets.config import PipelineConfig
-from curation_assets.core.load.readers import STAGE, load_source_chunks
+from curation_assets.core.load.readers import (STAGE, FieldsSeen, check_fields_seen, check_source_file,
+                                               jsonl_line_ranges, load_source_chunks)
 from curation_assets.core.load.settings import SourceConfig
 from curation_assets.core.reconcile import reconcile_counts
-from curation_assets.core.records import REJECTION_COLUMNS
 from curation_assets.defs.publishing import reconciliation_result, record_check_specs, rejection_metadata, summary_metadata
 from curation_assets.defs.resources import WarehouseResource
-from curation_assets.storage.shards import RECORD_SCHEMA, REJECTION_SCHEMA
+from curation_assets.engine.load_files import ChunkOutput, RangeTask, load_range, write_chunk
+from curation_assets.engine.pool import map_tasks
 
 GROUP = "sources"
 
@@ -36,35 +40,39 @@ def raw_asset(config: PipelineConfig, source: SourceConfig) -> dg.AssetsDefiniti
         tags={"source_kind": source.kind},
     )
     def _raw(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-        # A JSONL file is read shard_records lines at a time, each chunk validated and written as one
-        # shard: the step never holds the whole file.
+        # A JSONL file is cut into ranges of shard_records lines, each parsed, validated and written as
+        # one shard on the worker pool: no process holds the whole file. Other formats are one chunk.
         store = warehouse.get()
         kept_folder, rejected_folder = store.new_versions(table, STAGE, source=source.name)
-        kept_files, rejected_files, validations = [], [], []
-        totals = {"in": 0, "kept": 0, "rejected": 0, "blank": 0, "kept_bytes": 0, "rejected_bytes": 0}
-        reasons: dict[str, int] = {}
-        preview = None
+
+        def output(index: int) -> ChunkOutput:
+            return ChunkOutput(kept_folder.part(index), rejected_folder.part(index), suite, store.shards.root_uri)
+
         try:
-            chunks = load_source_chunks(source, path, chunk_items=config.warehouse.shard_records)
-            for index, loaded in enumerate(chunks):
-                records = loaded.records.sort_values("record_id", kind="mergesort")
-                rejections = loaded.rejections.loc[:, list(REJECTION_COLUMNS)].sort_values("record_id", kind="mergesort")
-                kept_files.append(kept_folder.part(index))
-                rejected_files.append(rejected_folder.part(index))
-                totals["kept_bytes"] += store.shards.write_part(kept_files[-1], records, RECORD_SCHEMA)
-                totals["rejected_bytes"] += store.shards.write_part(rejected_files[-1], rejections, REJECTION_SCHEMA)
-                validations.append(validation_summary(records, suite))
-                totals["in"] += loaded.records_in
-                totals["kept"] += len(records)
-                totals["rejected"] += len(rejections)
-                totals["blank"] += loaded.blank_lines
-                for reason, count in rejections["reason"].value_counts().items():
-                    reasons[str(reason)] = reasons.get(str(reason), 0) + int(count)
-                preview = records.head(8) if preview is None or preview.empty else preview
-                context.log.info(f"{source.name}: {totals['in']:,} records read from {path}")
+            if source.format == "jsonl":
+                check_source_file(source, path)
+                ranges = jsonl_line_ranges(path, config.warehouse.shard_records)
+                tasks = [RangeTask(source, str(path), line_range, output(index)) for index, line_range in enumerate(ranges)]
+                outcomes = []  # a file of one range (under shard_records lines) loads in this process
+                for outcome in map_tasks(load_range, tasks, config.engine.workers):
+                    outcomes.append(outcome)
+                    context.log.info(f"{source.name}: {sum(o.records_in for o in outcomes):,} records read from {path}")
+                check_fields_seen(source, path, FieldsSeen.merged([o.fields_seen for o in outcomes]),
+                                  sum(o.records_in for o in outcomes))
+            else:
+                outcomes = [write_chunk(loaded, output(index)) for index, loaded in
+                            enumerate(load_source_chunks(source, path, chunk_items=config.warehouse.shard_records))]
         except BaseException:
             store.discard(kept_folder, rejected_folder)
             raise
+        kept_files = [output(index).kept_path for index in range(len(outcomes))]
+        rejected_files = [output(index).rejected_path for index in range(len(outcomes))]
+        totals = {name: sum(getattr(o, name) for o in outcomes)
+                  for name in ("records_in", "kept", "rejected", "blank_lines", "kept_bytes", "rejected_bytes")}
+        totals = {"in": totals["records_in"], "blank": totals["blank_lines"], **totals}
+        reasons = dict(sum((o.reasons for o in outcomes), Counter()))
+        validations = [o.validation for o in outcomes]
+        preview = next((o.preview for o in outcomes if len(o.preview)), outcomes[0].preview if outcomes else None)
         context.log.info(f"{source.name}: {totals['in']} records in {path}, {totals['kept']} loaded, "
                          f"{totals['rejected']} quarantined")
         kept = kept_folder.finished(kept_files, totals["kept"], totals["kept_bytes"])

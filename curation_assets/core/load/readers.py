@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
+import numpy as np
 import pandas as pd
 
 from curation_assets.core.load.settings import FileSource
@@ -129,6 +130,101 @@ def load_source_chunks(source: FileSource, path: Path, chunk_items: int | None) 
         builder.finish()
     except FileError as error:
         raise error if isinstance(error, SourceError) else SourceError(str(error)) from error
+
+
+@dataclass(frozen=True)
+class LineRange:
+    """Bytes ``start``..``end`` of a JSONL file: whole lines, the first of them line ``first_line``."""
+
+    start: int
+    end: int
+    first_line: int
+
+
+_SCAN_BYTES = 1 << 24
+
+
+def jsonl_line_ranges(path: Path, lines_per_range: int) -> list[LineRange]:
+    """The file cut after every ``lines_per_range``-th line (one scan of its bytes for line ends), so
+    that ranges can be read on several workers with the line numbers reading it whole gives."""
+    ends: list[int] = []  # byte offset just past each range's last line end
+    size = path.stat().st_size
+    lines_in_range, offset = 0, 0
+    with path.open("rb") as handle:
+        while block := handle.read(_SCAN_BYTES):
+            newlines = np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == 10)
+            # Line ends that close a range: the (lines_per_range - lines_in_range)-th, then every k-th.
+            closing = newlines[lines_per_range - lines_in_range - 1 :: lines_per_range]
+            ends.extend((offset + closing + 1).tolist())
+            lines_in_range = (lines_in_range + len(newlines)) % lines_per_range
+            offset += len(block)
+    if not ends or ends[-1] < size:
+        ends.append(size)
+    ranges, start, first_line = [], 0, 1
+    for end in ends:
+        ranges.append(LineRange(start, end, first_line))
+        start, first_line = end, first_line + lines_per_range
+    return ranges
+
+
+def load_jsonl_range(source: FileSource, path: Path, line_range: LineRange) -> tuple[LoadedSource, "FieldsSeen"]:
+    """The records of one range of a JSONL source's lines, as loading the whole file gives them, and
+    what the file-level mapping check needs to know of it (``check_fields_seen``)."""
+    with path.open("rb") as handle:
+        handle.seek(line_range.start)
+        data = handle.read(line_range.end - line_range.start)
+    items: list[RawItem] = []
+    blank = 0
+    lines = data.split(b"\n")
+    last = len(lines) - 1
+    for offset, raw_line in enumerate(lines):
+        if offset == last and not raw_line:
+            break  # the range ends with a line end: nothing follows it
+        if not raw_line.strip():
+            blank += 1
+            continue
+        line = raw_line + b"\n" if offset < last else raw_line
+        items.append(_jsonl_item(line_range.first_line + offset, line, source.encoding))
+    builder = _RecordBuilder(source, f"source '{source.name}' ({path})")
+    return builder.records(items, blank), builder.fields_seen()
+
+
+@dataclass
+class FieldsSeen:
+    """Per mapped field, how many parsed records had it; how many were parsed; keys records had."""
+
+    counts: dict[str, int]
+    parsed_records: int
+    keys: set[str]
+
+    @staticmethod
+    def merged(parts: list["FieldsSeen"]) -> "FieldsSeen":
+        counts: dict[str, int] = {}
+        keys: set[str] = set()
+        for part in parts:
+            for name, count in part.counts.items():
+                counts[name] = counts.get(name, 0) + count
+            if len(keys) < 1000:
+                keys |= part.keys
+        return FieldsSeen(counts, sum(part.parsed_records for part in parts), keys)
+
+
+def check_source_file(source: FileSource, path: Path) -> None:
+    """The file-level checks that come before reading (it exists, is a file, is not empty)."""
+    try:
+        _check_file(path, f"source '{source.name}' ({path})")
+    except FileError as error:
+        raise SourceError(str(error)) from error
+
+
+def check_fields_seen(source: FileSource, path: Path, seen: FieldsSeen, items: int) -> None:
+    """The file-level checks after reading every range: records at all, and every mapped field in one."""
+    where = f"source '{source.name}' ({path})"
+    if not items:
+        raise SourceError(f"{where}: file holds no records")
+    builder = _RecordBuilder(source, where)
+    builder.seen_fields, builder.parsed_records, builder.keys_seen = dict(seen.counts), seen.parsed_records, seen.keys
+    builder.finish()
 
 
 def _read_jsonl(path: Path, encoding: str, where: str) -> FileItems:
@@ -366,6 +462,9 @@ class _RecordBuilder:
         records = as_records(pd.DataFrame(kept)) if kept else empty_records()
         rejections = as_rejections(pd.DataFrame(rejected), STAGE) if rejected else empty_rejections(STAGE)
         return LoadedSource(records=records, rejections=rejections, records_in=records_in, blank_lines=blank_lines)
+
+    def fields_seen(self) -> FieldsSeen:
+        return FieldsSeen(dict(self.seen_fields), self.parsed_records, set(self.keys_seen))
 
     def finish(self) -> None:
         """A mapped field that no parsed record of the whole file has is a mapping mistake, not bad records."""

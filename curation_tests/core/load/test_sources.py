@@ -446,3 +446,49 @@ def test_a_mapped_field_in_no_chunk_fails_the_source_after_the_last_chunk(tmp_pa
     path = write_jsonl(tmp_path / "unmapped.jsonl", [{"question": f"question {index}"} for index in range(10)])
     with pytest.raises(SourceError, match="found in no record"):
         list(load_source_chunks(source_config(path, "jsonl"), path, chunk_items=3))
+
+
+def test_a_jsonl_file_read_in_line_ranges_on_two_workers_gives_the_records_of_reading_it_whole(tmp_path):
+    from curation_assets.core.load.readers import FieldsSeen, check_fields_seen, jsonl_line_ranges
+    from curation_assets.engine.load_files import ChunkOutput, RangeTask, load_range
+    from curation_assets.engine.pool import map_tasks
+    from curation_assets.checks.gx_factory import GxSuite
+
+    lines = []
+    for index in range(47):
+        if index % 9 == 4:
+            lines.append("   ")  # blank lines are skipped, and still count for line numbers
+        elif index % 11 == 6:
+            lines.append('{"question": "broken",')  # malformed: quarantined with its line number
+        elif index % 13 == 2:
+            lines.append(json.dumps({"question": f"q{index}"}))  # a mapped field missing
+        else:
+            lines.append(json.dumps({"question": f"q{index} ü", "answer": f"a{index}"}))
+    path = tmp_path / "ranges.jsonl"
+    path.write_bytes(("\r\n".join(lines[:20]) + "\n" + "\n".join(lines[20:])).encode())  # no final line end
+    source = source_config(path, "jsonl")
+    whole = load_source(source, path)
+
+    ranges = jsonl_line_ranges(path, 6)
+    assert len(ranges) == 8 and [r.first_line for r in ranges[:3]] == [1, 7, 13]
+    (tmp_path / "shards").mkdir()
+    tasks = [RangeTask(source, str(path), line_range, ChunkOutput(str(tmp_path / "shards" / f"k{i}.parquet"),
+                                                                   str(tmp_path / "shards" / f"r{i}.parquet"),
+                                                                   GxSuite.of("raw", []), str(tmp_path / "shards")))
+             for i, line_range in enumerate(ranges)]
+    outcomes = list(map_tasks(load_range, tasks, 2))
+    records = pd.concat([pd.read_parquet(task.output.kept_path) for task in tasks]).sort_values("record_id")
+    rejections = pd.concat([pd.read_parquet(task.output.rejected_path) for task in tasks]).sort_values("record_id")
+    expected = whole.records.sort_values("record_id")
+    assert records.astype(str).values.tolist() == expected.astype(str).values.tolist()
+    assert rejections.loc[:, list(REJECTION_COLUMNS)].astype(str).values.tolist() == \
+        whole.rejections.sort_values("record_id").loc[:, list(REJECTION_COLUMNS)].astype(str).values.tolist()
+    assert sum(o.records_in for o in outcomes) == whole.records_in and sum(o.blank_lines for o in outcomes) == 5
+    check_fields_seen(source, path, FieldsSeen.merged([o.fields_seen for o in outcomes]), whole.records_in)
+
+    # The file-level check sees the whole file: a field mapped wrong fails it, whichever range is read.
+    wrong = source_config(path, "jsonl", fields={"instruction": "question", "response": "reply"})
+    seen = [load_range(RangeTask(wrong, str(path), line_range, task.output)).fields_seen
+            for line_range, task in zip(ranges, tasks)]
+    with pytest.raises(SourceError, match="reply found in no record"):
+        check_fields_seen(wrong, path, FieldsSeen.merged(seen), whole.records_in)
