@@ -28,6 +28,7 @@ _NON_WORD = re.compile(r"[\W_]+")
 _NON_ASCII_SEPARATOR = re.compile(r"[^\w\x00-\x7f]")
 _WORD = re.compile(f"[{_UNSPACED_CLASS}]|[^\\s{_UNSPACED_CLASS}]+")
 _ASCII_WORD = re.compile(r"[a-z0-9]+")
+_UNICODE_WORD = re.compile(f"[{_UNSPACED_CLASS}]|[^\\W_{_UNSPACED_CLASS}]+")
 
 
 def normalize(text: str) -> str:
@@ -38,10 +39,10 @@ def normalize(text: str) -> str:
 
 def words(text: str) -> list[str]:
     """The words of ``text``, normalized, in order."""
-    text = normalize(text)
-    if text.isascii():  # one pass: an ASCII word is a run of lowercase letters and digits (\w without _)
-        return _ASCII_WORD.findall(text)
-    return _WORD.findall(_NON_WORD.sub(" ", text))
+    text = unicodedata.normalize("NFKC", text).casefold()
+    # One regex pass: a word is a run of \w without _ (on ASCII text: lowercase letters and digits),
+    # each character of an unspaced script a word of its own.
+    return (_ASCII_WORD if text.isascii() else _UNICODE_WORD).findall(text)
 
 
 def word_ngrams(text_words: list[str], n: int) -> list[str]:
