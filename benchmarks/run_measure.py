@@ -20,8 +20,10 @@ What a measurement holds, and how each number is taken:
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import ctypes
 import os
+import re
 import resource
 import shutil
 import subprocess
@@ -59,6 +61,8 @@ class TreePeaks:
     most_processes: int = 0
     samples: int = 0
     cpu_ticks_seen: dict[tuple[int, int], int] = field(default_factory=dict)
+    process_rss: dict[int, int] = field(default_factory=dict)  # peak resident bytes per pid
+    parent: dict[int, int] = field(default_factory=dict)  # pid -> ppid, to tell which step a worker served
 
     @property
     def sampled_cpu_seconds(self) -> float:
@@ -72,6 +76,27 @@ class StepDuration:
     status: str
     start_offset: float | None  # seconds after the Dagster run started
     seconds: float | None
+    step_rss: int | None = None  # peak resident bytes of the step's own process
+    worker_rss: int | None = None  # ... and of its largest worker process
+
+
+_STEP_PROCESS = re.compile(r" - (\d+) - ([A-Za-z0-9_\[\]]+) - STEP_START - ")
+
+
+def step_memory(log_text: str, peaks: TreePeaks) -> dict[str, tuple[int, int]]:
+    """Per step key: the peak RSS of its process (the pid its STEP_START event names) and of its
+    largest worker (a process whose parent chain reaches that pid)."""
+    step_of = {int(pid): step for pid, step in _STEP_PROCESS.findall(log_text)}
+    found: dict[str, tuple[int, int]] = {}
+    for pid, rss in peaks.process_rss.items():
+        ancestor, hops = pid, 0
+        while ancestor not in step_of and ancestor in peaks.parent and hops < 8:
+            ancestor, hops = peaks.parent[ancestor], hops + 1
+        if ancestor not in step_of:
+            continue
+        own, worker = found.get(step_of[ancestor], (0, 0))
+        found[step_of[ancestor]] = (max(own, rss), worker) if pid == ancestor else (own, max(worker, rss))
+    return found
 
 
 @dataclass
@@ -170,6 +195,8 @@ class TreeSampler(threading.Thread):
         for stat in tree:
             key = (stat.pid, stat.started_ticks)
             peaks.cpu_ticks_seen[key] = max(peaks.cpu_ticks_seen.get(key, 0), stat.cpu_ticks)
+            peaks.process_rss[stat.pid] = max(peaks.process_rss.get(stat.pid, 0), stat.rss_bytes)
+            peaks.parent[stat.pid] = stat.ppid
         if not tree:
             return
         peaks.most_processes = max(peaks.most_processes, len(tree))
@@ -247,6 +274,9 @@ def run_curation(config: Path, folder: Path) -> RunMeasurement:
     peaks = sampler.stop()
     usage_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     steps, run_seconds = read_step_durations(Path(env["DAGSTER_HOME"]))
+    memory = step_memory(log_path.read_text(errors="replace"), peaks)
+    steps = [dataclasses.replace(step, step_rss=memory.get(step.step_key, (None, None))[0] or None,
+                                 worker_rss=memory.get(step.step_key, (None, None))[1] or None) for step in steps]
     return RunMeasurement(
         returncode=returncode, wall_seconds=wall,
         user_seconds=usage_after.ru_utime - usage_before.ru_utime,
@@ -311,16 +341,21 @@ def print_measurement(measurement: RunMeasurement, records: int) -> None:
 
 
 def print_steps(steps: list[StepDuration]) -> None:
-    print(f"steps ({len(steps)}, by start; start is seconds after the Dagster run started):")
+    print(f"steps ({len(steps)}, by start; start is seconds after the Dagster run started; peak RSS of the "
+          f"step's process and of its largest worker):")
     for step in steps:
-        print(f"  {step.step_key:<44} start {_seconds(step.start_offset):>7}  took {_seconds(step.seconds):>7}  "
-              f"{step.status}")
+        print(f"  {step.step_key:<36} start {_seconds(step.start_offset):>7}  took {_seconds(step.seconds):>7}  "
+              f"rss {_mib(step.step_rss):>9} / {_mib(step.worker_rss):>9}  {step.status}")
     timed = sorted((step for step in steps if step.seconds is not None), key=lambda step: -step.seconds)
     print("slowest steps:     " + ", ".join(f"{step.step_key} {step.seconds:.1f} s" for step in timed[:3]))
 
 
 def _load(load: tuple[float, float, float]) -> str:
     return "/".join(f"{value:.2f}" for value in load)
+
+
+def _mib(value: int | None) -> str:
+    return "-" if value is None else f"{value / MIB:,.0f} MiB"
 
 
 def _seconds(value: float | None) -> str:

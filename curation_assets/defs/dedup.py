@@ -128,9 +128,8 @@ def definitions(config: PipelineConfig) -> dg.Definitions:
     near = config.dedup.near_duplicates
 
     def decide(shards: DecisionInput) -> Decision:
-        signed = map_shards(sign_shard, shards.groups, config, shards.shards_uri, shards.workers)
-        batch = combine(signed, near.num_perm)
-        shards.context.log.info(f"deduplicated: {len(batch):,} records signed in {len(signed)} shards")
+        batch = combine(map_shards(sign_shard, shards.groups, config, shards.shards_uri, shards.workers), near.num_perm)
+        shards.context.log.info(f"deduplicated: {len(batch):,} records signed in {len(shards.groups)} shards")
         shards.clock.lap("sign")
         history = WarehouseHistory(shards.warehouse) if near.incremental else None
         decision = dedup_stage.decide(batch, shards.texts(), config.dedup, config.catalog().source_rank, history)

@@ -69,6 +69,8 @@ def _resolve(universe: pd.DataFrame, kind: str, keys: pd.Series, distinct: pd.Se
     criteria = keep if policy in ("best", "keep_all") else _KEEP_FIRST
     places = preference(universe, criteria, source_rank)
     fixed = universe["fixed"].to_numpy()
+    ids = universe["record_id"].to_numpy(dtype=object)  # once: a column of Arrow strings converts in O(rows)
+    key_values = keys.to_numpy(dtype=object)
     for group in _groups(keys, distinct):
         if fixed[group].all():  # earlier runs' records only: not this batch's conflict
             continue
@@ -81,8 +83,7 @@ def _resolve(universe: pd.DataFrame, kind: str, keys: pd.Series, distinct: pd.Se
             kept = group[:0]
         else:
             kept = group[:1]
-        ids = universe["record_id"].to_numpy()
-        conflict_id = hashlib.sha256(f"{kind}\x1f{keys.iloc[group[0]]}".encode()).hexdigest()[:20]
+        conflict_id = hashlib.sha256(f"{kind}\x1f{key_values[group[0]]}".encode()).hexdigest()[:20]
         rows.append({
             "conflict_id": conflict_id, "kind": kind, "size": len(group),
             "record_ids": ids[group].tolist(), "kept_ids": ids[kept].tolist(), "policy": policy,
@@ -91,8 +92,9 @@ def _resolve(universe: pd.DataFrame, kind: str, keys: pd.Series, distinct: pd.Se
         kept_note = ", ".join(ids[kept]) if len(kept) else "none (policy drop_all)"
         what = ("same instruction+input, different response" if kind == SAME_PROMPT
                 else "same response, different instruction+input")
-        for member in group:
-            if not fixed[member] and member not in kept:
+        kept_set = set(kept.tolist())
+        for member in group.tolist():
+            if not fixed[member] and member not in kept_set:
                 rejected.append(member)
                 details.append(f"conflict {conflict_id}: {what}; kept {kept_note}")
     return rows, rejected, details

@@ -18,6 +18,7 @@ from typing import Callable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from curation_assets.core.dedup.settings import NearDuplicatesConfig
 from curation_assets.core.dedup.batch import RANK_COLUMNS, joined_texts
@@ -59,6 +60,25 @@ def record_texts(frame: pd.DataFrame, fields) -> list[str]:
     return joined_texts(frame, fields)
 
 
+class UniverseSignatures:
+    """The universe's signatures (the batch rows', then the earlier records') without copying the
+    batch's: at a million records each copy would be half a gigabyte."""
+
+    def __init__(self, batch: np.ndarray, positions: np.ndarray, earlier: np.ndarray) -> None:
+        self._batch, self._positions, self._earlier = batch, positions, earlier
+
+    def __len__(self) -> int:
+        return len(self._positions) + len(self._earlier)
+
+    def __getitem__(self, index: np.ndarray) -> np.ndarray:
+        index = np.asarray(index)
+        own = index < len(self._positions)
+        found = np.empty((len(index), self._batch.shape[1]), dtype=np.uint32)
+        found[own] = self._batch[self._positions[index[own]]]
+        found[~own] = self._earlier[index[~own] - len(self._positions)]
+        return found
+
+
 class UniverseShingles:
     """Shingles and texts of universe documents (the batch's first, then earlier records'), read back
     by location or from the history rows the first time a document is asked for, then kept: only
@@ -84,6 +104,7 @@ class UniverseShingles:
             texts = joined_texts(self._texts.columns(self._locations.iloc[own], fields), fields) if len(own) else []
             texts += joined_texts(self._history.iloc[earlier], fields) if len(earlier) else []
             shingles = shingle_hashes(texts, self._settings.shingle_kind, self._settings.shingle_size)
+            pa.default_memory_pool().release_unused()  # the shards' Arrow buffers, read for these texts
             known = np.concatenate((self._known, missing))
             order = np.argsort(known, kind="stable")
             self._shingles = Shingles.concatenate([self._shingles, shingles]).take(order)
@@ -126,7 +147,7 @@ def _pair_frame(edges: Edges, universe: pd.DataFrame, shingles: UniverseShingles
     })
 
 
-def _residual_pairs(kept_mask: np.ndarray, history_size: int, all_signatures: np.ndarray, all_keys: np.ndarray,
+def _residual_pairs(kept_mask: np.ndarray, history_size: int, all_signatures: UniverseSignatures, all_keys: np.ndarray,
                     eligible: np.ndarray, sets: ShingleSets, universe: pd.DataFrame,
                     settings: NearDuplicatesConfig, shingles: UniverseShingles) -> pd.DataFrame:
     """An independent LSH pass over what is kept: near-duplicate pairs left with a batch record in them."""
@@ -139,7 +160,7 @@ def _residual_pairs(kept_mask: np.ndarray, history_size: int, all_signatures: np
 
 
 def _clusters(groups: list[list[int]], universe: pd.DataFrame, records: pd.DataFrame, sets: ShingleSets,
-              all_signatures: np.ndarray) -> tuple[list[dict], pd.DataFrame]:
+              all_signatures: UniverseSignatures) -> tuple[list[dict], pd.DataFrame]:
     """The duplicate_clusters rows, and the rejected batch members (groups list the representative first)."""
     member_pairs = np.array([[members[0], member] for members in groups for member in members], dtype=np.int64)
     member_pairs = member_pairs.reshape(-1, 2)
@@ -202,16 +223,18 @@ def near_duplicates(
     source_rank: Callable[[str], int],
     history: pd.DataFrame | EarlierRecords | None = None,
 ) -> NearDuplicates:
-    """Near-duplicate clusters of the batch rows ``records`` (batch.py; ``signatures`` aligned with
-    them), their texts read from ``texts`` only for the documents a decision looks at."""
+    """Near-duplicate clusters of the batch rows ``records`` (batch.py; ``signatures``: the whole
+    batch's, the rows' at their index), their texts read from ``texts`` only for the documents a
+    decision looks at."""
     bands = banding(settings.threshold, settings.num_perm, settings.lsh_weights)
-    batch_keys = band_keys(signatures, *bands)
+    positions = records.index.to_numpy()
+    batch_keys = band_keys(signatures, *bands)[positions]
     has_shingles = records["has_shingles"].to_numpy(dtype=bool)
     history, compared = _earlier_rows(records, history, settings, batch_keys[has_shingles], bands)
     history_signatures = decode_signatures(history["signature"].tolist(), settings.num_perm)
 
     batch_size, history_size = len(records), len(history)
-    all_signatures = np.concatenate((signatures, history_signatures))
+    all_signatures = UniverseSignatures(signatures, positions, history_signatures)
     all_keys = np.concatenate((batch_keys, band_keys(history_signatures, *bands)))
     eligible = np.concatenate((has_shingles, (history_signatures != EMPTY).any(axis=1)))
     pairs = candidate_pairs(all_keys, eligible)

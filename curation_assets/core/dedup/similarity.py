@@ -28,6 +28,7 @@ from curation_assets.core.text.shingles import Shingles
 SCREEN_MARGIN = 0.15
 _PARALLEL_PAIRS = 8192
 _PAIR_BLOCK = 65536
+_JACCARD_BLOCK = 16384
 
 
 @dataclass(frozen=True)
@@ -141,8 +142,9 @@ def verify(pairs: np.ndarray, signatures: np.ndarray, sets: ShingleSets, thresho
     uncertain = pairs[~certain]
     if len(uncertain) >= _PARALLEL_PAIRS:
         # numpy's sorts and searches release the GIL: threads share the work without copying the shingles.
-        blocks = np.array_split(uncertain, os.cpu_count() or 1)
-        with ThreadPoolExecutor(max_workers=len(blocks)) as pool:
+        # Blocks of at most _JACCARD_BLOCK pairs bound the temporaries (every shingle of a block's documents).
+        blocks = np.array_split(uncertain, max(os.cpu_count() or 1, -(-len(uncertain) // _JACCARD_BLOCK)))
+        with ThreadPoolExecutor(max_workers=min(len(blocks), os.cpu_count() or 1)) as pool:
             results = list(pool.map(sets.jaccard, blocks))
         full[~certain] = np.concatenate([part for part, _ in results])
         content[~certain] = np.concatenate([part for _, part in results])

@@ -149,8 +149,7 @@ def decide(
 
     near = None
     if near_settings.enabled:
-        near = near_duplicates(survivors, batch.signatures[survivors.index.to_numpy()], texts, near_settings,
-                               source_rank, earlier)
+        near = near_duplicates(survivors, batch.signatures, texts, near_settings, source_rank, earlier)
         rejections.append(near.rejected)
         survivors = near.kept
 
