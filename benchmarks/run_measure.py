@@ -63,6 +63,7 @@ class TreePeaks:
     cpu_ticks_seen: dict[tuple[int, int], int] = field(default_factory=dict)
     process_rss: dict[int, int] = field(default_factory=dict)  # peak resident bytes per pid
     parent: dict[int, int] = field(default_factory=dict)  # pid -> ppid, to tell which step a worker served
+    helper: set[int] = field(default_factory=set)  # multiprocessing's resource trackers: not workers
 
     @property
     def sampled_cpu_seconds(self) -> float:
@@ -89,6 +90,8 @@ def step_memory(log_text: str, peaks: TreePeaks) -> dict[str, tuple[int, int]]:
     step_of = {int(pid): step for pid, step in _STEP_PROCESS.findall(log_text)}
     found: dict[str, tuple[int, int]] = {}
     for pid, rss in peaks.process_rss.items():
+        if pid in peaks.helper:
+            continue
         ancestor, hops = pid, 0
         while ancestor not in step_of and ancestor in peaks.parent and hops < 8:
             ancestor, hops = peaks.parent[ancestor], hops + 1
@@ -195,6 +198,8 @@ class TreeSampler(threading.Thread):
         for stat in tree:
             key = (stat.pid, stat.started_ticks)
             peaks.cpu_ticks_seen[key] = max(peaks.cpu_ticks_seen.get(key, 0), stat.cpu_ticks)
+            if stat.pid not in peaks.parent and "resource_tracker" in command_line(stat.pid, 200):
+                peaks.helper.add(stat.pid)
             peaks.process_rss[stat.pid] = max(peaks.process_rss.get(stat.pid, 0), stat.rss_bytes)
             peaks.parent[stat.pid] = stat.ppid
         if not tree:

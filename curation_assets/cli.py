@@ -4,16 +4,15 @@ The graph's partitioned assets (``synthetic_batches``, ``raw_inbox``) share one 
 partitions (batches, days of daily batches, inbox files), and ``dagster asset materialize --select
 '*'`` refuses a selection that mixes partitioned and unpartitioned assets without a partition. So
 this registers the partitions in the persistent Dagster instance (``$DAGSTER_HOME``, default
-``./.dagster``) and then runs ``dagster job execute -j curate`` with a partition range covering them
-all: one run, the whole graph, visible in ``dagster dev``.
+``./.dagster``) and then executes the ``curate`` job (as ``dagster job execute -j curate`` would, from
+this process) with a partition range covering them all: one run, the whole graph, visible in
+``dagster dev``.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -42,23 +41,31 @@ def register_partitions(config: PipelineConfig, dagster_home: Path) -> dict[str,
 
 
 def run(config_path: str | None) -> int:
-    env = dict(os.environ)
     if config_path:
-        env[CONFIG_ENV] = str(Path(config_path).absolute())
-    config = load_config(env.get(CONFIG_ENV))
+        os.environ[CONFIG_ENV] = str(Path(config_path).absolute())
+    config = load_config(os.environ.get(CONFIG_ENV))
     home = _dagster_home()
-    env["DAGSTER_HOME"] = str(home)
+    os.environ["DAGSTER_HOME"] = str(home)
     tags = register_partitions(config, home)
     for batch in config.catalog().inactive_batches():
         print(f"curation: batch {batch.name} ({batch.task}) is inactive: it needs an LLM endpoint (llm.base_url)")
-    command = [sys.executable, "-m", "dagster", "job", "execute", "-m", "curation_assets.definitions",
-               "-j", CURATE_JOB, "--tags", json.dumps(tags)]
-    completed = subprocess.run(command, env=env)
-    if completed.returncode != 0:
+    if not execute_curate_job(home, tags):
         print("curation: the materialization failed; see the log above", file=sys.stderr)
-        return completed.returncode
+        return 1
     summary(config.open_warehouse(), config.output_dir())
     return 0
+
+
+def execute_curate_job(dagster_home: Path, tags: dict[str, str]) -> bool:
+    """The ``curate`` job, run from this process (as ``dagster job execute`` would, without a second
+    interpreter importing Dagster and the definitions again: seconds on every run); its steps run in
+    the executor's processes, which rebuild the job by importing ``curation_assets.definitions``."""
+    import dagster as dg
+
+    from curation_assets.definitions import curate_job
+
+    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+        return dg.execute_job(dg.reconstructable(curate_job), instance, tags=tags).success
 
 
 def summary(store: Warehouse, output_dir: Path) -> None:

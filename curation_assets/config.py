@@ -119,7 +119,7 @@ class PipelineConfig(Strict):
 
     def open_warehouse(self) -> Warehouse:
         size = ShardSize(self.warehouse.shard_records, self.warehouse.shard_bytes)
-        return Warehouse(self.warehouse_path(), self.shards_uri(), size)
+        return Warehouse(self.warehouse_path(), self.shards_uri(), size, self.warehouse.memory_limit)
 
     def output_dir(self) -> Path:
         return Path(os.environ.get(OUTPUT_DIR_ENV) or self.export.output_dir).absolute()

@@ -36,15 +36,17 @@ class WarehouseResource(dg.ConfigurableResource):
     shards: str
     shard_records: int
     shard_bytes: int
+    memory_limit: str | None = None
 
     @classmethod
     def from_config(cls, config: PipelineConfig) -> "WarehouseResource":
         settings = config.warehouse
         return cls(path=str(config.warehouse_path()), shards=config.shards_uri(),
-                   shard_records=settings.shard_records, shard_bytes=settings.shard_bytes)
+                   shard_records=settings.shard_records, shard_bytes=settings.shard_bytes,
+                   memory_limit=settings.memory_limit)
 
     def get(self) -> Warehouse:
-        return Warehouse(self.path, self.shards, ShardSize(self.shard_records, self.shard_bytes))
+        return Warehouse(self.path, self.shards, ShardSize(self.shard_records, self.shard_bytes), self.memory_limit)
 
 
 class LLMResource(dg.ConfigurableResource):

@@ -104,8 +104,10 @@ def reader_lease(path: Path, exclusive: bool) -> Iterator[bool]:
 
 
 class Warehouse:
-    def __init__(self, path: str | os.PathLike, shards_uri: str | None = None, shard_size: ShardSize = ShardSize()) -> None:
+    def __init__(self, path: str | os.PathLike, shards_uri: str | None = None, shard_size: ShardSize = ShardSize(),
+                 memory_limit: str | None = None) -> None:
         self.path = Path(path)
+        self.memory_limit = memory_limit
         self.lock_path = self.path.with_name(self.path.name + ".lock")
         self.shards = ShardStore(shards_uri or shard_root_beside(self.path.absolute()), shard_size)
 
@@ -116,6 +118,8 @@ class Warehouse:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             connection = duckdb.connect(str(self.path))
             try:
+                if self.memory_limit:
+                    connection.execute(f"SET memory_limit = '{self.memory_limit}'")  # a validated setting
                 self._prepare(connection)
                 yield connection
             finally:
