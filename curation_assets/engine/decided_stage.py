@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 
 from curation_assets.config import PipelineConfig
 from curation_assets.core.located import located
-from curation_assets.core.records import as_records, as_rejections, empty_records
+from curation_assets.core.records import as_records, as_rejections, empty_records, empty_rejections
 from curation_assets.core.stage_result import StageResult
 from curation_assets.engine.pool import map_tasks
 from curation_assets.engine.shard_stage import ShardStage
@@ -100,8 +100,11 @@ class ShardTexts:
 def apply_decisions(shard: pd.DataFrame, stage: str, decisions: pd.DataFrame) -> StageResult:
     """``shard`` split by ``decisions`` (``DECISION_COLUMNS`` of its rejected records)."""
     rejected = shard["record_id"].isin(decisions["record_id"]).to_numpy()
+    if not rejected.any():  # also when no record was rejected at all (its decisions may have no dtype)
+        return StageResult(as_records(shard), empty_rejections(stage))
     dropped = shard[rejected].drop(columns=["reason", "detail"], errors="ignore").merge(
-        decisions.loc[:, DECISION_COLUMNS], on="record_id", how="left", validate="one_to_one")
+        decisions.loc[:, DECISION_COLUMNS].astype({"record_id": shard["record_id"].dtype}), on="record_id",
+        how="left", validate="one_to_one")
     return StageResult(as_records(shard[~rejected]), as_rejections(dropped, stage))
 
 

@@ -105,3 +105,14 @@ def test_texts_are_read_back_by_location_from_the_shards(make_records, tmp_path)
     assert texts["instruction"].tolist() == ["question 24", "question 3", "question 13", "question 3"]
     # A batch signed in memory reads its own texts the same way.
     assert len(sign_records(frame, DedupConfig())) == 25
+
+
+def test_a_shard_with_no_decisions_keeps_every_record(make_records):
+    frame = make_records(dict(instruction="q", response="a"), dict(instruction="q2", response="a2"))
+    untyped = pd.DataFrame({"record_id": [], "reason": [], "detail": []})  # a decision that rejected nothing
+    result = apply_decisions(frame, "dedup", untyped)
+    assert result.kept["record_id"].tolist() == frame["record_id"].tolist() and result.rejected.empty
+    decided = apply_decisions(frame, "dedup", pd.DataFrame(
+        {"record_id": [frame["record_id"][1]], "reason": ["exact_duplicate"], "detail": ["duplicate of x"]}))
+    assert decided.rejected[["record_id", "reason", "stage"]].values.tolist() == \
+        [[frame["record_id"][1], "exact_duplicate", "dedup"]]

@@ -178,5 +178,5 @@ def decide(
 def _all_rejections(parts: list[pd.DataFrame]) -> pd.DataFrame:
     parts = [part.loc[:, [*BATCH_COLUMNS, "reason", "detail"]] for part in parts if len(part)]
     if not parts:
-        return pd.DataFrame({column: [] for column in [*BATCH_COLUMNS, "reason", "detail"]})
+        return pd.DataFrame({column: pd.Series([], dtype=object) for column in [*BATCH_COLUMNS, "reason", "detail"]})
     return pd.concat(parts).sort_values("record_id", kind="mergesort")
