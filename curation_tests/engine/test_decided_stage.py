@@ -4,8 +4,6 @@ read back from the Parquet shards, give the verdicts of deduplicating the whole 
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -20,9 +18,6 @@ from curation_assets.engine.decided_stage import (ShardTexts, _read_range, apply
                                                   read_columns)
 from curation_assets.storage.shards import RECORD_SCHEMA, ShardSize, ShardStore
 
-SHARED_DATA = Path(os.environ.get("CURATION_SHARED_DATA") or Path(__file__).resolve().parents[3] / "shared" / "data")
-
-
 def _pipeline(dedup: DedupConfig) -> PipelineConfig:
     """A pipeline config (what a map task receives; spawned workers unpickle it) with these dedup settings."""
     source = SourceConfig(name="toolformer", path="toolformer.jsonl", format="jsonl", kind="synthetic", license="MIT",
@@ -31,12 +26,10 @@ def _pipeline(dedup: DedupConfig) -> PipelineConfig:
 
 
 @pytest.fixture
-def toolformer(make_records) -> pd.DataFrame:
+def toolformer(make_records, shared_data) -> pd.DataFrame:
     """The GPT-4-written Toolformer records (templated preambles, near-duplicates), with some planted
     exact copies and conflicting answers, so that every dedup pass has something to decide."""
-    path = SHARED_DATA / "gpteacher_toolformer.json"
-    if not path.exists():
-        pytest.skip(f"shared data not found at {path}")
+    path = shared_data / "gpteacher_toolformer.json"
     rows = [dict(instruction=item["instruction"], input=item["input"], response=item["output"])
             for item in json.loads(path.read_text())[:1500]]
     rows += [dict(rows[i]) for i in range(0, 300, 7)]  # exact copies
