@@ -56,10 +56,6 @@ def spec_of(settings: NearDuplicatesConfig) -> ShingleSpec:
     return ShingleSpec(settings.shingle_kind, settings.shingle_size, settings.num_perm, settings.seed)
 
 
-def record_texts(frame: pd.DataFrame, fields) -> list[str]:
-    return joined_texts(frame, fields)
-
-
 class UniverseSignatures:
     """The universe's signatures (the batch rows', then the earlier records') without copying the
     batch's: at a million records each copy would be half a gigabyte."""
@@ -205,7 +201,7 @@ def find_near_duplicates(
     (published earlier, never rejected): history rows, or the earlier records to read as far as LSH
     needs them."""
     records = records.reset_index(drop=True)
-    shingles, signatures = sign_texts(record_texts(records, settings.fields), spec_of(settings),
+    shingles, signatures = sign_texts(joined_texts(records, settings.fields), spec_of(settings),
                                       worker_count(settings.workers))
     rows = records.assign(response_chars=records["response"].fillna("").astype(str).str.len().astype("int64"),
                           has_shingles=shingles.counts > 0, shard=0, shard_row=np.arange(len(records)))

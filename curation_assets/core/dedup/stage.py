@@ -26,13 +26,13 @@ import pandas as pd
 
 from curation_assets.core.dedup.settings import DedupConfig
 from curation_assets.core.dedup import exact as dedup
-from curation_assets.core.dedup.batch import BATCH_COLUMNS, DedupBatch, sign_records
+from curation_assets.core.dedup.batch import BATCH_COLUMNS, DedupBatch, joined_texts, sign_records
 from curation_assets.core.dedup.conflicts import CONFLICT_COLUMNS, conflict_groups
 from curation_assets.core.dedup.exact import exact_duplicates
 from curation_assets.core.dedup.earlier import EarlierRecords, FrameHistory, HistorySource
 from curation_assets.core.dedup.history import empty_history, history_rows, scheme
 from curation_assets.core.dedup.keys import KEY_COLUMNS, keys_of, record_keys
-from curation_assets.core.dedup.near_dup import CLUSTER_COLUMNS, NearDuplicates, near_duplicates, record_texts, spec_of
+from curation_assets.core.dedup.near_dup import CLUSTER_COLUMNS, NearDuplicates, near_duplicates, spec_of
 from curation_assets.core.located import FrameTexts, TextSource
 from curation_assets.core.records import as_records, as_rejections, empty_rejections
 from curation_assets.core.dedup.signing import sign_texts, worker_count
@@ -92,7 +92,7 @@ def _earlier_records(records: pd.DataFrame, settings: DedupConfig, history: pd.D
     redone = empty_history()
     if len(stale):
         spec = spec_of(near_settings)
-        signatures = sign_texts(record_texts(stale, near_settings.fields), spec, worker_count(near_settings.workers))[1]
+        signatures = sign_texts(joined_texts(stale, near_settings.fields), spec, worker_count(near_settings.workers))[1]
         redone = history_rows(stale, signatures, record_keys(stale, settings.fields), current)
     return EarlierRecords(source, current, records["record_id"], redone), redone
 
