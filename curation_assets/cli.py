@@ -1,4 +1,4 @@
-"""``curation run``: materialize the whole graph with Dagster's multiprocess executor, then summarize.
+"""``curation run``: materialize the whole graph, then summarize.
 
 The graph's partitioned assets (``synthetic_batches``, ``raw_inbox``) share one space of dynamic
 partitions (batches, days of daily batches, inbox files), and ``dagster asset materialize --select
@@ -6,7 +6,8 @@ partitions (batches, days of daily batches, inbox files), and ``dagster asset ma
 this registers the partitions in the persistent Dagster instance (``$DAGSTER_HOME``, default
 ``./.dagster``) and then executes the ``curate`` job (as ``dagster job execute -j curate`` would, from
 this process) with a partition range covering them all: one run, the whole graph, visible in
-``dagster dev``.
+``dagster dev``. Each step runs in a process of its own (Dagster's multiprocess executor), or, for
+a small input, all in this process (``engine.executor``).
 """
 
 from __future__ import annotations
@@ -49,23 +50,36 @@ def run(config_path: str | None) -> int:
     tags = register_partitions(config, home)
     for batch in config.catalog().inactive_batches():
         print(f"curation: batch {batch.name} ({batch.task}) is inactive: it needs an LLM endpoint (llm.base_url)")
-    if not execute_curate_job(home, tags):
+    in_process = config.engine.runs_in_process(source_bytes(config))
+    if not execute_curate_job(home, tags, in_process):
         print("curation: the materialization failed; see the log above", file=sys.stderr)
         return 1
     summary(config.open_warehouse(), config.output_dir())
     return 0
 
 
-def execute_curate_job(dagster_home: Path, tags: dict[str, str]) -> bool:
+def source_bytes(config: PipelineConfig) -> int:
+    """The size of the configured source files (a folder counts its files): what sizes the run."""
+    total = 0
+    for source in config.sources:
+        path = config.source_path(source)
+        files = [path] if path.is_file() else path.rglob("*") if path.is_dir() else []
+        total += sum(file.stat().st_size for file in files if file.is_file())
+    return total
+
+
+def execute_curate_job(dagster_home: Path, tags: dict[str, str], in_process: bool = False) -> bool:
     """The ``curate`` job, run from this process (as ``dagster job execute`` would, without a second
-    interpreter importing Dagster and the definitions again: seconds on every run); its steps run in
-    the executor's processes, which rebuild the job by importing ``curation_assets.definitions``."""
+    interpreter importing Dagster and the definitions again: seconds on every run). Its steps run in
+    the executor's processes, which rebuild the job by importing ``curation_assets.definitions``, or,
+    ``in_process``, here one after another."""
     import dagster as dg
 
     from curation_assets.definitions import curate_job
 
+    run_config = {"execution": {"config": {"in_process": in_process}}}
     with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
-        return dg.execute_job(dg.reconstructable(curate_job), instance, tags=tags).success
+        return dg.execute_job(dg.reconstructable(curate_job), instance, tags=tags, run_config=run_config).success
 
 
 def summary(store: Warehouse, output_dir: Path) -> None:

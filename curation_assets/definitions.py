@@ -35,15 +35,26 @@ CURATE_JOB = "curate"
 DOMAINS = (load, inbox, synthetic, verify, combine, mix, dedup, clean, decontaminate, split, export, report)
 
 # Each step runs in its own process. Forking them from a server that has already imported
-# Dagster, pandas, DuckDB, GX and our definitions saves seconds of imports per step.
-EXECUTOR = dg.multiprocess_executor.configured(
-    {
-        "start_method": {
-            "forkserver": {
-                "preload_modules": ["curation_assets.definitions", "great_expectations", "great_expectations.expectations"]
-            }
+# Dagster, pandas, DuckDB, GX and our definitions saves seconds of imports per step. A run whose
+# config says ``in_process`` runs every step in its own process instead: ``curation run`` asks for
+# it when the input is small (``engine.executor``), where a process per step costs more than a step.
+STEP_PROCESSES = {
+    "start_method": {
+        "forkserver": {
+            "preload_modules": ["curation_assets.definitions", "great_expectations", "great_expectations.expectations"]
         }
     }
+}
+
+
+def _executor_config(config: dict) -> dict:
+    return {"in_process": {}} if config["in_process"] else {"multiprocess": STEP_PROCESSES}
+
+
+EXECUTOR = dg.multi_or_in_process_executor.configured(
+    _executor_config, name="curation_executor",
+    config_schema={"in_process": dg.Field(bool, default_value=False,
+                                          description="Run every step in the run's own process, one after another.")},
 )
 
 

@@ -76,3 +76,24 @@ def test_workspace_yaml_points_at_the_definitions_module():
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=300,
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr
+
+
+def test_the_curate_job_runs_its_steps_in_processes_or_in_one_process_as_the_run_config_says(tmp_path):
+    job = build_definitions(load_config(DEMO_CONFIG)).resolve_job_def(CURATE_JOB)
+    for in_process, executor in ((False, "multiprocess"), (True, "in_process")):
+        resolved = dg.validate_run_config(job, {"execution": {"config": {"in_process": in_process}}})
+        assert executor in str(resolved["execution"]), resolved["execution"]
+    with pytest.raises(dg.DagsterInvalidConfigError):
+        dg.validate_run_config(job, {"execution": {"config": {"in_process": "yes"}}})
+
+
+def test_curation_run_picks_one_process_for_a_small_input_unless_told(tmp_path):
+    from curation_assets.cli import source_bytes
+
+    config = load_config(SHARED_CONFIG)
+    size = source_bytes(config)
+    assert 5_000_000 < size < config.engine.in_process_max_bytes  # the shared datasets: about 8 MB
+    assert config.engine.runs_in_process(size)
+    assert not config.engine.runs_in_process(config.engine.in_process_max_bytes)
+    told = config.engine.model_copy(update={"executor": "multiprocess"})
+    assert not told.runs_in_process(size)

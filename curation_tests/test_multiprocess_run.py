@@ -20,7 +20,8 @@ def test_curation_run_with_parallel_writers_succeeds(tmp_path):
             sources.append({**source, "name": f"{source['name']}_{copy}",
                             "path": str(DEMO_CONFIG.parent / source["path"])})
     config = tmp_path / "config.yaml"
-    config.write_text(yaml.safe_dump({"sources": sources}), encoding="utf-8")
+    # A small input would run in one process (engine.executor: auto); this test is about parallel steps.
+    config.write_text(yaml.safe_dump({"sources": sources, "engine": {"executor": "multiprocess"}}), encoding="utf-8")
     env = {**os.environ, "DAGSTER_HOME": str(tmp_path / "dagster_home")}
     for name in ("CURATION_WAREHOUSE", "CURATION_OUTPUT_DIR", "CURATION_CONFIG"):
         env.pop(name, None)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from curation_assets.core.settings import Strict
@@ -15,3 +17,17 @@ class EngineConfig(Strict):
     parallel_min_records: int = Field(
         default=20_000, ge=0,
         description="Smaller tables run in the step's own process: starting workers costs seconds.")
+    executor: Literal["auto", "multiprocess", "in_process"] = Field(
+        default="auto",
+        description="How `curation run` runs the graph's steps: each in a process of its own (multiprocess: "
+                    "steps run in parallel, each one's memory freed when it ends), all in the run's process "
+                    "(in_process: no process start-up per step), or auto: in_process when the source files "
+                    "total less than in_process_max_bytes.")
+    in_process_max_bytes: int = Field(
+        default=64 * 1024 * 1024, ge=0,
+        description="auto runs the steps in one process below this many bytes of source files.")
+
+    def runs_in_process(self, source_bytes: int) -> bool:
+        if self.executor == "auto":
+            return source_bytes < self.in_process_max_bytes
+        return self.executor == "in_process"

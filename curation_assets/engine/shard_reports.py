@@ -3,7 +3,8 @@ that go back to the shards for a few records or stream a whole table in record-i
 
 A task reads one shard and returns what merges: a split's partial profile, or the ladder's
 candidates with records per source. Nothing here holds more than one shard's records, except
-``sorted_batches``, which leaves the sort to DuckDB under a memory limit (it spills to disk).
+``sorted_batches``, which streams shards already in record-id order (the usual case) and leaves
+any other sort to DuckDB under a memory limit (it spills to disk).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from typing import Iterator, Sequence
 
 import duckdb
 import pandas as pd
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from curation_assets.core.records import as_records, empty_records
 from curation_assets.core.report.ladders import ladder_candidates
@@ -68,8 +71,16 @@ def read_positions(store: ShardStore, files: Sequence[str], positions: Sequence[
 def sorted_batches(files: Sequence[str], batch_rows: int = 50_000) -> Iterator[pd.DataFrame]:
     """Every record of the local shards ``files`` in record-id order, ``batch_rows`` at a time.
 
-    An in-memory DuckDB of its own, not the warehouse's connection: the warehouse lock stays free
-    while the caller writes; the caller holds the files' reader lease."""
+    Stage outputs are usually in record-id order already (each shard sorted, a decided stage's
+    shards in ranges of ids, per-shard stages keeping them): then the shards stream as they are,
+    one at a time. Otherwise DuckDB sorts, in an in-memory database of its own (the warehouse lock
+    stays free while the caller writes; the caller holds the files' reader lease) under a memory
+    limit, spilling to disk."""
+    if ids_in_order(files):
+        for file in files:
+            for batch in pq.ParquetFile(file).iter_batches(batch_size=batch_rows):
+                yield as_records(batch.to_pandas())
+        return
     with tempfile.TemporaryDirectory(prefix="curation-sort-") as spill, duckdb.connect() as connection:
         connection.execute(f"SET memory_limit = '{SORT_MEMORY_LIMIT}'")
         connection.execute(f"SET temp_directory = '{spill}'")
@@ -80,3 +91,19 @@ def sorted_batches(files: Sequence[str], batch_rows: int = 50_000) -> Iterator[p
             if batch.empty:
                 return
             yield as_records(batch)
+
+
+def ids_in_order(files: Sequence[str]) -> bool:
+    """Whether the records of ``files``, read in turn, are in strictly increasing record-id order:
+    checked on the ids themselves (one column), since row-group statistics may be truncated."""
+    previous = None
+    for file in files:
+        ids = pq.read_table(file, columns=["record_id"]).column("record_id")
+        if len(ids) == 0:
+            continue
+        if len(ids) > 1 and not pc.all(pc.less(ids[:-1], ids[1:])).as_py():
+            return False
+        if previous is not None and not ids[0].as_py() > previous:
+            return False
+        previous = ids[-1].as_py()
+    return True

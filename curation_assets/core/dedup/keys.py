@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 from typing import Sequence
 
+import numpy as np
 import pandas as pd
 
 from curation_assets.core.records import normalize_text
@@ -25,8 +26,21 @@ KEY_COLUMNS = ("content_key", "prompt_key", "response_key", "response_tokens")
 PROMPT_FIELDS = ("instruction", "input")
 
 
+# ASCII text's words in one C-level pass: letters lowercased, digits kept, every other byte a space.
+_ASCII_WORD_BYTES = bytes(ord(chr(byte).lower()) if byte < 128 and chr(byte).isalnum() else 0x20 for byte in range(256))
+
+
 def digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
+
+
+def words_key(text: str) -> tuple[str, int]:
+    """The digest of ``text``'s words (``tokens.words``) joined by spaces, and how many there are."""
+    if text.isascii():  # the same words as tokens.words (NFKC changes no ASCII text), three times faster
+        found = text.encode("ascii").translate(_ASCII_WORD_BYTES).split()
+        return hashlib.sha256(b" ".join(found)).hexdigest()[:24], len(found)
+    found = words(text)
+    return digest(" ".join(found)), len(found)
 
 
 def _joined(normalized: dict[str, list[str]], fields: Sequence[str]) -> list[str]:
@@ -37,13 +51,13 @@ def record_keys(frame: pd.DataFrame, exact_fields: Sequence[str]) -> pd.DataFram
     """``KEY_COLUMNS`` per record of ``frame``, indexed by record id."""
     normalized = {field: [normalize_text(text) for text in frame[field].fillna("").astype(str)]
                   for field in dict.fromkeys([*exact_fields, *PROMPT_FIELDS])}
-    response_words = [words(text) for text in frame["response"].fillna("").astype(str)]
+    response_keys = [words_key(text) for text in frame["response"].fillna("").astype(str)]
     return pd.DataFrame(
         {
             "content_key": [digest(text) for text in _joined(normalized, exact_fields)],
             "prompt_key": [digest(text) for text in _joined(normalized, PROMPT_FIELDS)],
-            "response_key": [digest(" ".join(tokens)) for tokens in response_words],
-            "response_tokens": [len(tokens) for tokens in response_words],
+            "response_key": [key for key, _ in response_keys],
+            "response_tokens": np.array([count for _, count in response_keys], dtype=np.int64),
         },
         index=pd.Index(frame["record_id"].astype(str).to_numpy(), name="record_id"),
         columns=list(KEY_COLUMNS),

@@ -79,9 +79,16 @@ def counts(frame: pd.DataFrame, column: str) -> dict[str, int]:
     return {str(key): int(value) for key, value in frame[column].value_counts().sort_index().items()}
 
 
+def first_words(text: str, count: int) -> list[str]:
+    """``words(text)[:count]``, tokenizing only the text's start when that holds them."""
+    head = words(text[: 16 * count + 64])
+    # Only the last word of the start can be cut short: with more words than asked, the first are whole.
+    return head[:count] if len(head) > count else words(text)[:count]
+
+
 def opening_counts(instructions: pd.Series, length: int = 2) -> Counter:
     """Records per first ``length`` words of the instructions."""
-    counter = Counter(" ".join(words(text)[:length]) for text in instructions.fillna(""))
+    counter = Counter(" ".join(first_words(text, length)) for text in instructions.fillna(""))
     counter.pop("", None)
     return counter
 
@@ -97,7 +104,7 @@ def verb_object(instruction: str) -> tuple[str, str] | None:
     No POS tagger (its models would need a download): skip polite wrappers, take the first known
     imperative verb among the first words, then the first following word that is not a determiner.
     """
-    opening = words(instruction.split("\n", 1)[0])[:12]
+    opening = first_words(instruction.split("\n", 1)[0], 12)
     for index, word in enumerate(opening):
         if word in _IMPERATIVE_VERBS:
             for candidate in opening[index + 1:]:
@@ -135,7 +142,15 @@ _ODD_CHARACTERS = re.compile(
 
 def odd_character_kinds(text: str) -> list[str]:
     """The kinds of odd characters in ``text``, sorted, each once."""
-    return sorted({kind for kind in map(_character_kind, set(_ODD_CHARACTERS.findall(text))) if kind})
+    return sorted({kind for kind in map(_character_kind, _odd_character_set(text)) if kind})
+
+
+def _odd_character_set(text: str) -> set[str]:
+    # Every odd character but U+FFFD is unprintable (control, format, private use, surrogate), and so
+    # are newline and tab, which are not odd: a C-level test clears nearly every record before the scan.
+    if "\ufffd" not in text and text.replace("\n", " ").replace("\t", " ").isprintable():
+        return set()
+    return set(_ODD_CHARACTERS.findall(text))
 
 
 def odd_characters(frame: pd.DataFrame, examples: int = 3) -> dict[str, dict]:
@@ -148,13 +163,15 @@ def odd_characters(frame: pd.DataFrame, examples: int = 3) -> dict[str, dict]:
         if len(entry["examples"]) < examples:
             entry["examples"].append({"record_id": record_id, "snippet": snippet[:120]})
 
-    for row in frame.itertuples(index=False):
-        text = "\n".join(getattr(row, field) or "" for field in TEXT_FIELDS)
-        token = _SPECIAL_TOKENS.search(text)
+    columns = [frame[field].fillna("").astype(str).tolist() for field in TEXT_FIELDS]
+    for record_id, *parts in zip(frame["record_id"].astype(str).tolist(), *columns):
+        text = "\n".join(parts)
+        # Every special token starts with one of these characters: most records need no regex scan.
+        token = _SPECIAL_TOKENS.search(text) if "<" in text or "[" in text or "#" in text else None
         if token:
-            note(f"special_token {token.group(0).strip()}", row.record_id, text[max(0, token.start() - 40):token.end() + 40])
+            note(f"special_token {token.group(0).strip()}", record_id, text[max(0, token.start() - 40):token.end() + 40])
         for kind in odd_character_kinds(text):
-            note(kind, row.record_id, text)
+            note(kind, record_id, text)
     return dict(sorted(found.items()))
 
 
@@ -166,21 +183,33 @@ def _script_of(char: str) -> str | None:
     return name.split(" ")[0] if name else "UNKNOWN"
 
 
-def dominant_script(text: str) -> str:
-    """The Unicode script most letters of ``text`` belong to (Latin, Cyrillic, CJK, ...).
+_ASCII_LETTER = re.compile(r"[A-Za-z]")
+_ASCII_RUNS = re.compile(r"[\x00-\x7f]+")
+_ASCII_LETTER_BYTES = bytes(range(ord("A"), ord("Z") + 1)) + bytes(range(ord("a"), ord("z") + 1))
 
-    Counts each distinct character once, weighted by how often it occurs (``Counter`` in C), in
-    order of first appearance, so ties go to the script that appears first, as a scan would."""
+
+def dominant_script(text: str) -> str:
+    """The Unicode script most letters of ``text`` belong to (Latin, Cyrillic, CJK, ...); of scripts
+    with as many letters, the one whose first letter comes first.
+
+    ASCII letters are counted in C; only the distinct characters beyond ASCII are looked up."""
+    first_ascii = _ASCII_LETTER.search(text)
     if text.isascii():
-        return "Latin" if any(char.isalpha() for char in set(text)) else "none"
-    scripts: Counter = Counter()
-    for char, occurrences in Counter(text).items():
+        return "Latin" if first_ascii else "none"
+    scripts: dict[str, list[int]] = {}  # script -> [letters, position of its first letter]
+    if first_ascii is not None:
+        encoded = text.encode("utf-8", "surrogatepass")
+        scripts["LATIN"] = [len(encoded) - len(encoded.translate(None, _ASCII_LETTER_BYTES)), first_ascii.start()]
+    for char, occurrences in Counter(_ASCII_RUNS.sub("", text)).items():
         script = _script_of(char)
-        if script is not None:
-            scripts[script] += occurrences
+        if script is None:
+            continue
+        entry = scripts.setdefault(script, [0, len(text)])
+        entry[0] += occurrences
+        entry[1] = min(entry[1], text.find(char))
     if not scripts:
         return "none"
-    script = scripts.most_common(1)[0][0]
+    script = min(scripts, key=lambda name: (-scripts[name][0], scripts[name][1]))
     return {"CJK": "CJK", "HIRAGANA": "Japanese kana", "KATAKANA": "Japanese kana", "HANGUL": "Hangul"}.get(
         script, script.title()
     )
