@@ -62,6 +62,14 @@ def test_tomorrows_batch_is_deduplicated_against_todays_and_reruns_change_nothin
     assert query(warehouse, "SELECT record_id, reason, detail FROM rejections ORDER BY ALL") == before
     assert query(warehouse, "SELECT count(*) FROM dedup_history")[0][0] == 6
 
+    # Other near-duplicate settings: yesterday's history rows are re-signed under them, today's replaced.
+    old_scheme = query(warehouse, "SELECT DISTINCT scheme FROM dedup_history")
+    write_config(workdir / "config.yaml", _source(data), dedup={"near_duplicates": {"shingle_size": 3}})
+    assert materialize_config(config).success
+    schemes = query(warehouse, "SELECT scheme, count(*), count(DISTINCT record_id) FROM dedup_history GROUP BY ALL")
+    assert len(schemes) == 1 and schemes[0][0] != old_scheme[0][0] and schemes[0][1:] == (6, 6)
+    assert query(warehouse, "SELECT count(*) FROM rejections WHERE stage = 'dedup'")[0][0] == 2
+
 
 @pytest.mark.slow
 def test_dedup_publishes_clusters_and_conflicts_and_its_check_passes(workdir):

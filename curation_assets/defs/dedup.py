@@ -11,15 +11,13 @@ deduplicated against this one. A failed check publishes none of them.
 
 
 import dagster as dg
-import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from curation_assets.config import PipelineConfig
 from curation_assets.core.dedup import report as dedup_report
 from curation_assets.core.dedup.conflicts import SAME_PROMPT, SAME_RESPONSE
 from curation_assets.core.dedup import stage as dedup_stage
-from curation_assets.core.dedup.batch import combine, sign_shard
+from curation_assets.core.dedup.batch import bands_of, combine, sign_shard
 from curation_assets.core.dedup.stage import STAGE, DedupDecision
 from curation_assets.core.dedup.history import HISTORY_COLUMNS
 from curation_assets.defs.stage_asset import Decision, DecisionInput, stage_asset
@@ -33,43 +31,37 @@ NEAR_DUPLICATE_CHECK = "no_near_duplicates_kept"
 CONFLICT_REASONS = (SAME_PROMPT, SAME_RESPONSE)
 
 
-def _history_keys(decision: DedupDecision) -> pa.Table:
-    """The kept records' keys and signatures as Arrow columns (the signatures' bytes, not a Python
-    object per record)."""
-    kept = decision.kept
-    signatures = np.ascontiguousarray(decision.kept_signatures, dtype="<u4")
-    width = signatures.shape[1] * 4 if signatures.ndim == 2 else 0
-    offsets = pa.py_buffer(np.arange(len(kept) + 1, dtype=np.int64) * width)
-    blobs = pa.LargeBinaryArray.from_buffers(pa.large_binary(), len(kept), [None, offsets, pa.py_buffer(signatures)])
-    return pa.table({
-        "record_id": pa.array(kept["record_id"].to_numpy(dtype=object), pa.string()),
-        **{column: pa.array(kept[column].to_numpy(dtype=object), pa.string())
-           for column in ("content_key", "prompt_key", "response_key")},
-        "signature": blobs,
-    })
-
-
-def _write_side_tables(decision: DedupDecision, batch_ids: pd.Series):
-    scope = pd.DataFrame({"record_id": pd.concat([batch_ids, decision.refreshed["record_id"]]).unique()})
+def _write_side_tables(decision: DedupDecision, spill_files: list):
+    """What the publish transaction writes beside the records: only the small tables are held (the
+    batch's keys and signatures are read from the spill files), so the decision is freed before the
+    records are split and published."""
+    clusters, conflicts, scheme = decision.clusters, decision.conflicts, decision.scheme
     refreshed = decision.refreshed.loc[:, list(HISTORY_COLUMNS)]
+    # The keys and signatures of every record signed, as spilled shard by shard (core/dedup/spilled.py).
+    signed = f"read_parquet({file_list_literal([str(path) for path in spill_files])})"
 
     def write(connection, kept: Version) -> None:
-        connection.register("staged_clusters", decision.clusters)
-        connection.register("staged_conflicts", decision.conflicts)
-        connection.register("staged_history_scope", scope)
+        connection.register("staged_clusters", clusters)
+        connection.register("staged_conflicts", conflicts)
+        scope = [f"SELECT record_id FROM {signed}"] if spill_files else []
+        if len(refreshed):
+            connection.register("staged_refreshed_ids", refreshed.loc[:, ["record_id"]].astype(str))
+            scope.append("SELECT record_id FROM staged_refreshed_ids")
+        connection.execute("CREATE OR REPLACE TEMP VIEW staged_history_scope AS "
+                           + (" UNION ALL ".join(scope) or "SELECT NULL::VARCHAR AS record_id WHERE false"))
         connection.execute(sql("create_duplicate_clusters"))
-        if len(decision.clusters):
+        if len(clusters):
             connection.execute(sql("insert_duplicate_clusters"))
         connection.execute(sql("create_conflicts"))
-        if len(decision.conflicts):
+        if len(conflicts):
             connection.execute(sql("insert_conflicts"))
         connection.execute(sql("create_dedup_history"))
         connection.execute(sql("delete_dedup_history"))
         if kept.rows:
-            connection.register("staged_history_keys", _history_keys(decision))
+            connection.execute(f"CREATE OR REPLACE TEMP VIEW staged_history_keys AS SELECT * FROM {signed}")
             connection.execute("CREATE OR REPLACE TEMP VIEW staged_kept_records AS "
                                f"SELECT * FROM read_parquet({file_list_literal(list(kept.files))})")
-            connection.execute(sql("insert_dedup_history_from_shards"), {"scheme": decision.scheme})
+            connection.execute(sql("insert_dedup_history_from_shards"), {"scheme": scheme})
         if len(refreshed):
             connection.register("staged_history", refreshed)
             connection.execute(sql("insert_dedup_history"))
@@ -128,7 +120,8 @@ def definitions(config: PipelineConfig) -> dg.Definitions:
     near = config.dedup.near_duplicates
 
     def decide(shards: DecisionInput) -> Decision:
-        batch = combine(map_shards(sign_shard, shards.groups, config, shards.shards_uri, shards.workers), near.num_perm)
+        signed = map_shards(sign_shard, shards.groups, config, shards.shards_uri, shards.workers)
+        batch = combine(signed, near.num_perm, bands_of(config.dedup)[0], spill_to=shards.scratch)
         shards.context.log.info(f"deduplicated: {len(batch):,} records signed in {len(shards.groups)} shards")
         shards.clock.lap("sign")
         history = WarehouseHistory(shards.warehouse) if near.incremental else None
@@ -136,7 +129,7 @@ def definitions(config: PipelineConfig) -> dg.Definitions:
         return Decision(batch.rows.loc[:, ["record_id", "shard", "shard_row"]],
                         decision.rejected.loc[:, ["record_id", "reason", "detail"]],
                         metadata=_metadata(decision), checks=[_near_duplicate_check(decision)],
-                        side_tables=_write_side_tables(decision, batch.rows["record_id"]))
+                        side_tables=_write_side_tables(decision, list(batch.signatures.files.values())))
 
     deduplicated = stage_asset(
         config,

@@ -11,8 +11,10 @@ A stage module supplies only what is its own: the pure step, its metadata, its e
 side tables it writes beside its records.
 """
 
+import tempfile
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable, Sequence
 
 import dagster as dg
@@ -49,6 +51,7 @@ class DecisionInput:
     shards_uri: str
     workers: int
     clock: PhaseClock  # ``clock.lap(phase)`` times the decision's own phases
+    scratch: Path  # a local folder for the step's intermediate files, removed when the step ends
 
     def read_columns(self, columns: list[str]) -> pd.DataFrame:
         return read_columns(self.warehouse.shards, self.groups, columns)
@@ -152,12 +155,21 @@ def _run_decided(context: dg.AssetExecutionContext, config: PipelineConfig, stor
                  upstream: Sequence[str], stage: str, suite: GxSuite, decide: DecideStep) -> dg.MaterializeResult:
     table = asset_key.path[-1]
     clock = PhaseClock(lambda message: context.log.info(f"{table}: {message}"))
+    with tempfile.TemporaryDirectory(prefix=f"curation-{table}-") as scratch:
+        return _decide_apply_publish(context, config, store, asset_key, upstream, stage, suite, decide, clock,
+                                     Path(scratch))
+
+
+def _decide_apply_publish(context: dg.AssetExecutionContext, config: PipelineConfig, store: Warehouse,
+                          asset_key: dg.AssetKey, upstream: Sequence[str], stage: str, suite: GxSuite,
+                          decide: DecideStep, clock: PhaseClock, scratch: Path) -> dg.MaterializeResult:
+    table = asset_key.path[-1]
     with ExitStack() as leases:
         files = [file for name in upstream for file in leases.enter_context(store.reading(name))]
         rows = {file: store.shards.rows_in(file) for file in files}
         groups = group_files(files, rows.__getitem__, config.warehouse.shard_records)
         workers = workers_for(config.engine.workers, sum(rows.values()), config.engine.parallel_min_records)
-        decision = decide(DecisionInput(context, store, groups, store.shards.root_uri, workers, clock))
+        decision = decide(DecisionInput(context, store, groups, store.shards.root_uri, workers, clock, scratch))
         clock.lap("decide")
         kept_folder, rejected_folder = store.new_versions(table, stage)
         outputs = [ShardOutput(KEPT, kept_folder, RECORD_SCHEMA, suite), ShardOutput(REJECTED, rejected_folder, REJECTION_SCHEMA)]
@@ -182,5 +194,6 @@ def _run_decided(context: dg.AssetExecutionContext, config: PipelineConfig, stor
         "shards": len(tasks),
         **decision.metadata,
         "seconds_by_phase": dg.MetadataValue.json(clock.seconds),
+        **({"peak_rss_mib_by_phase": dg.MetadataValue.json(clock.peak_rss_mib)} if clock.peak_rss_mib else {}),
     }
     return dg.MaterializeResult(asset_key=asset_key, metadata=metadata, check_results=checks)

@@ -18,7 +18,7 @@ So no process holds the table's text: memory is set by the shard and the slim ro
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -58,11 +58,12 @@ class MapTask:
 
 
 def map_shards(function: Callable[[pd.DataFrame, int, PipelineConfig], Any], groups: list[tuple[str, ...]],
-               config: PipelineConfig, shards_uri: str, workers: int) -> list[Any]:
-    """``function(shard, index, config)`` over every shard on the pool, results in shard order.
-    ``function`` must be module-level (spawned workers import it)."""
+               config: PipelineConfig, shards_uri: str, workers: int) -> Iterator[Any]:
+    """``function(shard, index, config)`` over every shard on the pool, results in shard order as
+    they come (the caller reduces each before the next arrives). ``function`` must be module-level
+    (spawned workers import it)."""
     tasks = [MapTask(index, files, shards_uri, config) for index, files in enumerate(groups)]
-    return list(map_tasks(_MappedFunction(function), tasks, workers))
+    return map_tasks(_MappedFunction(function), tasks, workers)
 
 
 @dataclass(frozen=True)

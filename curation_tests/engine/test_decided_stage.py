@@ -10,7 +10,8 @@ import pytest
 
 from curation_assets.config import PipelineConfig
 from curation_assets.core.load.settings import SourceConfig
-from curation_assets.core.dedup.batch import combine, sign_records, sign_shard
+from curation_assets.core.dedup.batch import bands_of, combine, sign_records, sign_shard
+from curation_assets.core.dedup.spilled import SpilledSignatures
 from curation_assets.core.dedup.settings import DedupConfig
 from curation_assets.core.dedup.stage import decide, deduplicate
 from curation_assets.core.located import LOCATION_COLUMNS
@@ -55,7 +56,10 @@ def test_shards_signed_on_two_workers_and_decided_together_match_the_whole_batch
     store = ShardStore(str(tmp_path / "shards"), ShardSize())
     groups = _write_shards(store, toolformer, size=400)  # unsorted across shards: the batch is ordered by id
     signed = map_shards(sign_shard, groups, _pipeline(settings), store.root_uri, workers=2)
-    batch = combine(signed, settings.near_duplicates.num_perm)
+    spill = tmp_path / "spill"
+    spill.mkdir()
+    batch = combine(signed, settings.near_duplicates.num_perm, bands_of(settings)[0], spill_to=spill)
+    assert isinstance(batch.signatures, SpilledSignatures) and len(list(spill.iterdir())) == len(groups)
     decision = decide(batch, ShardTexts(groups, store.root_uri), settings, lambda source: 0)
 
     expected = whole.result.rejected.loc[:, ["record_id", "reason", "detail"]].sort_values("record_id")
@@ -65,7 +69,8 @@ def test_shards_signed_on_two_workers_and_decided_together_match_the_whole_batch
     assert decision.clusters.astype(str).values.tolist() == whole.clusters.astype(str).values.tolist()
     assert len(decision.clusters) and len(decision.conflicts)
     assert decision.conflicts.astype(str).values.tolist() == whole.conflicts.astype(str).values.tolist()
-    # The history rows hold the same keys and signatures (the sharded stage reads their texts back).
+    # The history rows hold the same keys and signatures (the sharded stage reads their texts back;
+    # the signatures come back from the spill files).
     history = whole.history_rows.set_index("record_id")
     signatures = [row.astype("<u4").tobytes() for row in decision.kept_signatures]
     assert signatures == history.loc[decision.kept["record_id"], "signature"].tolist()

@@ -5,23 +5,28 @@ Every dedup decision is global (a record's duplicate can be anywhere in the batc
 every text at once: exact dedup and conflicts compare keys, LSH compares signatures, and only the
 candidate pairs LSH proposes are verified on their text. So each shard is signed on its own
 (``sign_records``, a worker's task: the texts are normalized, tokenized and shingled there, once),
-the slim rows of all shards are combined (``combine``, about 700 bytes a record, most of it the
-signature, against about 1 KB of text and several KB of shingles), and the decision reads texts
-back by location (``core/located.py``) for the few records it looks at.
+the slim rows of all shards are combined (``combine``, about 300 bytes a record with the LSH band
+keys, against about 1 KB of text and several KB of shingles), the signatures are put aside on disk
+as each shard arrives (``spilled.py``), and the decision reads texts and signatures back by
+location (``core/located.py``) for the few records it looks at.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from pathlib import Path
+from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
 
 from curation_assets.core.dedup.keys import KEY_COLUMNS, record_keys
 from curation_assets.core.located import LOCATION_COLUMNS
+from curation_assets.core.memory import return_free_memory
 from curation_assets.core.dedup.settings import DedupConfig
+from curation_assets.core.dedup.lsh import band_keys, banding
 from curation_assets.core.dedup.signing import ShingleSpec, sign_texts, worker_count
+from curation_assets.core.dedup.spilled import SpilledSignatures, spill
 from curation_assets.core.rules import run_rules
 from curation_assets.core.text.repetition import GopherRepetition
 
@@ -33,10 +38,12 @@ BATCH_COLUMNS = [*RANK_COLUMNS, *KEY_COLUMNS, "has_shingles", *REPETITION_COLUMN
 
 @dataclass
 class DedupBatch:
-    """``rows`` (``BATCH_COLUMNS``, a RangeIndex: a row's position) and ``signatures`` by position."""
+    """``rows`` (``BATCH_COLUMNS``, a RangeIndex: a row's position), their MinHash ``signatures`` and
+    LSH ``band_keys`` by position (the signatures in memory, or spilled to disk)."""
 
     rows: pd.DataFrame
-    signatures: np.ndarray
+    signatures: np.ndarray | SpilledSignatures
+    band_keys: np.ndarray  # rows × bands, uint64
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -45,6 +52,11 @@ class DedupBatch:
 def spec_of(settings: DedupConfig) -> ShingleSpec:
     near = settings.near_duplicates
     return ShingleSpec(near.shingle_kind, near.shingle_size, near.num_perm, near.seed)
+
+
+def bands_of(settings: DedupConfig) -> tuple[int, int]:
+    near = settings.near_duplicates
+    return banding(near.threshold, near.num_perm, near.lsh_weights)
 
 
 def joined_texts(frame: pd.DataFrame, fields: Sequence[str]) -> list[str]:
@@ -79,7 +91,7 @@ def sign_records(records: pd.DataFrame, settings: DedupConfig, shard: int = 0, w
         "shard": np.full(len(records), shard, dtype=np.int32),
         "shard_row": np.arange(len(records), dtype=np.int64),
     }, columns=BATCH_COLUMNS)
-    return DedupBatch(rows, signatures)
+    return DedupBatch(rows, signatures, band_keys(signatures, *bands_of(settings)))
 
 
 def _compact(values: pd.Series) -> pd.arrays.ArrowStringArray:
@@ -88,18 +100,40 @@ def _compact(values: pd.Series) -> pd.arrays.ArrowStringArray:
     return pd.array(values.astype(str).to_numpy(dtype=object), dtype="string[pyarrow]")
 
 
-def combine(parts: list[DedupBatch], num_perm: int) -> DedupBatch:
+def combine(parts: Iterable[DedupBatch], num_perm: int, bands: int, spill_to: Path | None = None) -> DedupBatch:
     """The shards' rows as one batch, ordered by record id (the order a batch read whole has).
-    ``parts`` is emptied, so that the shards' rows are freed as soon as they are combined."""
-    signed = [part for part in parts if len(part)]
-    parts.clear()
-    if not signed:
-        return DedupBatch(pd.DataFrame({column: [] for column in BATCH_COLUMNS}), np.zeros((0, num_perm), np.uint32))
-    rows = pd.concat([part.rows for part in signed], ignore_index=True)
-    signatures = np.concatenate([part.signatures for part in signed])
-    signed.clear()
-    order = np.argsort(rows["record_id"].to_numpy(dtype=object), kind="stable")
-    return DedupBatch(rows.iloc[order].reset_index(drop=True), signatures[order])
+
+    ``parts`` are taken one by one (a list is emptied), so each shard's rows are freed once combined;
+    with ``spill_to`` (a folder), each shard's signatures are written there as it arrives and the
+    batch reads them back on demand (``SpilledSignatures``) instead of holding them."""
+    rows, keys, signatures, files = [], [], [], {}
+    for part in parts:
+        if not len(part):
+            continue
+        if spill_to is not None:
+            shard = int(part.rows["shard"].iloc[0])
+            files[shard] = spill_to / f"signatures-{shard:05d}.parquet"
+            spill(part.rows, part.signatures, files[shard])
+        else:
+            signatures.append(part.signatures)
+        rows.append(part.rows)
+        keys.append(part.band_keys)
+    if isinstance(parts, list):
+        parts.clear()
+    if not rows:
+        return DedupBatch(pd.DataFrame({column: [] for column in BATCH_COLUMNS}), np.zeros((0, num_perm), np.uint32),
+                          np.zeros((0, bands), np.uint64))
+    combined = pd.concat(rows, ignore_index=True)
+    rows.clear()
+    order = np.argsort(combined["record_id"].to_numpy(dtype=object), kind="stable")
+    combined = combined.iloc[order].reset_index(drop=True)
+    ordered_keys = np.concatenate(keys)[order]
+    keys.clear()
+    return_free_memory()  # what the shards' rows took as they arrived
+    if spill_to is None:
+        return DedupBatch(combined, np.concatenate(signatures)[order], ordered_keys)
+    spilled = SpilledSignatures(files, combined["shard"].to_numpy(), combined["shard_row"].to_numpy(), num_perm)
+    return DedupBatch(combined, spilled, ordered_keys)
 
 
 def sign_shard(shard: pd.DataFrame, index: int, config) -> DedupBatch:

@@ -18,7 +18,6 @@ from typing import Callable
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from curation_assets.core.dedup.settings import NearDuplicatesConfig
 from curation_assets.core.dedup.batch import RANK_COLUMNS, joined_texts
@@ -28,6 +27,7 @@ from curation_assets.core.dedup.history import decode_signatures
 from curation_assets.core.dedup.keep import preference
 from curation_assets.core.dedup.lsh import band_keys, banding, candidate_pairs
 from curation_assets.core.dedup.minhash import EMPTY, estimated_jaccard
+from curation_assets.core.memory import return_free_memory
 from curation_assets.core.records import as_records, as_rejections
 from curation_assets.core.located import LOCATION_COLUMNS, FrameTexts, TextSource
 from curation_assets.core.text.shingles import Shingles, shingle_hashes
@@ -38,6 +38,9 @@ from curation_assets.core.stage_result import StageResult
 STAGE = "dedup"
 REASON = "near_duplicate"
 CLUSTER_COLUMNS = ("cluster_id", "representative_id", "size", "member_ids", "jaccard", "estimated_jaccard")
+# The pairs' texts are kept for the reports only (a cell shows 160 characters): whole texts of every
+# candidate would be the largest thing a million-record decision holds.
+TEXT_PREVIEW_CHARS = 200
 
 
 @dataclass
@@ -65,6 +68,12 @@ class UniverseSignatures:
 
     def __len__(self) -> int:
         return len(self._positions) + len(self._earlier)
+
+    def prefetch(self, index: np.ndarray) -> None:
+        """Read now the batch signatures of universe documents ``index`` that live on disk."""
+        own = index[index < len(self._positions)]
+        if hasattr(self._batch, "prefetch") and len(own):
+            self._batch.prefetch(np.unique(self._positions[own]))
 
     def __getitem__(self, index: np.ndarray) -> np.ndarray:
         index = np.asarray(index)
@@ -100,11 +109,12 @@ class UniverseShingles:
             texts = joined_texts(self._texts.columns(self._locations.iloc[own], fields), fields) if len(own) else []
             texts += joined_texts(self._history.iloc[earlier], fields) if len(earlier) else []
             shingles = shingle_hashes(texts, self._settings.shingle_kind, self._settings.shingle_size)
-            pa.default_memory_pool().release_unused()  # the shards' Arrow buffers, read for these texts
+            return_free_memory()  # the shards' buffers and the whole texts, read for these shingles
             known = np.concatenate((self._known, missing))
             order = np.argsort(known, kind="stable")
             self._shingles = Shingles.concatenate([self._shingles, shingles]).take(order)
-            self._text = np.concatenate((self._text, np.array(texts + [None], dtype=object)[:-1]))[order]
+            previews = [text[:TEXT_PREVIEW_CHARS] for text in texts]
+            self._text = np.concatenate((self._text, np.array(previews + [None], dtype=object)[:-1]))[order]
             self._known = known[order]
 
     def read(self, documents: np.ndarray) -> None:
@@ -116,6 +126,7 @@ class UniverseShingles:
         return self._shingles.take(np.searchsorted(self._known, documents))
 
     def texts_of(self, documents: np.ndarray) -> np.ndarray:
+        """The documents' texts as the reports show them: their first ``TEXT_PREVIEW_CHARS`` characters."""
         if len(documents) == 0:
             return np.zeros(0, dtype=object)
         self._ensure(np.unique(documents))
@@ -218,13 +229,14 @@ def near_duplicates(
     settings: NearDuplicatesConfig,
     source_rank: Callable[[str], int],
     history: pd.DataFrame | EarlierRecords | None = None,
+    keys: np.ndarray | None = None,
 ) -> NearDuplicates:
-    """Near-duplicate clusters of the batch rows ``records`` (batch.py; ``signatures``: the whole
-    batch's, the rows' at their index), their texts read from ``texts`` only for the documents a
-    decision looks at."""
+    """Near-duplicate clusters of the batch rows ``records`` (batch.py; ``signatures`` and their LSH
+    band ``keys``, computed here if not given: the whole batch's, the rows' at their index), their
+    texts and signatures read only for the documents a decision looks at."""
     bands = banding(settings.threshold, settings.num_perm, settings.lsh_weights)
     positions = records.index.to_numpy()
-    batch_keys = band_keys(signatures, *bands)[positions]
+    batch_keys = (band_keys(signatures, *bands) if keys is None else keys)[positions]
     has_shingles = records["has_shingles"].to_numpy(dtype=bool)
     history, compared = _earlier_rows(records, history, settings, batch_keys[has_shingles], bands)
     history_signatures = decode_signatures(history["signature"].tolist(), settings.num_perm)
@@ -241,6 +253,7 @@ def near_duplicates(
     # Every text this pass reads, read in one go: a read touches every shard the documents are in.
     counted = Boilerplate.sampled(batch_size) if settings.boilerplate_share is not None else np.zeros(0, np.int64)
     shingles.read(np.union1d(np.unique(pairs), counted).astype(np.int64))
+    all_signatures.prefetch(np.unique(pairs))
     if settings.boilerplate_share is not None and batch_size:
         boilerplate = Boilerplate.of_documents(batch_size, shingles.shingles_of, settings.boilerplate_share,
                                                settings.boilerplate_min_documents)

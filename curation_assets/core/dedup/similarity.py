@@ -75,8 +75,16 @@ class ShingleSets:
         """Per pair: Jaccard of the shingle sets, and of their content (non-boilerplate) shingles.
 
         Each document's shingles become sorted, distinct keys (document << 32 | hash) in one array;
-        each element of a pair's smaller set is looked up in the other's range of that array.
+        each element of a pair's smaller set is looked up in the other's range of that array. Pairs go
+        in blocks of ``_JACCARD_BLOCK``: the temporaries hold every shingle of a block's documents.
         """
+        if len(pairs) > _JACCARD_BLOCK:
+            parts = [self._block_jaccard(pairs[start : start + _JACCARD_BLOCK])
+                     for start in range(0, len(pairs), _JACCARD_BLOCK)]
+            return np.concatenate([full for full, _ in parts]), np.concatenate([content for _, content in parts])
+        return self._block_jaccard(pairs)
+
+    def _block_jaccard(self, pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if len(pairs) == 0:
             return np.zeros(0), np.zeros(0)
         documents = sorted_unique(pairs.ravel())

@@ -31,11 +31,12 @@ from curation_assets.core.dedup.conflicts import CONFLICT_COLUMNS, conflict_grou
 from curation_assets.core.dedup.exact import exact_duplicates
 from curation_assets.core.dedup.earlier import EarlierRecords, FrameHistory, HistorySource
 from curation_assets.core.dedup.history import empty_history, history_rows, scheme
-from curation_assets.core.dedup.keys import KEY_COLUMNS, keys_of, record_keys
+from curation_assets.core.dedup.keys import KEY_COLUMNS, record_keys
 from curation_assets.core.dedup.near_dup import CLUSTER_COLUMNS, NearDuplicates, near_duplicates, spec_of
 from curation_assets.core.located import FrameTexts, TextSource
 from curation_assets.core.records import as_records, as_rejections, empty_rejections
 from curation_assets.core.dedup.signing import sign_texts, worker_count
+from curation_assets.core.dedup.spilled import SpilledSignatures
 from curation_assets.core.stage_result import StageResult
 
 STAGE = dedup.STAGE
@@ -48,12 +49,17 @@ class DedupDecision:
 
     kept: pd.DataFrame
     rejected: pd.DataFrame
-    kept_signatures: np.ndarray  # aligned with kept
+    signatures: np.ndarray | SpilledSignatures  # the batch's, by row position
     clusters: pd.DataFrame
     conflicts: pd.DataFrame
     refreshed: pd.DataFrame  # earlier history rows re-signed under the current settings
     scheme: str
     near: NearDuplicates | None
+
+    @property
+    def kept_signatures(self) -> np.ndarray:
+        """The kept rows' signatures, aligned with ``kept`` (read back, when the batch's were spilled)."""
+        return self.signatures[self.kept.index.to_numpy()]
 
 
 @dataclass
@@ -65,11 +71,12 @@ class DedupOutcome:
     near: NearDuplicates | None
 
 
-def _exact_against_history(records: pd.DataFrame, keys: pd.DataFrame, earlier: EarlierRecords | None,
+def _exact_against_history(records: pd.DataFrame, earlier: EarlierRecords | None,
                            fields: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``records``: batch rows (with their ``content_key``)."""
     if records.empty or earlier is None:
         return records, records.iloc[:0].assign(reason=[], detail=[])
-    own = keys_of(keys, records)["content_key"]
+    own = records["content_key"]
     match = own.map(earlier.content_matches(own.unique().tolist())).reset_index(drop=True)
     hit = match.notna().to_numpy()
     dropped = records[hit].assign(
@@ -134,13 +141,12 @@ def decide(
     near_settings = settings.near_duplicates
     fields = list(settings.fields)
     current = scheme(near_settings, fields)
-    rows = batch.rows
-    keys = rows.set_index("record_id").loc[:, list(KEY_COLUMNS)]
+    rows = batch.rows  # each row carries its keys (KEY_COLUMNS)
     earlier, refreshed = _earlier_records(rows, settings, history, current)
 
-    survivors, dropped = exact_duplicates(rows, fields, source_rank, keys) if len(rows) else (rows, rows.iloc[:0])
+    survivors, dropped = exact_duplicates(rows, fields, source_rank) if len(rows) else (rows, rows.iloc[:0])
     rejections = [dropped]
-    survivors, dropped = _exact_against_history(survivors, keys, earlier, fields)
+    survivors, dropped = _exact_against_history(survivors, earlier, fields)
     rejections.append(dropped)
     repeated = survivors["repetition_reason"].notna().to_numpy()
     rejections.append(survivors[repeated].assign(reason=survivors.loc[repeated, "repetition_reason"],
@@ -149,15 +155,15 @@ def decide(
 
     near = None
     if near_settings.enabled:
-        near = near_duplicates(survivors, batch.signatures, texts, near_settings, source_rank, earlier)
+        near = near_duplicates(survivors, batch.signatures, texts, near_settings, source_rank, earlier,
+                               batch.band_keys)
         rejections.append(near.rejected)
         survivors = near.kept
 
     conflict_history = None
     if earlier is not None:
-        own = keys_of(keys, survivors)
-        conflict_history = earlier.conflict_candidates(own["prompt_key"].unique().tolist(),
-                                                       own["response_key"].unique().tolist())
+        conflict_history = earlier.conflict_candidates(survivors["prompt_key"].unique().tolist(),
+                                                       survivors["response_key"].unique().tolist())
     conflicts, dropped = conflict_groups(survivors, settings.conflicts, near_settings.keep, source_rank, texts,
                                          conflict_history)
     rejections.append(dropped)
@@ -166,7 +172,7 @@ def decide(
     return DedupDecision(
         kept=kept,
         rejected=_all_rejections(rejections),
-        kept_signatures=batch.signatures[kept.index.to_numpy()],
+        signatures=batch.signatures,
         clusters=clusters,
         conflicts=conflicts if len(conflicts) else pd.DataFrame({c: [] for c in CONFLICT_COLUMNS}),
         refreshed=refreshed,

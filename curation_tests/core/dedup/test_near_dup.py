@@ -238,3 +238,18 @@ def test_signing_on_two_processes_gives_exactly_the_single_process_result(other_
     assert np.array_equal(serial_shingles.offsets, parallel_shingles.offsets)
     assert np.array_equal(serial_shingles.hashes, parallel_shingles.hashes)
     assert np.array_equal(serial_signatures, parallel_signatures)
+
+
+def test_exact_jaccard_of_more_pairs_than_a_block_equals_the_set_jaccard():
+    from curation_assets.core.dedup.similarity import _JACCARD_BLOCK, ShingleSets
+    from curation_assets.core.text.shingles import Shingles
+
+    rng = np.random.default_rng(4)
+    sets = [set(rng.integers(0, 60, size=rng.integers(0, 30)).tolist()) for _ in range(300)]
+    hashes = [np.array(sorted(found), dtype=np.uint32) for found in sets]
+    offsets = np.concatenate(([0], np.cumsum([len(found) for found in hashes]))).astype(np.int64)
+    shingles = Shingles(np.concatenate(hashes), offsets)
+    pairs = np.sort(rng.integers(0, len(sets), size=(2 * _JACCARD_BLOCK + 17, 2)), axis=1)
+    full, content = ShingleSets.of(shingles).jaccard(pairs)
+    expected = [len(sets[a] & sets[b]) / len(sets[a] | sets[b]) if sets[a] | sets[b] else 1.0 for a, b in pairs]
+    assert np.allclose(full, expected) and np.allclose(content, expected)
