@@ -19,11 +19,6 @@ def combine_sources(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return as_records(combined)
 
 
-def no_plan(config) -> None:
-    """Combining needs nothing resolved from the config."""
-    return None
-
-
 def combine_shard(shard: pd.DataFrame, plan: None) -> tuple[StageResult, None]:
     """A group of upstream shards as one shard of ``combined``: every record kept, in record-id order."""
     return StageResult(combine_sources([shard]), empty_rejections(STAGE)), None

@@ -26,6 +26,6 @@ def definitions(config: PipelineConfig) -> dg.Definitions:
         description="Every source's records, the inbox files' records and the verified synthetic records in one table.",
         code_version=config.stage_version(config.checks),
         # Each group of upstream shards becomes one shard: no process holds every source at once.
-        shard_stage=ShardStage(prepare=combine.no_plan, run=combine.combine_shard),
+        shard_stage=ShardStage(run=combine.combine_shard),
     )
     return dg.Definitions(assets=[combined])

@@ -115,84 +115,59 @@ def stage_asset(
         check_specs=[*record_check_specs(asset_key, suite), *check_specs],
     )
     def _stage(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-        store = warehouse.get()
-        if decide is not None:
-            return _run_decided(context, config, store, asset_key, upstream, stage, suite, decide)
-        return _run_sharded(context, config, store, asset_key, upstream, stage, suite, shard_stage, shard_metadata)
+        return _run_stage(context, config, warehouse.get(), asset_key, upstream, stage, suite, shard_stage,
+                          shard_metadata, decide)
 
     return _stage
 
 
-def _run_sharded(context: dg.AssetExecutionContext, config: PipelineConfig, store: Warehouse, asset_key: dg.AssetKey,
-                 upstream: Sequence[str], stage: str, suite: GxSuite, shard_stage: ShardStage,
-                 shard_metadata: Callable[[list], dict]) -> dg.MaterializeResult:
-    table = asset_key.path[-1]
-    with ExitStack() as leases:
-        files = [file for name in upstream for file in leases.enter_context(store.reading(name))]
-        rows = {file: store.shards.rows_in(file) for file in files}
-        groups = group_files(files, rows.__getitem__, config.warehouse.shard_records)
-        kept_folder, rejected_folder = store.new_versions(table, stage)
-        outputs = [ShardOutput(KEPT, kept_folder, RECORD_SCHEMA, suite), ShardOutput(REJECTED, rejected_folder, REJECTION_SCHEMA)]
-        tasks = shard_tasks(groups, outputs, shard_stage, config, store.shards.root_uri)
-        workers = workers_for(config.engine.workers, sum(rows.values()), config.engine.parallel_min_records)
-        outcomes = run_shards(tasks, workers, lambda message: context.log.info(f"{table}: {message}"))
-        versions = finished_versions(outputs, tasks, outcomes)
-        kept, rejected = versions[KEPT], versions[REJECTED]
-        reconciliation = reconcile_files(files, list(kept.files), list(rejected.files))
-    checks = [check_result(asset_key, suite, merge_summaries([outcome.validations[KEPT] for outcome in outcomes])),
-              reconciliation_result(asset_key, reconciliation)]
-    published = publish_or_quarantine_versions(context, store, kept, rejected, checks)
-    metadata = {
-        **summary_metadata(table, store, kept.rows, first_preview(outcomes, KEPT), records_by_source(list(kept.files))),
-        **rejection_metadata(stage, merged_reasons(outcomes), published),
-        "shards": len(tasks),
-        **shard_metadata([outcome.summary for outcome in outcomes]),
-    }
-    return dg.MaterializeResult(asset_key=asset_key, metadata=metadata, check_results=checks)
-
-
-def _run_decided(context: dg.AssetExecutionContext, config: PipelineConfig, store: Warehouse, asset_key: dg.AssetKey,
-                 upstream: Sequence[str], stage: str, suite: GxSuite, decide: DecideStep) -> dg.MaterializeResult:
+def _run_stage(context: dg.AssetExecutionContext, config: PipelineConfig, store: Warehouse, asset_key: dg.AssetKey,
+               upstream: Sequence[str], stage: str, suite: GxSuite, shard_stage: ShardStage | None,
+               shard_metadata: Callable[[list], dict], decide: DecideStep | None) -> dg.MaterializeResult:
+    """Read the upstream shards (holding their reader leases), decide if the stage decides globally,
+    run the shard tasks (judge each shard, or apply the decision range by range), reconcile, then
+    publish or quarantine; the scratch folder lives until the side tables are written."""
     table = asset_key.path[-1]
     clock = PhaseClock(lambda message: context.log.info(f"{table}: {message}"))
+    decision = None
     with tempfile.TemporaryDirectory(prefix=f"curation-{table}-") as scratch:
-        return _decide_apply_publish(context, config, store, asset_key, upstream, stage, suite, decide, clock,
-                                     Path(scratch))
-
-
-def _decide_apply_publish(context: dg.AssetExecutionContext, config: PipelineConfig, store: Warehouse,
-                          asset_key: dg.AssetKey, upstream: Sequence[str], stage: str, suite: GxSuite,
-                          decide: DecideStep, clock: PhaseClock, scratch: Path) -> dg.MaterializeResult:
-    table = asset_key.path[-1]
-    with ExitStack() as leases:
-        files = [file for name in upstream for file in leases.enter_context(store.reading(name))]
-        rows = {file: store.shards.rows_in(file) for file in files}
-        groups = group_files(files, rows.__getitem__, config.warehouse.shard_records)
-        workers = workers_for(config.engine.workers, sum(rows.values()), config.engine.parallel_min_records)
-        decision = decide(DecisionInput(context, store, groups, store.shards.root_uri, workers, clock, scratch))
-        clock.lap("decide")
-        kept_folder, rejected_folder = store.new_versions(table, stage)
-        outputs = [ShardOutput(KEPT, kept_folder, RECORD_SCHEMA, suite), ShardOutput(REJECTED, rejected_folder, REJECTION_SCHEMA)]
-        payloads = range_payloads(decision.locations, decision.rejected, groups, stage,
-                                  rows_per_output_shard(store.shards, files))
-        tasks = [ShardTask(index, (), tuple(outputs), APPLY_DECISIONS, config, store.shards.root_uri, payload)
-                 for index, payload in enumerate(payloads)]
-        outcomes = run_shards(tasks, workers, lambda message: context.log.info(f"{table}: {message}"))
-        clock.lap("apply")
-        versions = finished_versions(outputs, tasks, outcomes)
-        kept, rejected = versions[KEPT], versions[REJECTED]
-        reconciliation = reconcile_files(files, list(kept.files), list(rejected.files))
-    checks = [check_result(asset_key, suite, merge_summaries([outcome.validations[KEPT] for outcome in outcomes])),
-              reconciliation_result(asset_key, reconciliation), *decision.checks]
-    clock.lap("reconcile")
-    also = None if decision.side_tables is None else (lambda connection: decision.side_tables(connection, kept))
-    published = publish_or_quarantine_versions(context, store, kept, rejected, checks, also=also)
-    clock.lap("publish")
+        with ExitStack() as leases:
+            files = [file for name in upstream for file in leases.enter_context(store.reading(name))]
+            rows = {file: store.shards.rows_in(file) for file in files}
+            groups = group_files(files, rows.__getitem__, config.warehouse.shard_records)
+            workers = workers_for(config.engine.workers, sum(rows.values()), config.engine.parallel_min_records)
+            if decide is not None:
+                decision = decide(DecisionInput(context, store, groups, store.shards.root_uri, workers, clock,
+                                                Path(scratch)))
+                clock.lap("decide")
+            kept_folder, rejected_folder = store.new_versions(table, stage)
+            outputs = [ShardOutput(KEPT, kept_folder, RECORD_SCHEMA, suite),
+                       ShardOutput(REJECTED, rejected_folder, REJECTION_SCHEMA)]
+            if decision is None:
+                tasks = shard_tasks(groups, outputs, shard_stage, config, store.shards.root_uri)
+            else:
+                payloads = range_payloads(decision.locations, decision.rejected, groups, stage,
+                                          rows_per_output_shard(store.shards, files))
+                tasks = [ShardTask(index, (), tuple(outputs), APPLY_DECISIONS, config, store.shards.root_uri, payload)
+                         for index, payload in enumerate(payloads)]
+            outcomes = run_shards(tasks, workers, lambda message: context.log.info(f"{table}: {message}"))
+            clock.lap("judge" if decision is None else "apply")
+            versions = finished_versions(outputs, tasks, outcomes)
+            kept, rejected = versions[KEPT], versions[REJECTED]
+            reconciliation = reconcile_files(files, list(kept.files), list(rejected.files))
+        checks = [check_result(asset_key, suite, merge_summaries([outcome.validations[KEPT] for outcome in outcomes])),
+                  reconciliation_result(asset_key, reconciliation), *(decision.checks if decision else [])]
+        clock.lap("reconcile")
+        also = None
+        if decision is not None and decision.side_tables is not None:
+            also = lambda connection: decision.side_tables(connection, kept)  # noqa: E731
+        published = publish_or_quarantine_versions(context, store, kept, rejected, checks, also=also)
+        clock.lap("publish")
     metadata = {
         **summary_metadata(table, store, kept.rows, first_preview(outcomes, KEPT), records_by_source(list(kept.files))),
         **rejection_metadata(stage, merged_reasons(outcomes), published),
         "shards": len(tasks),
-        **decision.metadata,
+        **(shard_metadata([outcome.summary for outcome in outcomes]) if decision is None else decision.metadata),
         "seconds_by_phase": dg.MetadataValue.json(clock.seconds),
         **({"peak_rss_mib_by_phase": dg.MetadataValue.json(clock.peak_rss_mib)} if clock.peak_rss_mib else {}),
     }

@@ -29,18 +29,10 @@ from curation_assets.core.located import located
 from curation_assets.core.records import as_records, as_rejections, empty_records, empty_rejections
 from curation_assets.core.stage_result import StageResult
 from curation_assets.engine.pool import map_tasks
-from curation_assets.engine.shard_stage import ShardStage
+from curation_assets.engine.shard_stage import ShardStage, read_group
 from curation_assets.storage.shards import ShardSize, ShardStore
 
 DECISION_COLUMNS = ["record_id", "reason", "detail"]
-
-
-def read_group(store: ShardStore, files: Sequence[str], columns: list[str] | None = None) -> pd.DataFrame:
-    """The records of one task's upstream files, as one shard (its rows in file order)."""
-    parts = [store.read_part(path, columns=columns) for path in files]
-    if not parts:
-        return empty_records() if columns is None else empty_records().loc[:, columns]
-    return pd.concat(parts, ignore_index=True)
 
 
 def read_columns(store: ShardStore, groups: list[tuple[str, ...]], columns: list[str]) -> pd.DataFrame:
@@ -142,15 +134,11 @@ def _read_range(store: ShardStore, task) -> pd.DataFrame:
     return as_records(pd.concat(parts, ignore_index=True)) if parts else empty_records()
 
 
-def _no_plan(config: PipelineConfig) -> None:
-    return None
-
-
 def _apply(shard: pd.DataFrame, plan: None, payload: RangePayload) -> tuple[StageResult, None]:
     return apply_decisions(shard, payload.stage, payload.decisions), None
 
 
-APPLY_DECISIONS = ShardStage(prepare=_no_plan, run=_apply, read=_read_range)
+APPLY_DECISIONS = ShardStage(run=_apply, read=_read_range)
 
 
 def range_payloads(locations: pd.DataFrame, rejected: pd.DataFrame, groups: list[tuple[str, ...]], stage: str,

@@ -2,8 +2,11 @@
 
 Workers fork when this process runs a single Python thread (start-up in milliseconds) and spawn
 otherwise, as in a Dagster step, where forking beside other threads risks inheriting a held lock.
-A spawned worker imports what the task function needs (about two seconds), so work goes to the
-pool only when there is more than one task; one task runs in this process, through the same code.
+A spawned worker imports what its tasks need (pandas, pyarrow, Great Expectations: seconds), so
+the pool is started once per process and kept for its later calls: a step that maps twice (dedup
+signs, then applies), or a run whose steps share the process (the in-process executor), pays the
+start-up once. Work goes to the pool only when there is more than one task; one task runs in this
+process, through the same code.
 """
 
 from __future__ import annotations
@@ -12,10 +15,16 @@ import multiprocessing
 import os
 import threading
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Callable, Iterator, Sequence, TypeVar
+
+from curation_assets.core.memory import return_free_memory
 
 Task = TypeVar("Task")
 Result = TypeVar("Result")
+
+_POOLS: dict[tuple[int, int, str], ProcessPoolExecutor] = {}  # (this process, workers, start method)
+_POOLS_LOCK = threading.Lock()
 
 
 def worker_count(configured: int) -> int:
@@ -28,9 +37,45 @@ def workers_for(configured: int, records: int, parallel_min_records: int) -> int
     return configured if records >= parallel_min_records else 1
 
 
-def _context():
+def _start_method() -> str:
     forkable = threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("fork" if forkable else "spawn")
+    return "fork" if forkable else "spawn"
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    """This process's pool of ``workers``, started on first use (a forked pool is not reused: its
+    workers hold the memory of the moment they were forked)."""
+    method = _start_method()
+    if method == "fork":
+        return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method))
+    key = (os.getpid(), workers, method)
+    with _POOLS_LOCK:
+        pool = _POOLS.get(key)
+        if pool is None:
+            pool = _POOLS[key] = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method))
+        return pool
+
+
+class _FreeingAfter:
+    """``function``, after which the worker hands back what the task freed: a kept worker would
+    otherwise stay as large as its largest task."""
+
+    def __init__(self, function: Callable) -> None:
+        self.function = function
+
+    def __call__(self, task):
+        try:
+            return self.function(task)
+        finally:
+            return_free_memory()
+
+
+def _discard(pool: ProcessPoolExecutor) -> None:
+    with _POOLS_LOCK:
+        for key, kept in list(_POOLS.items()):
+            if kept is pool:
+                del _POOLS[key]
+    pool.shutdown(wait=False, cancel_futures=True)
 
 
 def map_tasks(function: Callable[[Task], Result], tasks: Sequence[Task], workers: int) -> Iterator[Result]:
@@ -39,9 +84,17 @@ def map_tasks(function: Callable[[Task], Result], tasks: Sequence[Task], workers
     ``function`` and the tasks must be picklable (a module-level function and plain data) when
     the pool spawns.
     """
-    workers = min(worker_count(workers), len(tasks))
-    if workers <= 1:
+    workers = worker_count(workers)
+    if workers <= 1 or len(tasks) <= 1:
         yield from map(function, tasks)
         return
-    with ProcessPoolExecutor(max_workers=workers, mp_context=_context()) as pool:
-        yield from pool.map(function, tasks)
+    pool = _pool(workers)  # workers start as tasks need them: fewer tasks, fewer processes
+    kept = pool in _POOLS.values()
+    try:
+        yield from pool.map(_FreeingAfter(function), tasks)
+    except BrokenProcessPool:
+        _discard(pool)  # a worker died (killed, out of memory): the next call starts a new pool
+        raise
+    finally:
+        if not kept:
+            pool.shutdown(wait=True)

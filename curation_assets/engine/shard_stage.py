@@ -33,13 +33,13 @@ ShardOutputs = dict[str, pd.DataFrame]
 
 @dataclass(frozen=True)
 class ShardStage:
-    """A per-record stage as two module-level functions, so that spawned workers can import them:
-    ``prepare(config)`` resolves the stage's plan once per worker (compiled rules, a benchmark
-    index); ``run(shard, plan)`` returns the shard's outputs by name (a ``StageResult`` is the
-    outputs ``kept`` and ``rejected``) and a summary the step merges."""
+    """A per-record stage as module-level functions, so that spawned workers can import them:
+    ``run(shard, plan)`` returns the shard's outputs by name (a ``StageResult`` is the outputs
+    ``kept`` and ``rejected``) and a summary the step merges; ``prepare(config)``, if the stage has
+    one, resolves its plan once per worker (compiled rules, a benchmark index; else the plan is None)."""
 
-    prepare: Callable[[PipelineConfig], Any]
     run: Callable[[pd.DataFrame, Any], tuple[StageResult | ShardOutputs, Any]]
+    prepare: Callable[[PipelineConfig], Any] | None = None
     # How a task's records are read (default: its upstream files, whole); a decided stage's tasks read
     # a range of record ids from every upstream shard (decided_stage.py).
     read: Callable[[ShardStore, "ShardTask"], pd.DataFrame] | None = None
@@ -90,13 +90,9 @@ def run_shard(task: ShardTask) -> ShardOutcome:
     """One shard through the stage: read, judge, validate, write each output's shard."""
     key = (task.stage, task.config.version(), task.config.base_dir)
     if key not in _PLANS:
-        _PLANS[key] = task.stage.prepare(task.config)
+        _PLANS[key] = None if task.stage.prepare is None else task.stage.prepare(task.config)
     store = ShardStore(task.shards_uri, ShardSize())
-    if task.stage.read is not None:
-        shard = task.stage.read(store, task)
-    else:
-        parts = [store.read_part(path) for path in task.source_files]
-        shard = as_records(pd.concat(parts, ignore_index=True)) if parts else empty_records()
+    shard = task.stage.read(store, task) if task.stage.read is not None else as_records(read_group(store, task.source_files))
     payload = () if task.payload is None else (task.payload,)
     result, summary = task.stage.run(shard, _PLANS[key], *payload)
     frames = _named(result)
@@ -111,6 +107,14 @@ def run_shard(task: ShardTask) -> ShardOutcome:
         if output.name == REJECTED:
             outcome.reasons = Counter(frame["reason"].astype(str))
     return outcome
+
+
+def read_group(store: ShardStore, files: Sequence[str], columns: list[str] | None = None) -> pd.DataFrame:
+    """The records of one task's upstream files, as one shard (its rows in file order)."""
+    parts = [store.read_part(path, columns=columns) for path in files]
+    if not parts:
+        return empty_records() if columns is None else empty_records().loc[:, columns]
+    return pd.concat(parts, ignore_index=True)
 
 
 def group_files(files: list[str], rows_of: Callable[[str], int], target_rows: int) -> list[tuple[str, ...]]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Iterator, Sequence
 
 import pandas as pd
+import pyarrow as pa
 
 from curation_assets.core.dedup.earlier import SIGNATURE_CHUNK_ROWS
 from curation_assets.storage.sql_files import sql
@@ -25,8 +26,13 @@ class WarehouseHistory:
     def _query(self, statement: str, parameters: dict, **staged: Sequence[str]) -> pd.DataFrame:
         with self._store.connect() as connection:
             for name, values in staged.items():
-                connection.register(name, pd.DataFrame({"key": list(values)}, dtype=object))
+                # Arrow strings: a million keys go in as buffers, not as a million Python objects.
+                connection.register(name, pa.table({"key": pa.array(values, pa.string())}))
             return connection.execute(sql(statement), parameters).df()
+
+    def is_empty(self) -> bool:
+        with self._store.connect() as connection:
+            return not connection.execute("SELECT EXISTS (SELECT 1 FROM dedup_history)").fetchall()[0][0]
 
     def other_schemes(self, scheme: str) -> pd.DataFrame:
         return self._query("read_dedup_history_other_schemes", {"scheme": scheme})

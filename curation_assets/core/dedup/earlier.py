@@ -32,6 +32,9 @@ SIGNATURE_CHUNK_ROWS = 100_000
 class HistorySource(Protocol):
     """History rows, each answer in one fixed order of the rows (the warehouse's: by record id)."""
 
+    def is_empty(self) -> bool:
+        """Whether there is no row at all, under any scheme."""
+
     def other_schemes(self, scheme: str) -> pd.DataFrame:
         """Every column of the rows written under another scheme."""
 
@@ -53,6 +56,9 @@ class FrameHistory:
 
     def __init__(self, frame: pd.DataFrame) -> None:
         self._frame = frame.loc[:, list(HISTORY_COLUMNS)].reset_index(drop=True)
+
+    def is_empty(self) -> bool:
+        return self._frame.empty
 
     def _of(self, scheme: str) -> pd.DataFrame:
         return self._frame[(self._frame["scheme"] == scheme).to_numpy()]

@@ -77,7 +77,7 @@ def _exact_against_history(records: pd.DataFrame, earlier: EarlierRecords | None
     if records.empty or earlier is None:
         return records, records.iloc[:0].assign(reason=[], detail=[])
     own = records["content_key"]
-    match = own.map(earlier.content_matches(own.unique().tolist())).reset_index(drop=True)
+    match = own.map(earlier.content_matches(own.unique())).reset_index(drop=True)
     hit = match.notna().to_numpy()
     dropped = records[hit].assign(
         reason="exact_duplicate",
@@ -94,6 +94,8 @@ def _earlier_records(records: pd.DataFrame, settings: DedupConfig, history: pd.D
     if history is None or not near_settings.incremental:
         return None, empty_history()
     source = FrameHistory(history) if isinstance(history, pd.DataFrame) else history
+    if source.is_empty():  # a first run: nothing to compare with, nothing to look up per key
+        return None, empty_history()
     stale = source.other_schemes(current)
     stale = stale[~stale["record_id"].isin(records["record_id"])].reset_index(drop=True)
     redone = empty_history()
@@ -162,8 +164,8 @@ def decide(
 
     conflict_history = None
     if earlier is not None:
-        conflict_history = earlier.conflict_candidates(survivors["prompt_key"].unique().tolist(),
-                                                       survivors["response_key"].unique().tolist())
+        conflict_history = earlier.conflict_candidates(survivors["prompt_key"].unique(),
+                                                       survivors["response_key"].unique())
     conflicts, dropped = conflict_groups(survivors, settings.conflicts, near_settings.keep, source_rank, texts,
                                          conflict_history)
     rejections.append(dropped)

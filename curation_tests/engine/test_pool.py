@@ -1,0 +1,47 @@
+"""The worker pool: results in task order, one pool kept per process for later calls when its workers
+spawn, and a failing task fails the call without breaking the pool."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from curation_assets.engine.pool import _POOLS, map_tasks
+from pool_tasks import fail_on, worker_pid
+
+
+@pytest.fixture
+def spawning():
+    """A second thread, as in a Dagster step: the pool spawns its workers (and keeps them)."""
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait, daemon=True)
+    thread.start()
+    yield
+    stop.set()
+    thread.join()
+    for pool in list(_POOLS.values()):
+        pool.shutdown(wait=True)
+    _POOLS.clear()
+
+
+def test_a_spawned_pool_serves_later_calls_with_the_same_workers(spawning):
+    first = list(map_tasks(worker_pid, list(range(8)), workers=2))
+    second = list(map_tasks(worker_pid, list(range(8)), workers=2))
+    assert [task for task, _ in first] == list(range(8)) == [task for task, _ in second]
+    first_workers, second_workers = {pid for _, pid in first}, {pid for _, pid in second}
+    assert second_workers <= first_workers and len(first_workers | second_workers) <= 2
+    assert len(_POOLS) == 1
+
+
+def test_a_failing_task_fails_the_call_and_the_pool_still_works(spawning):
+    with pytest.raises(ValueError, match="task 3 fails"):
+        list(map_tasks(fail_on, list(range(6)), workers=2))
+    assert list(map_tasks(fail_on, [0, 1, 2], workers=2)) == [0, 1, 2]
+
+
+def test_one_task_or_one_worker_runs_in_this_process():
+    import os
+
+    assert list(map_tasks(worker_pid, [5], workers=2)) == [(5, os.getpid())]
+    assert {pid for _, pid in map_tasks(worker_pid, [1, 2], workers=1)} == {os.getpid()}
