@@ -20,8 +20,10 @@ def test_curation_run_with_parallel_writers_succeeds(tmp_path):
             sources.append({**source, "name": f"{source['name']}_{copy}",
                             "path": str(DEMO_CONFIG.parent / source["path"])})
     config = tmp_path / "config.yaml"
-    # A small input would run in one process (engine.executor: auto); this test is about parallel steps.
-    config.write_text(yaml.safe_dump({"sources": sources, "engine": {"executor": "multiprocess"}}), encoding="utf-8")
+    # A small input would run in one process (engine.executor: auto); this test is about parallel steps,
+    # whose stages run on worker pools (small shards), which must end with their step.
+    config.write_text(yaml.safe_dump({"sources": sources, "engine": {"executor": "multiprocess", "parallel_min_records": 0},
+                                      "warehouse": {"shard_records": 300}}), encoding="utf-8")
     env = {**os.environ, "DAGSTER_HOME": str(tmp_path / "dagster_home")}
     for name in ("CURATION_WAREHOUSE", "CURATION_OUTPUT_DIR", "CURATION_CONFIG"):
         env.pop(name, None)

@@ -30,7 +30,7 @@ from curation_assets.defs.resources import WarehouseResource
 from curation_assets.engine.decided_stage import (APPLY_DECISIONS, ShardTexts, range_payloads, read_columns,
                                                   rows_per_output_shard)
 from curation_assets.engine.phases import PhaseClock
-from curation_assets.engine.pool import workers_for
+from curation_assets.engine.pool import kept_pools, workers_for
 from curation_assets.engine.shard_stage import (KEPT, REJECTED, ShardOutput, ShardStage, ShardTask, finished_versions,
                                                 first_preview, group_files, merged_reasons, reconcile_files,
                                                 records_by_source, run_shards, shard_tasks)
@@ -130,7 +130,7 @@ def _run_stage(context: dg.AssetExecutionContext, config: PipelineConfig, store:
     table = asset_key.path[-1]
     clock = PhaseClock(lambda message: context.log.info(f"{table}: {message}"))
     decision = None
-    with tempfile.TemporaryDirectory(prefix=f"curation-{table}-") as scratch:
+    with tempfile.TemporaryDirectory(prefix=f"curation-{table}-") as scratch, kept_pools():
         with ExitStack() as leases:
             files = [file for name in upstream for file in leases.enter_context(store.reading(name))]
             rows = {file: store.shards.rows_in(file) for file in files}

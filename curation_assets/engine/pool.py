@@ -3,10 +3,11 @@
 Workers fork when this process runs a single Python thread (start-up in milliseconds) and spawn
 otherwise, as in a Dagster step, where forking beside other threads risks inheriting a held lock.
 A spawned worker imports what its tasks need (pandas, pyarrow, Great Expectations: seconds), so
-the pool is started once per process and kept for its later calls: a step that maps twice (dedup
-signs, then applies), or a run whose steps share the process (the in-process executor), pays the
-start-up once. Work goes to the pool only when there is more than one task; one task runs in this
-process, through the same code.
+inside ``kept_pools()`` (a step's scope) the pool is started once and serves every later call: a
+step that maps twice (dedup signs, then applies) pays the start-up once. Workers never outlive
+the scope: a step process whose workers live on does not end (they hold its captured output).
+Work goes to the pool only when there is more than one task; one task runs in this process,
+through the same code.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
+from contextlib import contextmanager
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Callable, Iterator, Sequence, TypeVar
@@ -25,6 +27,25 @@ Result = TypeVar("Result")
 
 _POOLS: dict[tuple[int, int, str], ProcessPoolExecutor] = {}  # (this process, workers, start method)
 _POOLS_LOCK = threading.Lock()
+_SCOPES = 0  # open kept_pools() scopes
+
+
+@contextmanager
+def kept_pools() -> Iterator[None]:
+    """Within this scope, spawned pools are kept for later calls; they are shut down when it ends."""
+    global _SCOPES
+    with _POOLS_LOCK:
+        _SCOPES += 1
+    try:
+        yield
+    finally:
+        with _POOLS_LOCK:
+            _SCOPES -= 1
+            closing = list(_POOLS.values()) if _SCOPES == 0 else []
+            if closing:
+                _POOLS.clear()
+        for pool in closing:
+            pool.shutdown(wait=True)
 
 
 def worker_count(configured: int) -> int:
@@ -43,10 +64,10 @@ def _start_method() -> str:
 
 
 def _pool(workers: int) -> ProcessPoolExecutor:
-    """This process's pool of ``workers``, started on first use (a forked pool is not reused: its
-    workers hold the memory of the moment they were forked)."""
+    """This process's pool of ``workers``: the kept one inside ``kept_pools()``, else a new one (a
+    forked pool is never kept: its workers hold the memory of the moment they were forked)."""
     method = _start_method()
-    if method == "fork":
+    if method == "fork" or _SCOPES == 0:
         return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method))
     key = (os.getpid(), workers, method)
     with _POOLS_LOCK:

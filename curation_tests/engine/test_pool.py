@@ -1,5 +1,5 @@
-"""The worker pool: results in task order, one pool kept per process for later calls when its workers
-spawn, and a failing task fails the call without breaking the pool."""
+"""The worker pool: results in task order, a spawned pool kept for later calls inside a kept_pools()
+scope and shut down when it ends, and a failing task fails the call without breaking the pool."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from curation_assets.engine.pool import _POOLS, map_tasks
+from curation_assets.engine.pool import _POOLS, kept_pools, map_tasks
 from pool_tasks import fail_on, worker_pid
 
 
@@ -25,19 +25,25 @@ def spawning():
     _POOLS.clear()
 
 
-def test_a_spawned_pool_serves_later_calls_with_the_same_workers(spawning):
-    first = list(map_tasks(worker_pid, list(range(8)), workers=2))
-    second = list(map_tasks(worker_pid, list(range(8)), workers=2))
+def test_a_spawned_pool_serves_later_calls_with_the_same_workers_until_its_scope_ends(spawning):
+    with kept_pools():
+        first = list(map_tasks(worker_pid, list(range(8)), workers=2))
+        second = list(map_tasks(worker_pid, list(range(8)), workers=2))
+        assert len(_POOLS) == 1
+        workers = list(next(iter(_POOLS.values()))._processes.values())
     assert [task for task, _ in first] == list(range(8)) == [task for task, _ in second]
     first_workers, second_workers = {pid for _, pid in first}, {pid for _, pid in second}
     assert second_workers <= first_workers and len(first_workers | second_workers) <= 2
-    assert len(_POOLS) == 1
+    assert not _POOLS and workers and not any(process.is_alive() for process in workers)  # shut down at the scope's end
+    outside = {pid for _, pid in map_tasks(worker_pid, list(range(4)), workers=2)}
+    assert not _POOLS and not outside & first_workers  # outside a scope: a pool of its own, shut down after
 
 
 def test_a_failing_task_fails_the_call_and_the_pool_still_works(spawning):
-    with pytest.raises(ValueError, match="task 3 fails"):
-        list(map_tasks(fail_on, list(range(6)), workers=2))
-    assert list(map_tasks(fail_on, [0, 1, 2], workers=2)) == [0, 1, 2]
+    with kept_pools():
+        with pytest.raises(ValueError, match="task 3 fails"):
+            list(map_tasks(fail_on, list(range(6)), workers=2))
+        assert list(map_tasks(fail_on, [0, 1, 2], workers=2)) == [0, 1, 2]
 
 
 def test_one_task_or_one_worker_runs_in_this_process():
