@@ -125,7 +125,8 @@ def definitions(config: PipelineConfig) -> dg.Definitions:
         shards.context.log.info(f"deduplicated: {len(batch):,} records signed in {len(shards.groups)} shards")
         shards.clock.lap("sign")
         history = WarehouseHistory(shards.warehouse) if near.incremental else None
-        decision = dedup_stage.decide(batch, shards.texts(), config.dedup, config.catalog().source_rank, history)
+        decision = dedup_stage.decide(batch, shards.texts(), config.dedup, config.catalog().source_rank, history,
+                                      lap=shards.clock.lap)
         return Decision(batch.rows.loc[:, ["record_id", "shard", "shard_row"]],
                         decision.rejected.loc[:, ["record_id", "reason", "detail"]],
                         metadata=_metadata(decision), checks=[_near_duplicate_check(decision)],

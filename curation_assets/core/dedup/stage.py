@@ -138,8 +138,10 @@ def decide(
     settings: DedupConfig,
     source_rank: Callable[[str], int],
     history: pd.DataFrame | HistorySource | None = None,
+    lap: Callable[[str], None] = lambda phase: None,
 ) -> DedupDecision:
-    """Every dedup pass over ``batch`` (its rows and signatures; ``texts`` reads a row's text back)."""
+    """Every dedup pass over ``batch`` (its rows and signatures; ``texts`` reads a row's text back);
+    ``lap(pass)`` is told as each pass ends (exact, near, conflicts), to time and size them."""
     near_settings = settings.near_duplicates
     fields = list(settings.fields)
     current = scheme(near_settings, fields)
@@ -154,6 +156,7 @@ def decide(
     rejections.append(survivors[repeated].assign(reason=survivors.loc[repeated, "repetition_reason"],
                                                  detail=survivors.loc[repeated, "repetition_detail"]))
     survivors = survivors[~repeated]
+    lap("exact")
 
     near = None
     if near_settings.enabled:
@@ -161,6 +164,7 @@ def decide(
                                batch.band_keys)
         rejections.append(near.rejected)
         survivors = near.kept
+        lap("near")
 
     conflict_history = None
     if earlier is not None:
@@ -169,6 +173,7 @@ def decide(
     conflicts, dropped = conflict_groups(survivors, settings.conflicts, near_settings.keep, source_rank, texts,
                                          conflict_history)
     rejections.append(dropped)
+    lap("conflicts")
     kept = survivors[~survivors.index.isin(dropped.index)].sort_values("record_id", kind="mergesort")
     clusters = near.clusters if near is not None else pd.DataFrame({column: [] for column in CLUSTER_COLUMNS})
     return DedupDecision(
