@@ -63,18 +63,20 @@ def _start_method() -> str:
     return "fork" if forkable else "spawn"
 
 
-def _pool(workers: int) -> ProcessPoolExecutor:
-    """This process's pool of ``workers``: the kept one inside ``kept_pools()``, else a new one (a
-    forked pool is never kept: its workers hold the memory of the moment they were forked)."""
+def _pool(workers: int, tasks: int) -> tuple[ProcessPoolExecutor, bool]:
+    """A pool for ``tasks`` tasks, and whether it is kept: inside ``kept_pools()`` this process's
+    pool of ``workers``, else a new one of at most one worker per task (a forked pool is never kept:
+    its workers hold the memory of the moment they were forked)."""
     method = _start_method()
+    context = multiprocessing.get_context(method)
     if method == "fork" or _SCOPES == 0:
-        return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method))
+        return ProcessPoolExecutor(max_workers=min(workers, tasks), mp_context=context), False
     key = (os.getpid(), workers, method)
     with _POOLS_LOCK:
-        pool = _POOLS.get(key)
-        if pool is None:
-            pool = _POOLS[key] = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method))
-        return pool
+        if key not in _POOLS:
+            # A spawned pool starts its workers as tasks need them: fewer tasks, fewer processes.
+            _POOLS[key] = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        return _POOLS[key], True
 
 
 class _FreeingAfter:
@@ -109,8 +111,7 @@ def map_tasks(function: Callable[[Task], Result], tasks: Sequence[Task], workers
     if workers <= 1 or len(tasks) <= 1:
         yield from map(function, tasks)
         return
-    pool = _pool(workers)  # workers start as tasks need them: fewer tasks, fewer processes
-    kept = pool in _POOLS.values()
+    pool, kept = _pool(workers, len(tasks))
     try:
         yield from pool.map(_FreeingAfter(function), tasks)
     except BrokenProcessPool:

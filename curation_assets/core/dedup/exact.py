@@ -41,8 +41,7 @@ def exact_duplicates(frame: pd.DataFrame, fields: list[str], source_rank: Callab
     # Codes number the distinct keys in order of first appearance in keep order: a key's first
     # record is its representative, every later one its duplicate.
     codes, _ = pd.factorize(content.take(order))
-    first = np.full(codes.max() + 1 if len(codes) else 0, len(codes), dtype=np.int64)
-    np.minimum.at(first, codes, np.arange(len(codes)))
+    first = np.unique(codes, return_index=True)[1]  # per code, where it first appears
     duplicate = first[codes] != np.arange(len(codes))
     dropped_at = order[duplicate]
     representative_at = order[first[codes[duplicate]]]
