@@ -214,12 +214,15 @@ _PHONE = (
 )
 _IPV4 = r"(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\d]|\.\d)"
 _IPV6 = r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])"
-_SECRET = (
+_SECRET_KEYED = (
     # A value assigned to a key-like name (api_key = "...", "password": "...", token: ...) with a digit in it
     r"(?i:\b(?:api[_-]?key|apikey|secret(?:[_-]?key)?|client[_-]?secret|access[_-]?token|auth[_-]?token"
     r"|bearer|password|passwd|pwd)\b)[\"']?\s*(?:[:=]|\s)\s*[\"']?(?P<value>(?=[^\s\"',;<>]*\d)[^\s\"',;<>]{7,}[^\s\"',;<>.])"
+)
+_SECRET = (
+    _SECRET_KEYED
     # Or a long token that looks random: high entropy, mixed classes (judged by the validator)
-    r"|(?<![A-Za-z0-9+/_=-])[A-Za-z0-9+/_-]{24,}={0,2}(?![A-Za-z0-9+/_=-])"
+    + r"|(?<![A-Za-z0-9+/_=-])[A-Za-z0-9+/_-]{24,}={0,2}(?![A-Za-z0-9+/_=-])"
 )
 
 
@@ -240,6 +243,17 @@ _PHONE_PREFILTER = (
 )
 
 
+# A token the validator accepts holds a digit and either 32 hex digits in a row or an upper- and a
+# lowercase letter: URL paths and long identifiers (org/wiki/Albert_Einstein) have no such token.
+_TOKEN = "[A-Za-z0-9+/_-]*"
+_SECRET_PREFILTER = "|".join([
+    _SECRET_KEYED.replace("(?P<value>", "(?:"),
+    "[0-9a-fA-F]{32}",
+    *(_TOKEN.join(order) for order in [(r"\d", "[A-Z]", "[a-z]"), (r"\d", "[a-z]", "[A-Z]"), ("[A-Z]", r"\d", "[a-z]"),
+                                      ("[A-Z]", "[a-z]", r"\d"), ("[a-z]", r"\d", "[A-Z]"), ("[a-z]", "[A-Z]", r"\d")]),
+])
+
+
 def build_detectors(types: Iterable[str], secret_min_entropy: float = 4.0,
                     secret_hex_min_entropy: float = 3.0) -> tuple[Detector, ...]:
     """The detectors for ``types``, in priority order (earlier wins an overlap)."""
@@ -256,7 +270,8 @@ def build_detectors(types: Iterable[str], secret_min_entropy: float = 4.0,
         "SSN": Detector("SSN", _compile(_SSN), prefilter=r"\d{3}[- ]\d{2}[- ]\d{4}|\d{9}"),
         "PHONE": Detector("PHONE", _compile(_PHONE), _phone, _PHONE_PREFILTER),
         "IP_ADDRESS": Detector("IP_ADDRESS", _compile(f"{_IPV4}|{_IPV6}"), lambda m: _ipv4(m) if "." in m.group(0) else _ipv6(m)),
-        "SECRET": Detector("SECRET", _compile(_SECRET), _secret_validator(secret_min_entropy, secret_hex_min_entropy)),
+        "SECRET": Detector("SECRET", _compile(_SECRET), _secret_validator(secret_min_entropy, secret_hex_min_entropy),
+                           _SECRET_PREFILTER),
     }
     wanted = set(types)
     unknown = wanted - set(available)

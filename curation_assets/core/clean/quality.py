@@ -20,20 +20,9 @@ from curation_assets.core.records import TEXT_FIELDS
 from curation_assets.core.rules import Rule, TextRule, Verdicts
 from curation_assets.core.text.prefilter import PatternSet
 from curation_assets.core.text.repetition import GopherRepetition
-from curation_assets.core.text.word_counts import max_word_count, split_word_stats
+from curation_assets.core.text.word_counts import max_word_count
 
 _WORD = re.compile(r"\w+")
-_HASH_RUNS = re.compile(r"#+")
-# Every byte but '#' becomes a space, so a run of '#' starts at a leading '#' or after a space.
-_HASHES_ONLY = bytes(code if code == ord("#") else ord(" ") for code in range(256))
-
-
-def hash_runs(text: str) -> int:
-    """How many runs of '#' the text has (``len(re.findall("#+", text))``), counted in C on ASCII text."""
-    if not text.isascii():
-        return len(_HASH_RUNS.findall(text))
-    marks = text.encode("ascii").translate(_HASHES_ONLY)
-    return marks.count(b" #") + marks.startswith(b"#")
 
 
 class MinimumLength(Rule):
@@ -89,43 +78,54 @@ class WordCount(Rule):
         return None
 
     def judge(self, batch: pd.DataFrame) -> Verdicts:
-        return Verdicts.of_pairs(self._verdict(split_word_stats(text)[0]) for text in batch["response"])
+        from curation_assets.core.text.batch_measures import split_word_stats_of
+
+        counts, _ = split_word_stats_of(batch["response"].tolist())
+        failing = (counts < self.rule.min_words) | (counts > self.rule.max_words)
+        return Verdicts.of_pairs(self._verdict(counts[row]) if failing[row] else None for row in range(len(counts)))
 
 
-class MeanWordLength(TextRule):
+class MeanWordLength(Rule):
     name = "mean_word_length"
 
     def __init__(self, rule: MeanWordLengthRule) -> None:
         self.rule = rule
 
-    def detail(self, text: str) -> str | None:
-        words, word_chars = split_word_stats(text)
-        if words < self.rule.min_words:
-            return None
-        mean = word_chars / words
-        if not self.rule.min_length <= mean <= self.rule.max_length:
-            return f"mean word length {mean:.1f}, allowed {self.rule.min_length}-{self.rule.max_length}"
-        return None
+    def judge(self, batch: pd.DataFrame) -> Verdicts:
+        from curation_assets.core.text.batch_measures import split_word_stats_of
+
+        words, word_chars = split_word_stats_of(batch["response"].tolist())
+        details = np.full(len(words), None, dtype=object)
+        judged = words >= self.rule.min_words
+        mean = np.divide(word_chars, words, out=np.zeros(len(words)), where=judged)
+        failing = judged & ((mean < self.rule.min_length) | (mean > self.rule.max_length))
+        details[failing] = [f"mean word length {value:.1f}, allowed {self.rule.min_length}-{self.rule.max_length}"
+                            for value in mean[failing]]
+        return Verdicts.of(self.name, details)
 
 
-class SymbolRatio(TextRule):
+class SymbolRatio(Rule):
+    """Runs of '#' (a '### heading' or GSM8K's '#### 72' answer marker is one symbol) and ellipses
+    ('...' non-overlapping, or '\u2026') per word of the response."""
+
     name = "symbol_ratio"
 
     def __init__(self, rule: SymbolRatioRule) -> None:
         self.rule = rule
 
-    def detail(self, text: str) -> str | None:
-        words = split_word_stats(text)[0]
-        if words < self.rule.min_words:
-            return None
-        # Runs, not characters: a '### heading' or GSM8K's '#### 72' answer marker is one symbol.
-        symbols = hash_runs(text) if "#" in text else 0
-        # str.count finds non-overlapping occurrences left to right, as the regex "\.\.\.|\u2026" does.
-        symbols += text.count("...") + text.count("\u2026")
-        ratio = symbols / words
-        if ratio > self.rule.max_ratio:
-            return f"{symbols} '#'/ellipsis symbols per {words} words = {ratio:.2f}, maximum {self.rule.max_ratio}"
-        return None
+    def judge(self, batch: pd.DataFrame) -> Verdicts:
+        from curation_assets.core.text.batch_measures import EncodedTexts, split_word_stats, symbol_counts
+
+        texts = EncodedTexts.of(batch["response"].tolist())
+        words, _ = split_word_stats(texts)
+        symbols = symbol_counts(texts)
+        details = np.full(len(words), None, dtype=object)
+        judged = words >= self.rule.min_words
+        ratio = np.divide(symbols, words, out=np.zeros(len(words)), where=judged)
+        failing = judged & (ratio > self.rule.max_ratio)
+        details[failing] = [f"{symbols[row]} '#'/ellipsis symbols per {words[row]} words = {ratio[row]:.2f}, "
+                            f"maximum {self.rule.max_ratio}" for row in np.flatnonzero(failing)]
+        return Verdicts.of(self.name, details)
 
 
 class RestatedInstruction(Rule):
@@ -156,14 +156,15 @@ class RestatedInstruction(Rule):
         # Then misses / pairs >= misses / pair_bound > 1 - max_overlap: the overlap is below the maximum.
         return misses >= needed_misses and misses / pair_bound > allowed_miss_share + 1e-9
 
-    def _detail(self, instruction: str, response: str) -> str | None:
+    def _detail(self, instruction: str, response: str, settled: bool = False) -> str | None:
+        """``settled``: the response is known to have enough words and pairs to judge (no prefilter)."""
         response, instruction = response.lower(), instruction.lower()
-        if self._cannot_restate(response, instruction):
+        if not settled and self._cannot_restate(response, instruction):
             return None
         instruction_words = _WORD.findall(instruction)
         instruction_pairs = set(zip(instruction_words, instruction_words[1:]))
         response_words = _WORD.findall(response)
-        if len(response_words) < self.rule.min_words:
+        if len(response_words) < max(self.rule.min_words, 2):  # one word has no pair to compare
             return None
         response_pairs = list(zip(response_words, response_words[1:]))
         overlap = sum(pair in instruction_pairs for pair in response_pairs) / len(response_pairs)
@@ -172,7 +173,23 @@ class RestatedInstruction(Rule):
         return None
 
     def judge(self, batch: pd.DataFrame) -> Verdicts:
-        return Verdicts.of(self.name, map(self._detail, batch["instruction"], batch["response"]))
+        """ASCII records are counted by one compiled pass over the batch (``restated_pair_hits``): its
+        hit counts can only be too high (hashed pairs), so only records it puts above the maximum
+        are judged again, exactly; the others go through ``_detail`` with its prefilter."""
+        from curation_assets.core.text.batch_measures import EncodedTexts, restated_pair_hits
+
+        instructions, responses = batch["instruction"].tolist(), batch["response"].tolist()
+        encoded_instructions, encoded_responses = EncodedTexts.of(instructions), EncodedTexts.of(responses)
+        words, hits = restated_pair_hits(encoded_instructions, encoded_responses)
+        both_ascii = encoded_instructions.ascii & encoded_responses.ascii
+        judged = both_ascii & (words >= max(self.rule.min_words, 2))
+        overlap = np.divide(hits, words - 1, out=np.zeros(len(words)), where=judged)
+        details = np.full(len(words), None, dtype=object)
+        for row in np.flatnonzero(judged & (overlap > self.rule.max_overlap)):
+            details[row] = self._detail(instructions[row], responses[row], settled=True)
+        for row in np.flatnonzero(~both_ascii):
+            details[row] = self._detail(instructions[row], responses[row])
+        return Verdicts.of(self.name, details)
 
 
 class PatternMatch(TextRule):

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
+import pandas as pd
+
 from curation_assets.core.clean.settings import CleanConfig
-from curation_assets.core.rules import Rewrite, TextRewrite
+from curation_assets.core.records import TEXT_FIELDS
+from curation_assets.core.rules import Rewrite, Rewritten, TextRewrite
 from curation_assets.core.text.html_text import contains_html, html_to_text
 from curation_assets.core.text.markdown_text import strip_markdown
 from curation_assets.core.text.unicode_repair import repair_unicode
@@ -54,6 +58,25 @@ def normalize_whitespace(text: str) -> str:
     return text.strip()
 
 
+class WhitespaceNormalization(Rewrite):
+    """``normalize_whitespace`` on every text field; a compiled pass over the batch
+    (``whitespace_untouched``) finds the many texts it would leave as they are."""
+
+    name = "whitespace_normalized"
+    _removed = frozenset(_WHITESPACE_TABLE)
+
+    def rewrite(self, batch: pd.DataFrame) -> Rewritten:
+        from curation_assets.core.text.batch_measures import EncodedTexts, whitespace_untouched
+
+        rewritten = {}
+        for name in TEXT_FIELDS:
+            texts = batch[name].tolist()
+            for row in np.flatnonzero(~whitespace_untouched(EncodedTexts.of(texts), self._removed)):
+                texts[row] = normalize_whitespace(texts[row])
+            rewritten[name] = texts
+        return Rewritten(rewritten)
+
+
 def _html_to_text(text: str) -> str:
     # Every tag contains "<": one C search spares the two tag regexes on most texts.
     return html_to_text(text) if "<" in text and contains_html(text) else text
@@ -65,6 +88,6 @@ def formatting_rewrites(settings: CleanConfig) -> list[Rewrite]:
         (settings.strip_html, TextRewrite("html_stripped", _html_to_text)),
         (settings.fix_unicode, TextRewrite("unicode_repaired", repair_unicode)),
         (bool(settings.strip_markdown), TextRewrite("markdown_stripped", strip_markdown, settings.strip_markdown)),
-        (settings.normalize_whitespace, TextRewrite("whitespace_normalized", normalize_whitespace)),
+        (settings.normalize_whitespace, WhitespaceNormalization()),
     ]
     return [rewrite for enabled, rewrite in rewrites if enabled]

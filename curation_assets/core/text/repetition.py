@@ -27,9 +27,8 @@ finding repeats is array work rather than a Python loop per n-gram.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from dataclasses import dataclass
-from itertools import chain, compress
+from itertools import chain
 from typing import Callable, Sequence
 
 import numpy as np
@@ -38,7 +37,6 @@ from pydantic import Field, field_validator
 
 from curation_assets.core.rules import Rule, Verdicts
 from curation_assets.core.settings import Rule as RuleSettings
-from curation_assets.core.text.word_counts import split_word_stats
 
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 
@@ -195,70 +193,6 @@ class NGrams:
         return self.covered_fractions(repeat, n)
 
 
-def repeated_bigram_chars_bound(words: list[str]) -> int:
-    """An upper bound of the characters inside a text's repeated 2-gram occurrences (``NGrams.repeated_bigram_bound``
-    before dividing), from its words alone.
-
-    Each occurrence of a 2-gram seen twice or more is counted with its two words and the separator;
-    characters inside overlapping occurrences are counted again, so the sum can only be larger
-    than the characters covered. Counting the 2-grams and picking the repeated ones is C work
-    (``Counter`` of word pairs, ``compress``): Python loops only over the few repeated 2-grams.
-    """
-    counts = Counter(zip(words, words[1:]))
-    if len(counts) == len(words) - 1:
-        return 0  # no 2-gram repeats
-    repeated = compress(counts, map((1).__lt__, counts.values()))
-    return sum(counts[pair] * (len(pair[0]) + len(pair[1]) + 1) for pair in repeated)
-
-
-# str.split()'s whitespace among ASCII bytes, and a random 64-bit value per byte value: a word's hash
-# is built from the sum of its bytes' values (a running sum over the batch, so no per-word loop),
-# its length and its first byte.
-_ASCII_SPACE = np.array([code < 128 and chr(code).isspace() for code in range(256)])
-_BYTE_VALUES = np.random.default_rng(20211208).integers(0, 2**63, size=256, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
-_MIX = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F), np.uint64(0x165667B19E3779F9))
-_HASHED_BATCH_CHARS = 1_000_000  # about 20 MB of temporary arrays per batch, whatever the texts' lengths
-
-
-def ascii_repeated_bigram_chars(texts: Sequence[str]) -> np.ndarray:
-    """Per ASCII text, the characters inside its repeated 2-gram occurrences, at least as many as
-    ``NGrams.repeated_bigram_bound`` counts: words are hashed from their bytes instead of numbered.
-
-    Equal words hash alike, so every repeat is seen; different words hashing alike (anagrams
-    with the same first letter, or a 64-bit collision) can only add repeats. The bytes of a
-    batch (about a million characters) are classified, hashed and counted by NumPy at once: no
-    Python string per word.
-    """
-    chars = np.zeros(len(texts), dtype=np.int64)
-    text_ends = np.cumsum([len(text) + 1 for text in texts])  # offsets in the texts joined by "\n"
-    first = 0
-    while first < len(texts):
-        batch_end = text_ends[first] - len(texts[first]) - 1 + _HASHED_BATCH_CHARS
-        last = max(first + 1, int(np.searchsorted(text_ends, batch_end, "right")))
-        part = texts[first:last]
-        first = last
-        data = np.frombuffer("\n".join(part).encode("ascii"), dtype=np.uint8)  # "\n" keeps texts' words apart
-        word_byte = ~_ASCII_SPACE[data]
-        edges = np.diff(word_byte.view(np.int8), prepend=np.int8(0), append=np.int8(0))
-        starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-        if len(starts) < 2:
-            continue
-        running = np.concatenate(([np.uint64(0)], np.cumsum(_BYTE_VALUES[data], dtype=np.uint64)))
-        lengths = ends - starts
-        hashes = ((running[ends] - running[starts]) * _MIX[2] + lengths.astype(np.uint64)) * _MIX[2] + data[starts]
-        text_starts = np.concatenate(([0], np.cumsum([len(text) + 1 for text in part])[:-1]))
-        text_of = np.searchsorted(text_starts, starts, side="right") - 1
-        pair = np.flatnonzero(text_of[:-1] == text_of[1:])  # a 2-gram starts at word i of one text
-        keys = hashes[pair] * _MIX[0] ^ hashes[pair + 1] * _MIX[1] ^ text_of[pair].astype(np.uint64)
-        repeated = pair[pd.Series(keys).duplicated(keep=False).to_numpy()]  # a hash table: faster than sorting
-        covered_word = np.zeros(len(starts), dtype=bool)
-        covered_word[repeated] = covered_word[repeated + 1] = True
-        covered = np.bincount(text_of, weights=lengths * covered_word, minlength=len(part))
-        covered += np.bincount(text_of[repeated], minlength=len(part))  # one separator per occurrence
-        chars[last - len(part):last] = np.rint(covered).astype(np.int64)
-    return chars
-
-
 def top_ngram_char_fractions(texts: Sequence[str], n: int) -> np.ndarray:
     return NGrams.of(texts).top_fractions(n)
 
@@ -309,7 +243,9 @@ def first_excesses(texts: Sequence[str], limits: RepetitionLimits) -> list[Exces
     """Per text, the first measure above its maximum (lines, paragraphs, top n-grams, duplicate n-grams), or None."""
     found: list[Excess | None] = [None] * len(texts)
     top, duplicate = sorted(limits.max_top_ngram_char_fraction.items()), sorted(limits.max_duplicate_ngram_char_fraction.items())
-    word_counts = np.fromiter((split_word_stats(text)[0] for text in texts), dtype=np.int64, count=len(texts))
+    from curation_assets.core.text import batch_measures
+
+    word_counts, _ = batch_measures.split_word_stats_of(texts)
     judged = word_counts >= limits.min_words
 
     def record(measure: str, values: np.ndarray, maximum: float | None, rows: np.ndarray) -> None:
@@ -340,10 +276,7 @@ def first_excesses(texts: Sequence[str], limits: RepetitionLimits) -> list[Exces
     # those texts' words gives each the values it would get in the whole batch.
     smallest_maximum = min(maximum for _, maximum in (*top, *duplicate))
     rows = np.flatnonzero(long_enough)
-    ascii_text = np.fromiter((texts[row].isascii() for row in rows), dtype=bool, count=len(rows))
-    bound_chars = np.zeros(len(rows), dtype=np.int64)
-    bound_chars[ascii_text] = ascii_repeated_bigram_chars([texts[row] for row in rows[ascii_text]])
-    bound_chars[~ascii_text] = [repeated_bigram_chars_bound(texts[row].split()) for row in rows[~ascii_text]]
+    bound_chars = batch_measures.repeated_bigram_chars(batch_measures.EncodedTexts.of([texts[row] for row in rows]))
     text_chars = np.fromiter((len(texts[row].strip()) for row in rows), dtype=np.float64, count=len(rows))
     rows = rows[bound_chars / text_chars > smallest_maximum]
     grams = NGrams.of([texts[row] for row in rows])

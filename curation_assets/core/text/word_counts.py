@@ -12,8 +12,6 @@ Two definitions of a word are served, each exactly as the rules define it:
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 # str.split()'s whitespace among ASCII characters (the tests check all 128): \t \n \v \f \r, the four
 # information separators \x1c-\x1f, and space. Each byte becomes " " (whitespace) or "w" (not).
 _SPLIT_CLASSES = bytes(ord(" ") if code < 128 and chr(code).isspace() else ord("w") for code in range(256))
@@ -28,24 +26,15 @@ _UTF8_WORD_CLASSES = bytes(
 
 
 def split_word_stats(text: str) -> tuple[int, int]:
-    """``len(text.split())`` and the characters of those words (every character but whitespace)."""
-    return _remembered_split_word_stats(text) if len(text) <= _REMEMBERED_MAX_CHARS else _split_word_stats(text)
+    """``len(text.split())`` and the characters of those words (every character but whitespace).
 
-
-def _split_word_stats(text: str) -> tuple[int, int]:
+    A whole batch is counted faster by ``core.text.batch_measures.split_word_stats_of``.
+    """
     if not text.isascii():
         words = text.split()
         return len(words), sum(map(len, words))
     classes = text.encode("ascii").translate(_SPLIT_CLASSES)
     return classes.count(b" w") + classes.startswith(b"w"), len(classes) - classes.count(b" ")
-
-
-# The word-count, mean-word-length and symbol-ratio rules judge the same responses one after the
-# other (a chunk of the rule runner is 10,000 records), so each is counted once: a text's hash is
-# cached on the str and the lookup finds the same object, a hit costs well under a microsecond.
-# Only texts of up to 4,096 characters are remembered: the cache never holds more than 41 million.
-_REMEMBERED_MAX_CHARS = 4096
-_remembered_split_word_stats = lru_cache(maxsize=10_000)(_split_word_stats)
 
 
 def max_word_count(text: str) -> int:

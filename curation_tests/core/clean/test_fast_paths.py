@@ -13,16 +13,30 @@ import re
 
 import pytest
 
-from curation_assets.core.clean.quality import RestatedInstruction, hash_runs
-from curation_assets.core.clean.rewrites import _TRANSLATED, _needs_translation
+import pandas as pd
+
+from curation_assets.core.clean.quality import RestatedInstruction
+from curation_assets.core.clean.rewrites import _TRANSLATED, _WHITESPACE_TABLE, _needs_translation, normalize_whitespace
 from curation_assets.core.clean.settings import RestatedInstructionRule
 from curation_assets.core.text.unicode_repair import _DAMAGE, _may_be_damaged
 from curation_assets.core.text.language import _NOT_LETTERS, letter_count
-from curation_assets.core.text.repetition import NGrams, ascii_repeated_bigram_chars, repeated_bigram_chars_bound
+from curation_assets.core.text.batch_measures import (EncodedTexts, repeated_bigram_chars, split_word_stats_of,
+                                                       symbol_counts, whitespace_untouched)
+from curation_assets.core.text.repetition import NGrams
 from curation_assets.core.text.word_counts import max_word_count, split_word_stats
 
 _WORD = re.compile(r"\w+")
 ODD_SEPARATORS = [" ", "\t", "\n", "\xa0", "\u2003", "\x1c", "\x85", "\u3000", "\u200b", "\u2019", "-", "_", "é", "ΑΣ.ʰ.Β"]
+# Every whitespace code point, controls, characters of 2, 3 and 4 UTF-8 bytes, a lone surrogate, and
+# the characters the symbol rule counts, at the ends and inside texts.
+EDGE_TEXTS = ["", " ", "a", " a ", "\x1c\x1f", "\ta\x0bb\x0cc\rd\n", "é b", "\u3000x\xa0y\x85", "a\ud800 b",
+              "#", "##", "a#b##c###", "#### 72", "....", ".....…", "…...…", "é#é ##", "x…", "\U0001F600 \U0001F600 x",
+              "a b a b a b", "x y z x y z x y", "one two\none two\n one  two", "a a a a", "solo",
+              "line \nnext", "line\t\nnext", "a\n\n\nb", "a\n\nb", "a\r\nb", "\u200bx", "x\ufeff", "x\x7fy", "\xa0x",
+              "x\u2028", "\u2029x", "é\u00a0é"]
+EDGE_TEXTS += [f"ab{chr(code)}cd {chr(code)}" for code in [*range(0, 0x100), 0x1680, *range(0x2000, 0x2010),
+                                                            0x2028, 0x2029, 0x202F, 0x205F, 0x2060, 0x3000, 0xFEFF]]
+EDGE_TEXTS += [f"{chr(code)}x" for code in range(0, 0x100)] + [f"x{chr(code)}" for code in range(0, 0x100)]
 
 
 def _shared_pairs(shared_data, count: int = 400) -> list[tuple[str, str]]:
@@ -65,37 +79,67 @@ def test_max_word_count_bounds_the_word_count_and_is_exact_on_ascii(shared_data)
 
 
 @pytest.mark.parametrize("min_words, max_overlap", [(5, 0.9), (1, 0.5), (3, 0.99), (2, 0.0)])
-def test_restated_instruction_prefilter_keeps_every_verdict(shared_data, min_words, max_overlap):
+def test_restated_instruction_fast_paths_keep_every_verdict(shared_data, min_words, max_overlap):
     pairs = _shared_pairs(shared_data)
+    pairs = pairs + _odd_texts(pairs) + [(text, text) for text in EDGE_TEXTS] + [("a b", "b"), ("x", "x y x y")]
     rule = RestatedInstruction(RestatedInstructionRule(min_words=min_words, max_overlap=max_overlap))
+    judged = rule.judge(pd.DataFrame({"instruction": [i for i, _ in pairs], "response": [r for _, r in pairs]}))
     fired = 0
-    for instruction, response in pairs + _odd_texts(pairs):
-        expected = _restated_reference(instruction, response, min_words, max_overlap)
-        detail = rule._detail(instruction, response)
-        assert (detail is None) == (expected is None), (instruction, response)
+    for (instruction, response), batch_detail in zip(pairs, judged.details):
+        expected = _restated_reference(instruction, response, max(min_words, 2), max_overlap)
+        detail = rule._detail(instruction, response)  # the prefiltered path, for non-ASCII records
+        assert (detail is None) == (expected is None) == (batch_detail is None), (instruction, response)
         if expected is not None:
             fired += 1
+            assert detail == batch_detail
             assert detail.startswith(f"{expected:.2f} of the response's word pairs")
     assert fired > 50
 
 
-def test_the_cheap_repeated_bigram_bound_is_never_below_the_exact_share(shared_data):
-    texts = [text for pair in _odd_texts(_shared_pairs(shared_data)) for text in pair]
-    texts += ["a b a b a b", "x y z x y z x y", "one two\none two\n one  two", "a a a a", "solo", ""]
+def test_hashed_repeated_bigram_chars_bound_the_exact_counts(shared_data):
+    texts = [text for pair in _odd_texts(_shared_pairs(shared_data)) for text in pair] + EDGE_TEXTS
     exact = NGrams.of(texts).repeated_bigram_bound()
-    for text, share in zip(texts, exact):
-        chars = len(text.strip())
-        assert repeated_bigram_chars_bound(text.split()) >= round(share * chars), text
+    hashed = repeated_bigram_chars(EncodedTexts.of(texts))
+    counts = [round(share * len(text.strip())) for text, share in zip(texts, exact)]
+    for text, chars, count in zip(texts, hashed, counts):
+        assert chars >= count, text  # words hashing alike can only add repeats
+    assert sum(chars == count for chars, count in zip(hashed, counts)) >= 0.95 * len(texts)  # and rarely do
+    assert sum(count > 0 for count in counts) > 100
 
 
 def test_split_word_stats_are_the_counts_of_str_split(shared_data):
     for code in range(128):  # the byte classes' premise: str.split's ASCII whitespace is str.isspace's
         assert ("a" + chr(code) + "b").split() == (["a", "b"] if chr(code).isspace() else ["a" + chr(code) + "b"])
-    texts = [text for pair in _odd_texts(_shared_pairs(shared_data)) for text in pair]
-    texts += ["", " ", "\x1c\x1f", "a", " a ", "\ta\x0bb\x0cc\rd\n", "é b", "\u3000x\xa0y\x85"]
-    for text in texts:
-        words = text.split()
-        assert split_word_stats(text) == (len(words), sum(map(len, words))), text
+    texts = [text for pair in _odd_texts(_shared_pairs(shared_data)) for text in pair] + EDGE_TEXTS
+    expected = [(len(text.split()), sum(map(len, text.split()))) for text in texts]
+    assert [split_word_stats(text) for text in texts] == expected
+    words, word_chars = split_word_stats_of(texts)
+    assert list(zip(words.tolist(), word_chars.tolist())) == expected
+
+
+def test_byte_bounds_find_every_text_in_the_buffer():
+    texts = EDGE_TEXTS + ["", "é", "\U0001F600", "\ud800\udc00"]
+    encoded = EncodedTexts.of(texts)
+    for text, start, end in zip(texts, encoded.starts, encoded.ends):
+        assert encoded.data[start:end].tobytes() == text.encode("utf-8", "surrogatepass")
+    assert encoded.ascii.tolist() == [text.isascii() for text in texts]
+    # The rules of a stage encode the same texts again, or those left after a rule dropped some: reused.
+    split_word_stats_of(texts)
+    kept = texts[::3]
+    again = EncodedTexts.of(kept)
+    assert again.data is encoded.data
+    assert [again.data[start:end].tobytes() for start, end in zip(again.starts, again.ends)] == [
+        text.encode("utf-8", "surrogatepass") for text in kept]
+    assert split_word_stats_of(kept)[0].tolist() == [len(text.split()) for text in kept]
+    fresh = [(text + " ")[:-1] for text in kept] + ["new text"]  # equal texts, other objects: encoded anew
+    assert EncodedTexts.of(fresh).data is not encoded.data
+
+
+def test_whitespace_untouched_is_exactly_normalization_doing_nothing(shared_data):
+    texts = [text for pair in _odd_texts(_shared_pairs(shared_data)) for text in pair] + EDGE_TEXTS
+    untouched = whitespace_untouched(EncodedTexts.of(texts), frozenset(_WHITESPACE_TABLE))
+    assert untouched.tolist() == [normalize_whitespace(text) == text for text in texts]
+    assert 100 < untouched.sum() < len(texts)
 
 
 def test_letter_count_of_ascii_text_is_the_regex_count(shared_data):
@@ -123,21 +167,8 @@ def test_the_damage_byte_test_agrees_with_the_regex(shared_data):
         assert _may_be_damaged(text) == (not text.isascii() and _DAMAGE.search(text) is not None), text
 
 
-def test_hashed_repeated_bigram_chars_bound_the_exact_counts(shared_data):
-    texts = [text for pair in _odd_texts(_shared_pairs(shared_data)) for text in pair]
-    texts += ["a b a b a b", "x y z x y z x y", "one two\none two\n one  two", "a a a a", "solo", "", " \x1c a b\ta b "]
-    texts = [text for text in texts if text.isascii()]
-    exact = NGrams.of(texts).repeated_bigram_bound()
-    hashed = ascii_repeated_bigram_chars(texts)
-    counts = [round(share * len(text.strip())) for text, share in zip(texts, exact)]
-    for text, chars, count in zip(texts, hashed, counts):
-        assert chars >= count, text  # words hashing alike can only add repeats
-    assert sum(chars == count for chars, count in zip(hashed, counts)) >= 0.95 * len(texts)  # and rarely do
-
-
 def test_symbol_counts_are_the_regex_counts(shared_data):
-    texts = [text for pair in _odd_texts(_shared_pairs(shared_data)) for text in pair]
-    texts += ["", "#", "##", "a#b##c###", "#### 72", "....", ".....…", "…...…", "é#é ##"]
-    for text in texts:
-        assert hash_runs(text) == len(re.findall("#+", text)), text
-        assert text.count("...") + text.count("\u2026") == len(re.findall(r"\.\.\.|\u2026", text)), text
+    texts = [text for pair in _odd_texts(_shared_pairs(shared_data)) for text in pair] + EDGE_TEXTS
+    expected = [len(re.findall(r"#+|\.\.\.|\u2026", text)) for text in texts]
+    assert symbol_counts(EncodedTexts.of(texts)).tolist() == expected
+    assert sum(expected) > 20
