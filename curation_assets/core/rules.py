@@ -103,13 +103,25 @@ class Rewrite(ABC):
 
 
 class TextRewrite(Rewrite):
-    """A rewrite of each of ``fields`` by ``apply(text)``, which returns the text itself when it has nothing to do."""
+    """A rewrite of each of ``fields`` by ``apply(text)``, which returns the text itself when it has nothing to do.
 
-    def __init__(self, name: str, apply: Callable[[str], str], fields: Sequence[str] = TEXT_FIELDS) -> None:
-        self.name, self.apply, self.fields = name, apply, tuple(fields)
+    ``candidates(texts)``, when given, tells in one pass over a field's texts which ones ``apply``
+    may change (True: a superset); the others are not passed to it.
+    """
+
+    def __init__(self, name: str, apply: Callable[[str], str], fields: Sequence[str] = TEXT_FIELDS,
+                 candidates: Callable[[list[str]], np.ndarray] | None = None) -> None:
+        self.name, self.apply, self.fields, self.candidates = name, apply, tuple(fields), candidates
 
     def rewrite(self, batch: pd.DataFrame) -> Rewritten:
-        return Rewritten({name: [self.apply(text) for text in batch[name]] for name in self.fields})
+        rewritten = {}
+        for name in self.fields:
+            texts = batch[name].tolist()
+            rows = range(len(texts)) if self.candidates is None else np.flatnonzero(self.candidates(texts))
+            for row in rows:
+                texts[row] = self.apply(texts[row])
+            rewritten[name] = texts
+        return Rewritten(rewritten)
 
 
 Step = Rule | Rewrite

@@ -173,21 +173,19 @@ class RestatedInstruction(Rule):
         return None
 
     def judge(self, batch: pd.DataFrame) -> Verdicts:
-        """ASCII records are counted by one compiled pass over the batch (``restated_pair_hits``): its
+        """Most records are counted by one compiled pass over the batch (``restated_pair_hits``): its
         hit counts can only be too high (hashed pairs), so only records it puts above the maximum
-        are judged again, exactly; the others go through ``_detail`` with its prefilter."""
+        are judged again, exactly; those it cannot decide go through ``_detail`` with its prefilter."""
         from curation_assets.core.text.batch_measures import EncodedTexts, restated_pair_hits
 
         instructions, responses = batch["instruction"].tolist(), batch["response"].tolist()
-        encoded_instructions, encoded_responses = EncodedTexts.of(instructions), EncodedTexts.of(responses)
-        words, hits = restated_pair_hits(encoded_instructions, encoded_responses)
-        both_ascii = encoded_instructions.ascii & encoded_responses.ascii
-        judged = both_ascii & (words >= max(self.rule.min_words, 2))
+        decided, words, hits = restated_pair_hits(EncodedTexts.of(instructions), EncodedTexts.of(responses))
+        judged = decided & (words >= max(self.rule.min_words, 2))
         overlap = np.divide(hits, words - 1, out=np.zeros(len(words)), where=judged)
         details = np.full(len(words), None, dtype=object)
         for row in np.flatnonzero(judged & (overlap > self.rule.max_overlap)):
             details[row] = self._detail(instructions[row], responses[row], settled=True)
-        for row in np.flatnonzero(~both_ascii):
+        for row in np.flatnonzero(~decided):
             details[row] = self._detail(instructions[row], responses[row])
         return Verdicts.of(self.name, details)
 

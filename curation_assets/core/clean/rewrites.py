@@ -9,14 +9,12 @@ from __future__ import annotations
 import re
 
 import numpy as np
-import pandas as pd
 
 from curation_assets.core.clean.settings import CleanConfig
-from curation_assets.core.records import TEXT_FIELDS
-from curation_assets.core.rules import Rewrite, Rewritten, TextRewrite
+from curation_assets.core.rules import Rewrite, TextRewrite
 from curation_assets.core.text.html_text import contains_html, html_to_text
 from curation_assets.core.text.markdown_text import strip_markdown
-from curation_assets.core.text.unicode_repair import repair_unicode
+from curation_assets.core.text.unicode_repair import DAMAGE_BYTES, repair_unicode
 
 _TRAILING_SPACE = re.compile(r"[ \t]+\n")
 _BLANK_RUNS = re.compile(r"\n{3,}")
@@ -58,23 +56,26 @@ def normalize_whitespace(text: str) -> str:
     return text.strip()
 
 
-class WhitespaceNormalization(Rewrite):
-    """``normalize_whitespace`` on every text field; a compiled pass over the batch
-    (``whitespace_untouched``) finds the many texts it would leave as they are."""
+def _may_change_whitespace(texts: list[str]) -> np.ndarray:
+    from curation_assets.core.text.batch_measures import EncodedTexts, whitespace_untouched
 
-    name = "whitespace_normalized"
-    _removed = frozenset(_WHITESPACE_TABLE)
+    return ~whitespace_untouched(EncodedTexts.of(texts), _REMOVED)
 
-    def rewrite(self, batch: pd.DataFrame) -> Rewritten:
-        from curation_assets.core.text.batch_measures import EncodedTexts, whitespace_untouched
 
-        rewritten = {}
-        for name in TEXT_FIELDS:
-            texts = batch[name].tolist()
-            for row in np.flatnonzero(~whitespace_untouched(EncodedTexts.of(texts), self._removed)):
-                texts[row] = normalize_whitespace(texts[row])
-            rewritten[name] = texts
-        return Rewritten(rewritten)
+_REMOVED = frozenset(_WHITESPACE_TABLE)
+
+
+def _may_hold_html(texts: list[str]) -> np.ndarray:
+    """Every closing or void tag ``contains_html`` looks for starts with one of these."""
+    from curation_assets.core.text.batch_measures import EncodedTexts, contains_any
+
+    return contains_any(EncodedTexts.of(texts), [b"</", b"<br", b"<hr", b"<img"], ignore_ascii_case=True)
+
+
+def _may_be_damaged(texts: list[str]) -> np.ndarray:
+    from curation_assets.core.text.batch_measures import EncodedTexts, contains_any
+
+    return contains_any(EncodedTexts.of(texts), DAMAGE_BYTES)
 
 
 def _html_to_text(text: str) -> str:
@@ -85,9 +86,10 @@ def _html_to_text(text: str) -> str:
 def formatting_rewrites(settings: CleanConfig) -> list[Rewrite]:
     """The enabled formatting rewrites, in the order they apply."""
     rewrites = [
-        (settings.strip_html, TextRewrite("html_stripped", _html_to_text)),
-        (settings.fix_unicode, TextRewrite("unicode_repaired", repair_unicode)),
+        (settings.strip_html, TextRewrite("html_stripped", _html_to_text, candidates=_may_hold_html)),
+        (settings.fix_unicode, TextRewrite("unicode_repaired", repair_unicode, candidates=_may_be_damaged)),
         (bool(settings.strip_markdown), TextRewrite("markdown_stripped", strip_markdown, settings.strip_markdown)),
-        (settings.normalize_whitespace, WhitespaceNormalization()),
+        (settings.normalize_whitespace,
+         TextRewrite("whitespace_normalized", normalize_whitespace, candidates=_may_change_whitespace)),
     ]
     return [rewrite for enabled, rewrite in rewrites if enabled]

@@ -5,9 +5,9 @@ into word strings, lowercase, a set of word pairs) costs more than the arithmeti
 need. Here a batch's texts are laid end to end in one UTF-8 buffer and a compiled loop walks it
 once per measure, at a few nanoseconds a byte. Each measure keeps the definition of the Python
 it replaces: whitespace is ``str.isspace`` (the tables below are built from it, for every code
-point), characters are code points. The one measure defined on ASCII text only
-(``restated_pair_hits``: Unicode lowercasing and ``\w`` are Python's to decide) reports nothing
-for other records, and ``EncodedTexts.ascii`` tells the caller which those are.
+point), characters are code points. One measure (``restated_pair_hits``) leaves Unicode
+lowercasing and ``\\w`` to Python: it decides only records whose non-ASCII characters are mere
+separators, and says which.
 
 Two measures hash words (64-bit): equal words always hash alike, so a repeat is never missed and
 a collision can only add one. Their callers use them as bounds (``repeated_bigram_chars``) or
@@ -20,7 +20,10 @@ under a second instead of compiling it again.
 from __future__ import annotations
 
 import operator
+import re
 from dataclasses import dataclass
+from functools import lru_cache
+from itertools import repeat
 from typing import Sequence
 
 import numba
@@ -87,8 +90,8 @@ class _Remembered:
         if len(texts) > len(self.texts) or not texts:
             return None
         if self._rows is None:
-            self._rows = {id(text): row for row, text in enumerate(self.texts)}
-        rows = np.fromiter((self._rows.get(id(text), -1) for text in texts), dtype=np.int64, count=len(texts))
+            self._rows = dict(zip(map(id, self.texts), range(len(self.texts))))
+        rows = np.fromiter(map(self._rows.get, map(id, texts), repeat(-1)), dtype=np.int64, count=len(texts))
         if (rows < 0).any():
             return None
         return self.encoded.rows(rows)
@@ -118,12 +121,28 @@ def repeated_bigram_chars(texts: EncodedTexts) -> np.ndarray:
     return _repeated_bigram_chars(texts.data, texts.starts, texts.ends, ASCII_SPACE, OTHER_SPACES)
 
 
-def restated_pair_hits(instructions: EncodedTexts, responses: EncodedTexts) -> tuple[np.ndarray, np.ndarray]:
-    """Per record whose two texts are ASCII: the response's ``\w+`` words, and how many of its consecutive
-    word pairs (lowercased) are pairs of the instruction's words; exact unless word pairs hash alike
-    (then more). Other records: zeros."""
+def restated_pair_hits(instructions: EncodedTexts, responses: EncodedTexts) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per record: whether it was decided here, the response's ``\\w+`` words, and how many of its
+    consecutive word pairs (lowercased) are pairs of the instruction's words; exact unless word pairs
+    hash alike (then more).
+
+    A record is decided when every non-ASCII character of its two texts is one that neither ``\\w``
+    matches nor ``str.lower`` changes (curly quotes, dashes, ellipses, no-break spaces, ...): such a
+    character only separates words, so the ASCII definitions hold. Other records are left to Python.
+    """
     return _restated_pair_hits(instructions.data, instructions.starts, instructions.ends, responses.data,
-                               responses.starts, responses.ends, instructions.ascii & responses.ascii, WORD_CHARACTER)
+                               responses.starts, responses.ends, WORD_CHARACTER, _separator_only_characters())
+
+
+@lru_cache(maxsize=1)
+def _separator_only_characters() -> np.ndarray:
+    """Per code point of the Basic Multilingual Plane: True when Python's ``\\w`` does not match it and
+    ``str.lower`` leaves it as it is."""
+    plane = "".join(map(chr, range(0x10000)))
+    separator = np.ones(0x10000, dtype=np.bool_)
+    separator[[match.start() for match in re.finditer(r"\w", plane)]] = False
+    separator[[code for code, char in enumerate(plane) if char.lower() != char]] = False
+    return separator
 
 
 def whitespace_untouched(texts: EncodedTexts, removed: frozenset[int] | set[int]) -> np.ndarray:
@@ -134,6 +153,50 @@ def whitespace_untouched(texts: EncodedTexts, removed: frozenset[int] | set[int]
     removed_other = np.array(sorted(code for code in removed if code >= 128), dtype=np.int64)
     return _whitespace_untouched(texts.data, texts.starts, texts.ends, removed_ascii, removed_other,
                                  ASCII_SPACE, OTHER_SPACES)
+
+
+def contains_any(texts: EncodedTexts, needles: Sequence[bytes], ignore_ascii_case: bool = False) -> np.ndarray:
+    """Per text: whether one of ``needles`` (UTF-8 byte strings) occurs in it; ``ignore_ascii_case``
+    compares ASCII letters case-insensitively."""
+    if ignore_ascii_case:
+        needles = [needle.lower() for needle in needles]
+    flat = np.frombuffer(b"".join(needles), dtype=np.uint8)
+    bounds = np.cumsum([0, *map(len, needles)]).astype(np.int64)
+    first_bytes = np.zeros(256, dtype=np.bool_)
+    for needle in needles:
+        first_bytes[needle[0]] = True
+        if ignore_ascii_case:
+            first_bytes[needle[:1].upper()[0]] = True
+    return _contains_any(texts.data, texts.starts, texts.ends, flat, bounds, first_bytes, ignore_ascii_case)
+
+
+@numba.njit(cache=True, nogil=True)
+def _contains_any(data, starts, ends, needles, bounds, first_bytes, ignore_ascii_case):
+    count = len(starts)
+    found = np.zeros(count, dtype=np.bool_)
+    for text in range(count):
+        end = ends[text]
+        for position in range(starts[text], end):
+            if not first_bytes[data[position]]:
+                continue
+            for needle in range(len(bounds) - 1):
+                length = bounds[needle + 1] - bounds[needle]
+                if position + length > end:
+                    continue
+                same = True
+                for offset in range(length):
+                    byte = data[position + offset]
+                    if ignore_ascii_case and 65 <= byte <= 90:
+                        byte += 32
+                    if byte != needles[bounds[needle] + offset]:
+                        same = False
+                        break
+                if same:
+                    found[text] = True
+                    break
+            if found[text]:
+                break
+    return found
 
 
 @numba.njit(cache=True, nogil=True)
@@ -312,12 +375,19 @@ def _repeated_bigram_chars(data, starts, ends, ascii_space, other_spaces):
 
 
 @numba.njit(cache=True, nogil=True)
-def _lowercase_word_hashes(data, start, end, word_character, out):
-    """The FNV hashes of the lowercased \\w+ words of ASCII data[start:end], into ``out``; returns how many."""
+def _lowercase_word_hashes(data, start, end, word_character, separator_only, out):
+    """The FNV hashes of the lowercased \\w+ words of data[start:end], into ``out``; returns how many,
+    or -1 when a non-ASCII character other than a ``separator_only`` one stands in the text."""
     words = 0
     position = start
     while position < end:
-        if not word_character[data[position]]:
+        byte = data[position]
+        if byte >= 128:
+            code, position = _decode(data, position)
+            if code >= len(separator_only) or not separator_only[code]:
+                return -1
+            continue
+        if not word_character[byte]:
             position += 1
             continue
         value = _FNV_OFFSET
@@ -334,8 +404,9 @@ def _lowercase_word_hashes(data, start, end, word_character, out):
 
 @numba.njit(cache=True, nogil=True)
 def _restated_pair_hits(instruction_data, instruction_starts, instruction_ends, response_data, response_starts,
-                        response_ends, judged, word_character):
+                        response_ends, word_character, separator_only):
     count = len(instruction_starts)
+    decided = np.zeros(count, dtype=np.bool_)
     response_words = np.zeros(count, dtype=np.int64)
     hits = np.zeros(count, dtype=np.int64)
     longest = 0
@@ -348,16 +419,16 @@ def _restated_pair_hits(instruction_data, instruction_starts, instruction_ends, 
     keys = np.zeros(_table_size(capacity), dtype=np.uint64)
     used = np.zeros(len(keys), dtype=np.bool_)
     for record in range(count):
-        if not judged[record]:
-            continue
         responses = _lowercase_word_hashes(response_data, response_starts[record], response_ends[record],
-                                           word_character, response_hashes)
-        response_words[record] = responses
-        if responses < 2:
-            continue
+                                           word_character, separator_only, response_hashes)
         instructions = _lowercase_word_hashes(instruction_data, instruction_starts[record],
-                                              instruction_ends[record], word_character, instruction_hashes)
-        if instructions < 2:
+                                              instruction_ends[record], word_character, separator_only,
+                                              instruction_hashes)
+        if responses < 0 or instructions < 0:
+            continue
+        decided[record] = True
+        response_words[record] = responses
+        if responses < 2 or instructions < 2:
             continue
         size = _table_size(instructions)
         table_keys, table_used = keys[:size], used[:size]
@@ -373,7 +444,7 @@ def _restated_pair_hits(instruction_data, instruction_starts, instruction_ends, 
             if table_used[_slot(table_keys, table_used, key)]:
                 found += 1
         hits[record] = found
-    return response_words, hits
+    return decided, response_words, hits
 
 
 @numba.njit(cache=True, nogil=True)

@@ -43,14 +43,14 @@ def _ftfy_config():
 # Every sign of damage above is a character U+0080-U+00FF (UTF-8 lead byte C2 or C3), U+FFFD
 # (EF BF BD) or a surrogate (ED ...): text with none of these bytes, say curly quotes and dashes
 # only, is spared the regex scan. ``in`` on bytes is a memchr-fast search.
-_DAMAGE_BYTES = (b"\xc2", b"\xc3", b"\xef\xbf\xbd", b"\xed")
+DAMAGE_BYTES = (b"\xc2", b"\xc3", b"\xef\xbf\xbd", b"\xed")
 
 
 def _may_be_damaged(text: str) -> bool:
     if text.isascii():
         return False
     data = text.encode("utf-8", "surrogatepass")
-    return any(marker in data for marker in _DAMAGE_BYTES) and _DAMAGE.search(text) is not None
+    return any(marker in data for marker in DAMAGE_BYTES) and _DAMAGE.search(text) is not None
 
 
 def repair_unicode(text: str) -> str:

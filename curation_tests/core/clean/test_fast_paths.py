@@ -172,3 +172,41 @@ def test_symbol_counts_are_the_regex_counts(shared_data):
     expected = [len(re.findall(r"#+|\.\.\.|\u2026", text)) for text in texts]
     assert symbol_counts(EncodedTexts.of(texts)).tolist() == expected
     assert sum(expected) > 20
+
+
+def test_rewrite_candidates_hold_every_text_the_rewrite_changes(shared_data):
+    from curation_assets.core.clean.rewrites import _html_to_text, _may_be_damaged, _may_hold_html
+    from curation_assets.core.text.unicode_repair import repair_unicode
+
+    texts = [text for pair in _odd_texts(_shared_pairs(shared_data)) for text in pair] + EDGE_TEXTS
+    texts += ["<p>a</P>", "x<BR/>y", "<Img src=a.png>", "<hr>", "3 < 5 and 7 > 2", "<</b>", "a </ b", "<<48/2=24>>",
+              "caf\u00c3\u00a9", "it\u00e2\u20ac\u2122s", "\ufffd", "a\ud800b", "\u2019\u201c\u201d"]
+    for rewrite, candidates, expected_changes in ((_html_to_text, _may_hold_html, 3), (repair_unicode, _may_be_damaged, 2)):
+        flagged = candidates(texts)
+        changed = [rewrite(text) != text for text in texts]
+        assert not any(change and not flag for change, flag in zip(changed, flagged))
+        assert sum(changed) >= expected_changes
+        assert sum(flagged) < len(texts) / 2
+
+
+def test_contains_any_is_bytes_in_with_and_without_case():
+    texts = ["", "a", "Hello <BR>", "x</y", "é\u00c3", "abc", "AB", "ab"]
+    needles = [b"</", b"<br", b"\xc3", b"ab"]
+    encoded = EncodedTexts.of(texts)
+    from curation_assets.core.text.batch_measures import contains_any
+
+    assert contains_any(encoded, needles).tolist() == [
+        any(needle in text.encode() for needle in needles) for text in texts]
+    assert contains_any(encoded, needles, ignore_ascii_case=True).tolist() == [
+        any(needle in text.lower().encode() for needle in needles) for text in texts]
+
+
+def test_restatement_pairs_are_counted_in_the_compiled_pass_unless_a_character_needs_python():
+    from curation_assets.core.text.batch_measures import restated_pair_hits
+
+    pairs = [("It’s a “test” — of it", "it’s a test of it…"), ("Café au lait", "café au lait"), ("a b", "\u0130 a b"),
+             ("x y", "x\u00a0y x\u2028y"), ("a b", "a\U0001F600b")]
+    decided, words, hits = restated_pair_hits(EncodedTexts.of([i for i, _ in pairs]), EncodedTexts.of([r for _, r in pairs]))
+    assert decided.tolist() == [True, False, False, True, False]
+    assert words[0] == 6 and hits[0] == 5  # it s a test of it: all five pairs are the instruction's
+    assert words[3] == 4 and hits[3] == 2  # (x y) twice, (y x) not
