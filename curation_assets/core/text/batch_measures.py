@@ -303,6 +303,46 @@ def _slot(keys, used, key):
 
 
 @numba.njit(cache=True, nogil=True)
+def _split_words(data, start, end, ascii_space, other_spaces, hashes, lengths):
+    """The words of ``text.split()`` in data[start:end]: FNV hash of each word's bytes into ``hashes``,
+    its characters into ``lengths``; returns how many."""
+    words = 0
+    position = start
+    while position < end:
+        byte = data[position]
+        if byte < 128:
+            if ascii_space[byte]:
+                position += 1
+                continue
+        else:
+            code, following = _decode(data, position)
+            if _contains(other_spaces, code):
+                position = following
+                continue
+        value = _FNV_OFFSET
+        characters = 0
+        while position < end:
+            byte = data[position]
+            if byte < 128:
+                if ascii_space[byte]:
+                    break
+                value = (value ^ np.uint64(byte)) * _FNV_PRIME
+                position += 1
+            else:
+                code, following = _decode(data, position)
+                if _contains(other_spaces, code):
+                    break
+                for at in range(position, following):
+                    value = (value ^ np.uint64(data[at])) * _FNV_PRIME
+                position = following
+            characters += 1
+        hashes[words] = value
+        lengths[words] = characters
+        words += 1
+    return words
+
+
+@numba.njit(cache=True, nogil=True)
 def _repeated_bigram_chars(data, starts, ends, ascii_space, other_spaces):
     count = len(starts)
     covered_chars = np.zeros(count, dtype=np.int64)
@@ -312,64 +352,35 @@ def _repeated_bigram_chars(data, starts, ends, ascii_space, other_spaces):
     capacity = longest // 2 + 2
     word_hash = np.zeros(capacity, dtype=np.uint64)
     word_length = np.zeros(capacity, dtype=np.int64)
+    pair_slot = np.zeros(capacity, dtype=np.int64)
     keys = np.zeros(_table_size(capacity), dtype=np.uint64)
     used = np.zeros(len(keys), dtype=np.bool_)
     seen = np.zeros(len(keys), dtype=np.int64)
-    covered = np.zeros(capacity, dtype=np.bool_)
     for text in range(count):
-        words = 0
-        position = starts[text]
-        end = ends[text]
-        in_word = False
-        value = _FNV_OFFSET
-        while position < end:
-            first = position
-            byte = data[position]
-            if byte < 128:
-                space = ascii_space[byte]
-                position += 1
-            else:
-                code, position = _decode(data, position)
-                space = _contains(other_spaces, code)
-            if space:
-                if in_word:
-                    word_hash[words - 1] = value
-                    in_word = False
-                continue
-            if not in_word:
-                in_word = True
-                value = _FNV_OFFSET
-                word_length[words] = 0
-                words += 1
-            for at in range(first, position):
-                value = (value ^ np.uint64(data[at])) * _FNV_PRIME
-            word_length[words - 1] += 1  # characters, not bytes
-        if in_word:
-            word_hash[words - 1] = value
+        words = _split_words(data, starts[text], ends[text], ascii_space, other_spaces, word_hash, word_length)
         if words < 3:
             continue  # one 2-gram at most: nothing repeats
         size = _table_size(words)
         table_keys, table_used, table_seen = keys[:size], used[:size], seen[:size]
         table_used[:] = False
-        table_seen[:] = 0
         for word in range(words - 1):
             key = word_hash[word] * _PAIR_MULTIPLIER + word_hash[word + 1]
             slot = _slot(table_keys, table_used, key)
-            table_keys[slot] = key
-            table_used[slot] = True
+            if not table_used[slot]:
+                table_keys[slot] = key
+                table_used[slot] = True
+                table_seen[slot] = 0
             table_seen[slot] += 1
-        covered[:words] = False
-        occurrences = 0
+            pair_slot[word] = slot
+        chars = 0
+        covered_until = -1  # the last word already counted
         for word in range(words - 1):
-            key = word_hash[word] * _PAIR_MULTIPLIER + word_hash[word + 1]
-            if table_seen[_slot(table_keys, table_used, key)] > 1:
-                occurrences += 1
-                covered[word] = True
-                covered[word + 1] = True
-        chars = occurrences
-        for word in range(words):
-            if covered[word]:
-                chars += word_length[word]
+            if table_seen[pair_slot[word]] > 1:
+                chars += 1  # the separator inside this occurrence
+                if covered_until < word:
+                    chars += word_length[word]
+                chars += word_length[word + 1]
+                covered_until = word + 1
         covered_chars[text] = chars
     return covered_chars
 
