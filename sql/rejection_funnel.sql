@@ -9,6 +9,6 @@ SELECT
 FROM rejections
 GROUP BY stage, reason
 ORDER BY
-    CASE stage WHEN 'load' THEN 0 WHEN 'verify' THEN 1 WHEN 'mix' THEN 2 WHEN 'dedup' THEN 3
-               WHEN 'clean' THEN 4 WHEN 'decontaminate' THEN 5 ELSE 9 END,
+    CASE stage WHEN 'load' THEN 0 WHEN 'verify' THEN 1 WHEN 'mix' THEN 2 WHEN 'clean' THEN 3
+               WHEN 'decontaminate' THEN 4 WHEN 'dedup' THEN 5 ELSE 9 END,
     records DESC, reason;

@@ -1,4 +1,9 @@
-"""cleaned: fields repaired, PII redacted, records failing a cleaning rule dropped."""
+"""mixed → cleaned: fields repaired, PII redacted, records failing a cleaning rule dropped.
+
+Cleaning runs before dedup (as in FineWeb, Dolma and datatrove's pipelines): a duplicate group is
+then judged among records that already passed every rule, with their repaired texts, and the keep
+order prefers the member that needed the fewest repairs.
+"""
 
 import dagster as dg
 
@@ -33,7 +38,7 @@ def definitions(config: PipelineConfig) -> dg.Definitions:
     cleaned = stage_asset(
         config,
         key="cleaned",
-        upstream=["deduplicated"],
+        upstream=["mixed"],
         stage=clean.STAGE,
         description=(
             "HTML, mojibake, Markdown (configured fields) and whitespace repaired; PII redacted (or the record "

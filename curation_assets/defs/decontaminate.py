@@ -1,4 +1,5 @@
-"""cleaned → decontaminated: training records that overlap a configured benchmark are dropped."""
+"""cleaned → decontaminated: training records that overlap a configured benchmark are dropped (before
+dedup, so a duplicate group is judged among records that may be trained on)."""
 
 
 import dagster as dg

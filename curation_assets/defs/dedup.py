@@ -135,7 +135,7 @@ def definitions(config: PipelineConfig) -> dg.Definitions:
     deduplicated = stage_asset(
         config,
         key=DEDUP_KEY.path[-1],
-        upstream=["mixed"],
+        upstream=["decontaminated"],
         stage=STAGE,
         description=(
             "Exact duplicates after normalization (NFKC, casefold, whitespace), self-repeating responses, "

@@ -1,7 +1,7 @@
-"""decontaminated → train and eval tables, split by the hash of the normalized instruction.
+"""deduplicated → train and eval tables, split by the hash of the normalized instruction.
 
 The assignment is per record, so the split runs shard by shard on the worker pool: each worker reads
-one decontaminated shard and writes the same-numbered shards of train and eval, validated; the step
+one deduplicated shard and writes the same-numbered shards of train and eval, validated; the step
 merges the verdicts, reconciles by id and checks for leakage over the files, then publishes both
 tables in one transaction (or quarantines both)."""
 
@@ -22,7 +22,7 @@ from curation_assets.storage.shards import RECORD_SCHEMA, REJECTION_SCHEMA
 
 GROUP = "splits"
 LEAKAGE_CHECK = "no_instruction_in_both_splits"
-UPSTREAM = "decontaminated"
+UPSTREAM = "deduplicated"
 TRAIN_KEY = dg.AssetKey("train")
 EVAL_KEY = dg.AssetKey("eval")
 SPLIT_STAGE = ShardStage(prepare=shard_plan, run=split_shard)
@@ -73,14 +73,14 @@ def definitions(config: PipelineConfig) -> dg.Definitions:
             outputs = [ShardOutput("train", train_folder, RECORD_SCHEMA, suites["train"]),
                        ShardOutput("eval", store.new_table_version("eval"), RECORD_SCHEMA, suites["eval"]),
                        ShardOutput(REJECTED, rejected_folder, REJECTION_SCHEMA)]
-            # One task per upstream shard: train's and eval's shard i come from decontaminated's shard i.
+            # One task per upstream shard: train's and eval's shard i come from deduplicated's shard i.
             tasks = shard_tasks([(file,) for file in files], outputs, SPLIT_STAGE, config, store.shards.root_uri)
             records = sum(store.shards.rows_in(file) for file in files)
             workers = workers_for(config.engine.workers, records, config.engine.parallel_min_records)
             outcomes = run_shards(tasks, workers, lambda message: context.log.info(f"splits: {message}"))
             versions = finished_versions(outputs, tasks, outcomes)
             split_files = {name: list(versions[name].files) for name in ("train", "eval")}
-            # The split drops nothing: every decontaminated record is in exactly one split.
+            # The split drops nothing: every deduplicated record is in exactly one split.
             reconciliation = reconcile_files(files, split_files["train"] + split_files["eval"],
                                              list(versions[REJECTED].files))
         checks = {

@@ -1,4 +1,4 @@
-"""The shape every record stage between ``combined`` and ``decontaminated`` shares: read the upstream
+"""The shape every record stage between ``combined`` and ``deduplicated`` shares: read the upstream
 shards, run the pure stage, check what it kept, publish (or quarantine) in one transaction.
 
 No step holds a whole table: a stage that judges each record on its own (combining, cleaning,

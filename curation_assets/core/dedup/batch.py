@@ -20,6 +20,7 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from curation_assets.core.dedup.keep import repairs_of
 from curation_assets.core.dedup.keys import KEY_COLUMNS, record_keys
 from curation_assets.core.located import LOCATION_COLUMNS
 from curation_assets.core.memory import return_free_memory
@@ -31,7 +32,7 @@ from curation_assets.core.rules import run_rules
 from curation_assets.core.text.repetition import GopherRepetition
 
 STAGE = "dedup"
-RANK_COLUMNS = ["record_id", "source", "source_position", "kind", "response_chars"]
+RANK_COLUMNS = ["record_id", "source", "source_position", "kind", "response_chars", "repairs"]
 REPETITION_COLUMNS = ["repetition_reason", "repetition_detail"]
 BATCH_COLUMNS = [*RANK_COLUMNS, *KEY_COLUMNS, "has_shingles", *REPETITION_COLUMNS, *LOCATION_COLUMNS]
 
@@ -83,6 +84,7 @@ def sign_records(records: pd.DataFrame, settings: DedupConfig, shard: int = 0, w
         "source_position": records["source_position"].astype("int64").to_numpy(),
         "kind": _compact(records["kind"]),
         "response_chars": records["response"].fillna("").astype(str).str.len().astype("int64").to_numpy(),
+        "repairs": repairs_of(records["lineage"].tolist()) if "lineage" in records else np.zeros(len(records), np.int64),
         **{column: (_compact(keys[column]) if keys[column].dtype == object else keys[column].to_numpy())
            for column in KEY_COLUMNS},
         "has_shingles": shingles.counts > 0,

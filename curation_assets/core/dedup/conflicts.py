@@ -27,7 +27,7 @@ from curation_assets.core.dedup.settings import ConflictsConfig
 from curation_assets.core.dedup.earlier import CONFLICT_COLUMNS as CONFLICT_KEY_COLUMNS
 from curation_assets.core.dedup.keys import PROMPT_FIELDS, keys_of, record_keys
 from curation_assets.core.dedup.batch import RANK_COLUMNS
-from curation_assets.core.dedup.keep import KeepCriterion, preference
+from curation_assets.core.dedup.keep import KeepCriterion, preference, repairs_of
 from curation_assets.core.located import LOCATION_COLUMNS, FrameTexts, TextSource
 from curation_assets.core.records import as_records, as_rejections
 from curation_assets.core.text.tokens import words
@@ -126,6 +126,7 @@ def find_conflicts(
     own = keys_of(keys, records)
     rows = records.assign(
         response_chars=records["response"].fillna("").astype(str).str.len().astype("int64"),
+        repairs=repairs_of(records["lineage"].tolist()) if "lineage" in records else 0,
         prompt_key=own["prompt_key"].to_numpy(), response_key=own["response_key"].to_numpy(),
         response_tokens=own["response_tokens"].to_numpy(), shard=0, shard_row=np.arange(len(records)))
     table, dropped = conflict_groups(rows, settings, keep, source_rank, FrameTexts(records), history)
@@ -150,7 +151,7 @@ def conflict_groups(
     earlier = _sharing_keys(history, batch, records)
     earlier = earlier.assign(
         fixed=True, response_tokens=[len(words(text)) for text in earlier["response"].fillna("")],
-        response_chars=earlier["response"].fillna("").astype(str).str.len().astype("int64"))
+        response_chars=earlier["response"].fillna("").astype(str).str.len().astype("int64"), repairs=0)
     parts = [batch, earlier.loc[:, [*batch.columns]]]
     universe = pd.concat([part for part in parts if len(part)] or parts[:1], ignore_index=True)
     rows, rejected_at = [], []

@@ -1,7 +1,10 @@
 """Which member of a group of duplicates (or conflicting records) is kept: a configurable ranking.
 
-The ranking is a list of criteria applied in order, with the record id as the final tie-break so
-the choice never depends on row order:
+Cleaning runs before dedup, so every member has passed every rule; first comes the member that
+needed the fewest repairs (HTML stripped, mojibake repaired, Markdown stripped, PII redacted,
+each field counted; whitespace tidying is not a repair): a clean original beats its HTML-wrapped
+or PII-carrying copy even when the copy's response is longer. Then the configured criteria, in
+order, with the record id as the final tie-break so the choice never depends on row order:
 
 - ``real_first``: real before synthetic;
 - ``longest_response`` / ``shortest_response``: by the response's length in characters;
@@ -11,6 +14,7 @@ the choice never depends on row order:
 
 from __future__ import annotations
 
+import json
 from typing import Callable, Sequence
 
 import numpy as np
@@ -41,9 +45,32 @@ def _response_chars(frame: pd.DataFrame) -> pd.Series:
     return frame["response"].fillna("").str.len().astype("int64")
 
 
+# The clean stage's rewrites that mean the text arrived damaged (rules.py records "field:name").
+REPAIRS = frozenset({"html_stripped", "unicode_repaired", "markdown_stripped", "pii_redacted"})
+
+
+def repairs_of(lineages: Sequence[str | None]) -> np.ndarray:
+    """Per record, how many of its fields the clean stage repaired (from its lineage JSON)."""
+    counts = np.zeros(len(lineages), dtype=np.int64)
+    for row, lineage in enumerate(lineages):
+        if lineage and '"clean"' in lineage:
+            rewrites = json.loads(lineage).get("clean") or []
+            counts[row] = sum(str(rewrite).split(":", 1)[-1] in REPAIRS for rewrite in rewrites)
+    return counts
+
+
+def _repairs(frame: pd.DataFrame) -> pd.Series:
+    """A slim batch row carries its repairs (batch.py); a record has its lineage."""
+    if "repairs" in frame:
+        return frame["repairs"].fillna(0).astype("int64")
+    if "lineage" in frame:
+        return pd.Series(repairs_of(frame["lineage"].tolist()), index=frame.index)
+    return pd.Series(0, index=frame.index, dtype="int64")
+
+
 def sort_columns(frame: pd.DataFrame, criteria: Sequence[KeepCriterion], source_rank: Callable[[str], int]) -> pd.DataFrame:
-    """One column per criterion (smaller is better), then the record id."""
-    columns: dict[str, pd.Series] = {}
+    """The repairs, then one column per criterion (smaller is better), then the record id."""
+    columns: dict[str, pd.Series] = {"repairs": _repairs(frame)}
     for criterion in criteria:
         if criterion == "real_first":
             columns["kind_rank"] = frame["kind"].map(_KIND_RANK).fillna(len(_KIND_RANK)).astype("int64")

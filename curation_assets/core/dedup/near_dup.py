@@ -24,7 +24,7 @@ from curation_assets.core.dedup.batch import RANK_COLUMNS, joined_texts
 from curation_assets.core.dedup.boilerplate import Boilerplate
 from curation_assets.core.dedup.earlier import UNIVERSE_COLUMNS, EarlierRecords
 from curation_assets.core.dedup.history import decode_signatures
-from curation_assets.core.dedup.keep import preference
+from curation_assets.core.dedup.keep import preference, repairs_of
 from curation_assets.core.dedup.lsh import band_keys, banding, candidate_pairs
 from curation_assets.core.dedup.minhash import EMPTY, estimated_jaccard
 from curation_assets.core.memory import return_free_memory
@@ -198,7 +198,7 @@ def _universe(records: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
     """The batch's rows, then the earlier records', with what the keep policy ranks them by."""
     batch = records.loc[:, RANK_COLUMNS].assign(fixed=False)
     earlier = history.loc[:, ["record_id", "source", "source_position", "kind"]].assign(
-        response_chars=history["response"].fillna("").astype(str).str.len().astype("int64"), fixed=True)
+        response_chars=history["response"].fillna("").astype(str).str.len().astype("int64"), repairs=0, fixed=True)
     return pd.concat([part for part in (batch, earlier) if len(part)] or [batch], ignore_index=True)
 
 
@@ -215,6 +215,7 @@ def find_near_duplicates(
     shingles, signatures = sign_texts(joined_texts(records, settings.fields), spec_of(settings),
                                       worker_count(settings.workers))
     rows = records.assign(response_chars=records["response"].fillna("").astype(str).str.len().astype("int64"),
+                          repairs=repairs_of(records["lineage"].tolist()) if "lineage" in records else 0,
                           has_shingles=shingles.counts > 0, shard=0, shard_row=np.arange(len(records)))
     found = near_duplicates(rows, signatures, FrameTexts(records), settings, source_rank, history)
     found.result = StageResult(as_records(records.loc[found.kept.index]), as_rejections(
