@@ -40,12 +40,14 @@ def test_a_scheduled_and_a_manual_run_at_once_both_succeed_and_leave_a_consisten
         assert "Could not set lock" not in stderr
     warehouse = tmp_path / "warehouse.duckdb"
     # Each stage's table and rejections come from one publish: counts balance as after a single run.
-    combined, mixed, deduplicated, cleaned = (query(warehouse, f"SELECT count(*) FROM main.{t}")[0][0]
-                                              for t in ("combined", "mixed", "deduplicated", "cleaned"))
+    combined, mixed, cleaned, decontaminated, deduplicated = (
+        query(warehouse, f"SELECT count(*) FROM main.{t}")[0][0]
+        for t in ("combined", "mixed", "cleaned", "decontaminated", "deduplicated"))
     rejected = dict(query(warehouse, "SELECT stage, count(*) FROM rejections GROUP BY stage"))
     assert combined == mixed + rejected.get("mix", 0)
-    assert mixed == deduplicated + rejected["dedup"]
-    assert deduplicated == cleaned + rejected["clean"]
+    assert mixed == cleaned + rejected["clean"]
+    assert cleaned == decontaminated + rejected.get("decontaminate", 0)
+    assert decontaminated == deduplicated + rejected["dedup"]
     duplicated_rejections = query(warehouse, "SELECT count(*) - count(DISTINCT (stage, record_id)) FROM rejections")
     assert duplicated_rejections[0][0] == 0
     assert query(warehouse, "SELECT count(*) FROM main.synthetic_batches WHERE source = 'synth_forms_de_20261127'")[0][0] == 20

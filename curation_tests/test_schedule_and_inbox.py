@@ -62,12 +62,12 @@ def _balances(pipeline) -> None:
     """in = out + rejected at every stage after combined, as after a single run."""
     rejected = dict(query(pipeline["warehouse"], "SELECT stage, count(*) FROM rejections GROUP BY stage"))
     tables = {t: _count(pipeline, f"SELECT count(*) FROM main.{t}") for t in
-              ("combined", "mixed", "deduplicated", "cleaned", "decontaminated", "train", "eval")}
+              ("combined", "mixed", "cleaned", "decontaminated", "deduplicated", "train", "eval")}
     assert tables["combined"] == tables["mixed"] + rejected.get("mix", 0)
-    assert tables["mixed"] == tables["deduplicated"] + rejected.get("dedup", 0)
-    assert tables["deduplicated"] == tables["cleaned"] + rejected.get("clean", 0)
+    assert tables["mixed"] == tables["cleaned"] + rejected.get("clean", 0)
     assert tables["cleaned"] == tables["decontaminated"] + rejected.get("decontaminate", 0)
-    assert tables["decontaminated"] == tables["train"] + tables["eval"]
+    assert tables["decontaminated"] == tables["deduplicated"] + rejected.get("dedup", 0)
+    assert tables["deduplicated"] == tables["train"] + tables["eval"]
 
 
 def test_the_daily_tick_adds_todays_batch_and_its_run_refreshes_everything_downstream(pipeline):

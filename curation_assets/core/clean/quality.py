@@ -202,6 +202,39 @@ class PatternMatch(TextRule):
         return None if match is None else f"matched {match.group(0).strip()[:80]!r}"
 
 
+# A letter or e-mail written for the user ends with the user's own name, which the writer cannot
+# know: a slot for it on the last line is the expected answer, not an unfilled template.
+_SIGNATURE_SLOT = re.compile(r"[\[<]\s*your\s+(?:full\s+)?(?:name|title|position|signature)\s*[\]>]", re.IGNORECASE)
+
+
+class Placeholder(PatternMatch):
+    """Template filler in the response (``lorem ipsum``, ``[insert ...]``, a bare ``N/A``), except what
+    the response quotes from its own prompt (a task about a lorem-ipsum text) and a signature slot
+    (``[Your Name]``) alone on the last line of a longer response."""
+
+    def _counts(self, match: re.Match, prompt: str) -> bool:
+        found = match.group(0).strip()
+        if found and found.lower() in prompt:
+            return False
+        last_line = match.string.rstrip().rsplit("\n", 1)[-1]
+        return not (_SIGNATURE_SLOT.fullmatch(found) and last_line.strip() == found and "\n" in match.string.strip())
+
+    def _detail(self, instruction: str, input_: str, response: str) -> str | None:
+        if self.patterns is None:
+            return None
+        text = response.replace("\u2019", "'")
+        prompt = None
+        for match in self.patterns.finditer(text):
+            prompt = prompt if prompt is not None else f"{instruction}\n{input_}".replace("\u2019", "'").lower()
+            if self._counts(match, prompt):
+                return f"matched {match.group(0).strip()[:80]!r}"
+        return None
+
+    def judge(self, batch: pd.DataFrame) -> Verdicts:
+        return Verdicts.of(self.name, map(self._detail, batch["instruction"], batch["input"].fillna(""),
+                                          batch["response"]))
+
+
 def quality_rules(quality: QualityConfig, engine: str = "hyperscan") -> list[Rule]:
     """The enabled quality rules, in the order they judge."""
     builders = [
@@ -213,6 +246,6 @@ def quality_rules(quality: QualityConfig, engine: str = "hyperscan") -> list[Rul
                                                            ngram_reason="repeated_ngrams")),
         (quality.restated_instruction, RestatedInstruction),
         (quality.refusal, lambda rule: PatternMatch("refusal", rule, engine)),
-        (quality.placeholder, lambda rule: PatternMatch("placeholder", rule, engine)),
+        (quality.placeholder, lambda rule: Placeholder("placeholder", rule, engine)),
     ]
     return [build(settings) for settings, build in builders if settings.enabled]

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Iterator
 
 # Non-ASCII letters that Python's re.IGNORECASE folds onto ASCII ones and Hyperscan does not.
 _ASCII_FOLDING = re.compile("[\u0130\u0131\u017f\u212a]")
@@ -130,8 +131,9 @@ class PatternSet:
         self._prefilter = prefilter(engine, keyed, caseless=True, unicode_patterns=True)
 
     def search(self, text: str) -> re.Match | None:
+        return next(self.finditer(text), None)
+
+    def finditer(self, text: str) -> Iterator[re.Match]:
+        """Every match, pattern by pattern in list order."""
         for key in sorted(self._prefilter.candidates(text), key=int):
-            match = self._compiled[int(key)].search(text)
-            if match:
-                return match
-        return None
+            yield from self._compiled[int(key)].finditer(text)

@@ -193,3 +193,18 @@ def test_cleaning_output_is_deterministic(make_records):
     first, second = clean_records(frame, CleanConfig()), clean_records(frame, CleanConfig())
     pd.testing.assert_frame_equal(first.kept, second.kept)
     pd.testing.assert_frame_equal(first.rejected, second.rejected)
+
+
+@pytest.mark.parametrize(("instruction", "response", "dropped"), [
+    # A letter written for the user ends with the user's name, which the writer cannot know.
+    ("Turn down a job offer by e-mail.", "Hi Sam,\nThank you for the offer; I have decided to decline.\n\nThanks again,\n[Your Name]", False),
+    ("Turn down a job offer by e-mail.", "Dear [Your Name], thank you for the offer; I decline.", True),
+    ("Write a short note.", "Best,\n[Your Name]\n[Insert date here]", True),
+    # A task about a lorem-ipsum text quotes it; filler the prompt never had is a placeholder.
+    ("How many words are in 'Lorem ipsum dolor sit amet'?", "'Lorem ipsum dolor sit amet' has 5 words.", False),
+    ("Describe our product.", "Lorem ipsum dolor sit amet, consectetur adipiscing elit.", True),
+])
+def test_the_placeholder_rule_spares_signature_slots_and_quoted_text(make_records, instruction, response, dropped):
+    frame = make_records(dict(instruction=instruction, response=response))
+    result = clean_records(frame, CleanConfig())
+    assert list(result.rejected["reason"]) == (["placeholder"] if dropped else [])

@@ -40,3 +40,24 @@ def test_the_default_order_prefers_the_longer_response_before_provenance():
 def test_a_source_no_longer_configured_ranks_last():
     frame = rows(("a", "real", "gone", 0, "x"), ("b", "real", "beta", 5, "x"))
     assert in_keep_order(frame, EXACT_KEEP, source_rank)["record_id"].tolist() == ["b", "a"]
+
+
+def test_the_member_cleaning_repaired_least_comes_first_whatever_the_configured_order():
+    import json
+
+    def lineage(*rewrites: str) -> str:
+        return json.dumps({"source": "alpha", **({"clean": list(rewrites)} if rewrites else {})})
+
+    frame = rows(("a", "real", "alpha", 0, "a long response wrapped in markup once"),
+                 ("b", "real", "beta", 9, "a response"),
+                 ("c", "real", "alpha", 1, "a longer response with an address redacted"),
+                 ("d", "synthetic", "alpha", 2, "x")).assign(lineage=[
+                     lineage("response:html_stripped", "response:whitespace_normalized"),
+                     lineage("instruction:whitespace_normalized"),  # tidying whitespace is no repair
+                     lineage("response:pii_redacted", "input:pii_redacted"),
+                     lineage()])
+    # b and d needed no repair: then real before synthetic; a (one repair) before c (two).
+    assert in_keep_order(frame, DEFAULT_KEEP, source_rank)["record_id"].tolist() == ["b", "d", "a", "c"]
+    assert in_keep_order(frame, EXACT_KEEP, source_rank)["record_id"].tolist() == ["b", "d", "a", "c"]
+    assert in_keep_order(frame.drop(columns="lineage"), EXACT_KEEP, source_rank)["record_id"].tolist() == [
+        "a", "c", "b", "d"]
