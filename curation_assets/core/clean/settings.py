@@ -37,17 +37,23 @@ class WordCountRule(Rule):
 
 
 class MeanWordLengthRule(Rule):
-    """Gopher's mean word length bounds (3-10 for web text; wider here for code, numbers and short answers)."""
+    """Gopher's mean word length bounds (3-10 for web text; wider here for code, numbers and short answers).
 
-    min_length: float = Field(default=2.0, ge=0.0)
+    The lower bound catches letters spaced out one by one (mean 1.0); legitimate answers come close
+    to it: a sudoku grid with a line of text scores about 1.5, a tune in ABC notation about 1.7.
+    """
+
+    min_length: float = Field(default=1.3, ge=0.0)
     max_length: float = Field(default=15.0, ge=0.0)
     min_words: int = Field(default=20, ge=1, description="shorter responses are not judged")
 
 
 class SymbolRatioRule(Rule):
-    """Gopher: '#' runs and ellipses per word."""
+    """Gopher: '#' runs and ellipses per word. Gopher's 0.1 was set for web pages; a list of sentence
+    starters or unfinished phrases (ten lines of seven words, each ending in '...') scores 0.14, so
+    the maximum here is 0.2; text that is mostly ellipses or headings still scores far above it."""
 
-    max_ratio: float = Field(default=0.1, ge=0.0)
+    max_ratio: float = Field(default=0.2, ge=0.0)
     min_words: int = Field(default=20, ge=1)
 
 

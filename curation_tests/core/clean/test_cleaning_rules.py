@@ -208,3 +208,26 @@ def test_the_placeholder_rule_spares_signature_slots_and_quoted_text(make_record
     frame = make_records(dict(instruction=instruction, response=response))
     result = clean_records(frame, CleanConfig())
     assert list(result.rejected["reason"]) == (["placeholder"] if dropped else [])
+
+
+SUDOKU = "Here is the puzzle:\n" + "\n".join([
+    "5 3 . | . 7 . | . . .", "6 . . | 1 9 5 | . . .", ". 9 8 | . . . | . 6 .", "------+-------+------",
+    "8 . . | . 6 . | . . 3", "4 . . | 8 . 3 | . . 1", "7 . . | . 2 . | . . 6", "=====================",
+    ". 6 . | . . . | 2 8 .", ". . . | 4 1 9 | . . 5", ". . . | . 8 . | . 7 9"])
+ABC_TUNE = ("X:1\nT:Twinkle Twinkle Little Star\nM:4/4\nL:1/4\nK:C\nC C G G | A A G2 | F F E E | D D C2 |\n"
+            "G G F F | E E D2 | G G F F | E E D2 |\nC C G G | A A G2 | F F E E | D D C2 |]")
+STARTERS = "Here are ten suspenseful sentence starters:\n" + "\n".join(
+    f"{i}. {text}..." for i, text in enumerate(["The door creaked open", "She never expected the letter to say",
+                                                "Just as the lights went out", "Nobody noticed the stranger until",
+                                                "The last thing he remembered was", "Somewhere in the attic, something",
+                                                "It was too late to turn back", "The phone rang twice, then",
+                                                "Under the floorboards lay", "They said the house was empty, but"], 1))
+
+
+@pytest.mark.parametrize(("response", "reason"), [
+    (SUDOKU, None), (ABC_TUNE, None), (STARTERS, None),
+    (" ".join("this is spam that spells every letter out one at a time"), "mean_word_length"),
+])
+def test_grids_notation_and_lists_of_unfinished_phrases_are_not_gopher_garbage(make_records, response, reason):
+    result = clean_records(make_records(dict(instruction="Write it for me, please.", response=response)), CleanConfig())
+    assert list(result.rejected["reason"]) == ([reason] if reason else []), result.rejected["detail"].tolist()
