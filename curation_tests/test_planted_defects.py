@@ -29,7 +29,7 @@ def planted_run(tmp_path_factory, shared_data):
     config["export"]["output_dir"] = str(folder / "exports")
     config_path = folder / "planted.yaml"
     config_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-    result = materialize_config(config_path)
+    assert materialize_config(config_path).success
     # source_position counts a JSONL file's lines from 1; the corpus lists records from 0.
     survivors = {(source, int(position) - 1) for table in ("train", "eval") for source, position in query(
         folder / "warehouse.duckdb", f"SELECT source, source_position FROM main.{table}")}
