@@ -72,7 +72,7 @@ def _may_hold_html(texts: list[str]) -> np.ndarray:
     return contains_any(EncodedTexts.of(texts), [b"</", b"<br", b"<hr", b"<img"], ignore_ascii_case=True)
 
 
-def _may_be_damaged(texts: list[str]) -> np.ndarray:
+def _may_hold_mojibake(texts: list[str]) -> np.ndarray:
     from curation_assets.core.text.batch_measures import EncodedTexts, contains_any
 
     return contains_any(EncodedTexts.of(texts), DAMAGE_BYTES)
@@ -87,7 +87,7 @@ def formatting_rewrites(settings: CleanConfig) -> list[Rewrite]:
     """The enabled formatting rewrites, in the order they apply."""
     rewrites = [
         (settings.strip_html, TextRewrite("html_stripped", _html_to_text, candidates=_may_hold_html)),
-        (settings.fix_unicode, TextRewrite("unicode_repaired", repair_unicode, candidates=_may_be_damaged)),
+        (settings.fix_unicode, TextRewrite("unicode_repaired", repair_unicode, candidates=_may_hold_mojibake)),
         (bool(settings.strip_markdown), TextRewrite("markdown_stripped", strip_markdown, settings.strip_markdown)),
         (settings.normalize_whitespace,
          TextRewrite("whitespace_normalized", normalize_whitespace, candidates=_may_change_whitespace)),

@@ -48,7 +48,6 @@ class EncodedTexts:
     data: np.ndarray  # uint8
     starts: np.ndarray  # int64
     ends: np.ndarray  # int64
-    ascii: np.ndarray  # bool: the text is ASCII
     _word_stats: tuple[np.ndarray, np.ndarray] | None = None
 
     @classmethod
@@ -62,9 +61,8 @@ class EncodedTexts:
                 return found
         parts = [text.encode("utf-8", "surrogatepass") for text in texts]
         byte_lengths = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
-        ascii_mask = byte_lengths == np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
         ends = np.cumsum(byte_lengths)
-        encoded = cls(np.frombuffer(b"".join(parts), dtype=np.uint8), ends - byte_lengths, ends, ascii_mask)
+        encoded = cls(np.frombuffer(b"".join(parts), dtype=np.uint8), ends - byte_lengths, ends)
         _REMEMBERED.insert(0, _Remembered(texts, encoded))
         del _REMEMBERED[_REMEMBERED_BATCHES:]
         return encoded
@@ -72,10 +70,10 @@ class EncodedTexts:
     def rows(self, rows: np.ndarray) -> "EncodedTexts":
         """The texts at ``rows`` (the buffer is shared), with what was measured of them so far."""
         stats = None if self._word_stats is None else (self._word_stats[0][rows], self._word_stats[1][rows])
-        return EncodedTexts(self.data, self.starts[rows], self.ends[rows], self.ascii[rows], stats)
+        return EncodedTexts(self.data, self.starts[rows], self.ends[rows], stats)
 
     def __len__(self) -> int:
-        return len(self.ascii)
+        return len(self.starts)
 
 
 @dataclass
