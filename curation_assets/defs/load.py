@@ -5,7 +5,8 @@ import dagster as dg
 
 from collections import Counter
 
-from curation_assets.checks.gx_factory import check_result, merge_summaries
+from curation_assets.checks.gx_checks import check_result
+from curation_assets.checks.gx_factory import merge_summaries
 from curation_assets.checks.suites import record_suite
 from curation_assets.config import PipelineConfig
 from curation_assets.core.load.readers import (STAGE, FieldsSeen, check_fields_seen, check_source_file,

@@ -6,7 +6,8 @@ from typing import Sequence
 import dagster as dg
 import pandas as pd
 
-from curation_assets.checks.gx_factory import GxSuite, evaluate_suite, gx_check_spec
+from curation_assets.checks.gx_checks import evaluate_suite, gx_check_spec
+from curation_assets.checks.gx_factory import GxSuite
 from curation_assets.core.reconcile import Reconciliation
 from curation_assets.core.records import RECORD_COLUMNS, RECORD_DTYPES
 from curation_assets.core.report.markdown import markdown_table

@@ -7,7 +7,8 @@ tables in one transaction (or quarantines both)."""
 
 import dagster as dg
 
-from curation_assets.checks.gx_factory import check_result, gx_check_spec, merge_summaries
+from curation_assets.checks.gx_checks import check_result, gx_check_spec
+from curation_assets.checks.gx_factory import merge_summaries
 from curation_assets.checks.suites import record_suite
 from curation_assets.config import PipelineConfig
 from curation_assets.core.split.leakage import instructions_in_both_files

@@ -21,7 +21,8 @@ import dagster as dg
 import duckdb
 import pandas as pd
 
-from curation_assets.checks.gx_factory import GxSuite, check_result, merge_summaries
+from curation_assets.checks.gx_checks import check_result
+from curation_assets.checks.gx_factory import GxSuite, merge_summaries
 from curation_assets.checks.suites import record_suite
 from curation_assets.config import PipelineConfig
 from curation_assets.defs.publishing import (publish_or_quarantine_versions, reconciliation_result, record_check_specs,

@@ -6,7 +6,8 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from curation_assets.checks.gx_factory import evaluate_suite, validate_frame
+from curation_assets.checks.gx_checks import evaluate_suite
+from curation_assets.checks.gx_factory import validate_frame
 from curation_assets.checks.suites import record_suite
 from curation_assets.checks.settings import ChecksConfig
 from curation_assets.config import PipelineConfig

@@ -51,3 +51,20 @@ def test_one_task_or_one_worker_runs_in_this_process():
 
     assert list(map_tasks(worker_pid, [5], workers=2)) == [(5, os.getpid())]
     assert {pid for _, pid in map_tasks(worker_pid, [1, 2], workers=1)} == {os.getpid()}
+
+
+def test_the_modules_a_spawned_worker_imports_leave_dagster_and_openai_out():
+    """Every step spawns its workers afresh: an import there is paid per worker per step (Dagster's
+    about 1.2 s), so the modules holding the workers' task functions must not pull it in."""
+    import subprocess
+    import sys
+
+    worker_modules = ["curation_assets.engine.shard_stage", "curation_assets.engine.decided_stage",
+                      "curation_assets.engine.export_files", "curation_assets.engine.shard_reports",
+                      "curation_assets.engine.load_files", "curation_assets.core.split.split",
+                      "curation_assets.core.dedup.batch", "curation_assets.core.clean.stage",
+                      "curation_assets.core.decontaminate.decontaminate", "curation_assets.core.combine"]
+    probe = "; ".join(f"import {module}" for module in worker_modules) + (
+        "; import sys; print(sorted(name for name in ('dagster', 'openai') if name in sys.modules))")
+    found = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert found.strip() == "[]"

@@ -36,6 +36,9 @@ _SPACE_UNIT = np.uint64(0x5BD1E9955BD1E995)  # the hash of the space between two
 
 # Normalized text goes straight to bytes: a byte is part of a token if it is an ASCII letter or digit,
 # or belongs to a multi-byte UTF-8 character (``normalize`` left only word characters outside ASCII).
+# Documents shingled in one go: the temporaries (several int64 per token) stay about 100 MB
+# whatever the number of documents asked for.
+CHUNK_DOCUMENTS = 4096
 _BYTE_MASKS = np.array([(1 << (8 * n)) - 1 if n < 8 else (1 << 64) - 1 for n in range(9)], dtype=np.uint64)
 
 
@@ -121,6 +124,13 @@ def shingle_hashes(texts: Sequence[str], kind: ShingleKind = "word", size: int =
     """The shingle hashes of every text, in order."""
     if size < 1:
         raise ValueError(f"shingle size must be at least 1, got {size}")
+    if len(texts) > CHUNK_DOCUMENTS:
+        return Shingles.concatenate([_chunk_shingles(texts[start : start + CHUNK_DOCUMENTS], kind, size)
+                                     for start in range(0, len(texts), CHUNK_DOCUMENTS)])
+    return _chunk_shingles(texts, kind, size)
+
+
+def _chunk_shingles(texts: Sequence[str], kind: ShingleKind, size: int) -> Shingles:
     prepared = [normalize(text) for text in texts]
     documents = len(prepared)
     # One byte array for the chunk; a separating space keeps tokens from running across documents.

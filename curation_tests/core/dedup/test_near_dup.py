@@ -63,6 +63,18 @@ def test_shingles_are_the_token_ngrams_of_the_normalized_text(kind):
         assert len(set(shingles.of(document).tolist())) == len(expected), text
 
 
+def test_more_texts_than_a_chunk_are_shingled_as_each_text_alone(monkeypatch):
+    """Many texts are shingled a chunk at a time (bounded temporaries): the result is the same."""
+    import curation_assets.core.text.shingles as shingles_module
+
+    monkeypatch.setattr(shingles_module, "CHUNK_DOCUMENTS", 3)
+    texts = [*TEXTS, "", "one", "Über café naïve 東京タワー", *TEXTS]
+    together = shingle_hashes(texts, "word", 3)
+    assert len(together.offsets) == len(texts) + 1
+    for document, text in enumerate(texts):
+        assert together.of(document).tolist() == shingle_hashes([text], "word", 3).hashes.tolist()
+
+
 def test_a_text_and_its_case_and_spacing_variant_have_the_same_shingles():
     shingles = shingle_hashes(["Hello World, hello again my friend", "  HELLO\tworld hello   AGAIN my FRIEND!!"])
     assert set(shingles.of(0).tolist()) == set(shingles.of(1).tolist())
