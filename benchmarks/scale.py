@@ -230,7 +230,7 @@ def write_corpus(path: Path, count: int, seed: int, pools: TextPools) -> CorpusS
     return stats
 
 
-def write_config(corpus: Path, count: int, seed: int) -> Path:
+def write_config(corpus: Path, count: int, seed: int, executor: str = "auto") -> Path:
     config = corpus.parent / "scale.yaml"
     config.write_text(
         f"# Written by benchmarks/scale.py: {count} records, seed {seed}. Defaults for every stage.\n"
@@ -245,7 +245,8 @@ def write_config(corpus: Path, count: int, seed: int) -> Path:
         "warehouse:\n"
         "  path: warehouse.duckdb\n"
         "export:\n"
-        "  output_dir: exports\n",
+        "  output_dir: exports\n"
+        + ("" if executor == "auto" else f"engine:\n  executor: {executor}\n"),
         encoding="utf-8",
     )
     return config
@@ -253,15 +254,15 @@ def write_config(corpus: Path, count: int, seed: int) -> Path:
 
 # --- the benchmark ----------------------------------------------------------------------------------
 
-def benchmark_size(count: int, seed: int, pools: TextPools, keep: bool) -> int:
-    print(f"\n=== {count:,} records, seed {seed} ===")
+def benchmark_size(count: int, seed: int, pools: TextPools, keep: bool, executor: str = "auto") -> int:
+    print(f"\n=== {count:,} records, seed {seed}, executor {executor} ===")
     with fresh_folder(keep, prefix=f"curation-scale-{count}-") as folder:
         started = time.perf_counter()
         stats = write_corpus(folder / "corpus.jsonl", count, seed, pools)
         generation = time.perf_counter() - started
         print(f"corpus generated:  {generation:.1f} s, not counted  ({stats.bytes / 1e6:,.1f} MB, "
               f"{stats.bytes / stats.records:,.0f} B/record; {planted_summary(stats)})")
-        measurement = run_curation(write_config(folder / "corpus.jsonl", count, seed), folder)
+        measurement = run_curation(write_config(folder / "corpus.jsonl", count, seed, executor), folder)
         if measurement.returncode != 0:
             print_failure(measurement)
             return measurement.returncode
@@ -307,13 +308,15 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--keep", action="store_true", help="leave each size's folder (corpus, warehouse, Dagster home)")
     parser.add_argument("--self-check", action="store_true", help="only check that the corpus is deterministic")
+    parser.add_argument("--executor", default="auto", choices=["auto", "multiprocess", "in_process"],
+                        help="engine.executor for the runs (default auto: the config's default)")
     arguments = parser.parse_args()
     if arguments.self_check:
         return self_check(seed=arguments.seed)
     sizes = [int(size.replace("_", "")) for size in arguments.sizes.split(",") if size.strip()]
     pools = load_pools()
     for count in sizes:
-        returncode = benchmark_size(count, arguments.seed, pools, arguments.keep)
+        returncode = benchmark_size(count, arguments.seed, pools, arguments.keep, arguments.executor)
         if returncode != 0:
             return returncode
     return 0

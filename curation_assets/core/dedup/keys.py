@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from curation_assets.core.records import normalize_text
+from curation_assets.core.text import ascii_keys
 from curation_assets.core.text.tokens import words
 
 KEY_COLUMNS = ("content_key", "prompt_key", "response_key", "response_tokens")
@@ -43,21 +44,44 @@ def words_key(text: str) -> tuple[str, int]:
     return digest(" ".join(found)), len(found)
 
 
-def _joined(normalized: dict[str, list[str]], fields: Sequence[str]) -> list[str]:
-    return ["\x1f".join(parts) for parts in zip(*(normalized[field] for field in fields))]
+def _normalized(texts: list[str]) -> list[bytes]:
+    """``normalize_text`` of each text, UTF-8 encoded; ASCII texts a batch at a time (ascii_keys.py)."""
+    is_ascii = [text.isascii() for text in texts]
+    if all(is_ascii):
+        return ascii_keys.collapsed(texts)
+    reduced = iter(ascii_keys.collapsed([text for text, plain in zip(texts, is_ascii) if plain]))
+    return [next(reduced) if plain else normalize_text(text).encode("utf-8") for text, plain in zip(texts, is_ascii)]
+
+
+def _response_keys(texts: list[str]) -> tuple[list[str], np.ndarray]:
+    """``words_key`` of each text; ASCII texts a batch at a time (ascii_keys.py)."""
+    is_ascii = np.fromiter(map(str.isascii, texts), dtype=bool, count=len(texts))
+    joined, found = ascii_keys.words([text for text, plain in zip(texts, is_ascii) if plain])
+    reduced = iter(joined)
+    keys = [hashlib.sha256(next(reduced)).hexdigest()[:24] if plain else "" for plain in is_ascii]
+    counts = np.zeros(len(texts), dtype=np.int64)
+    counts[is_ascii] = found
+    for row in np.flatnonzero(~is_ascii):
+        keys[row], counts[row] = words_key(texts[row])
+    return keys, counts
+
+
+def _digests(normalized: dict[str, list[bytes]], fields: Sequence[str]) -> list[str]:
+    """The digest of each record's normalized ``fields`` joined by a unit separator (``digest`` of the joined text)."""
+    return [hashlib.sha256(b"\x1f".join(parts)).hexdigest()[:24] for parts in zip(*(normalized[field] for field in fields))]
 
 
 def record_keys(frame: pd.DataFrame, exact_fields: Sequence[str]) -> pd.DataFrame:
     """``KEY_COLUMNS`` per record of ``frame``, indexed by record id."""
-    normalized = {field: [normalize_text(text) for text in frame[field].fillna("").astype(str)]
+    normalized = {field: _normalized(frame[field].fillna("").astype(str).tolist())
                   for field in dict.fromkeys([*exact_fields, *PROMPT_FIELDS])}
-    response_keys = [words_key(text) for text in frame["response"].fillna("").astype(str)]
+    response_keys, response_tokens = _response_keys(frame["response"].fillna("").astype(str).tolist())
     return pd.DataFrame(
         {
-            "content_key": [digest(text) for text in _joined(normalized, exact_fields)],
-            "prompt_key": [digest(text) for text in _joined(normalized, PROMPT_FIELDS)],
-            "response_key": [key for key, _ in response_keys],
-            "response_tokens": np.array([count for _, count in response_keys], dtype=np.int64),
+            "content_key": _digests(normalized, exact_fields),
+            "prompt_key": _digests(normalized, PROMPT_FIELDS),
+            "response_key": response_keys,
+            "response_tokens": response_tokens,
         },
         index=pd.Index(frame["record_id"].astype(str).to_numpy(), name="record_id"),
         columns=list(KEY_COLUMNS),
