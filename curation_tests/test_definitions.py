@@ -87,13 +87,15 @@ def test_the_curate_job_runs_its_steps_in_processes_or_in_one_process_as_the_run
         dg.validate_run_config(job, {"execution": {"config": {"in_process": "yes"}}})
 
 
-def test_curation_run_picks_one_process_for_a_small_input_unless_told(tmp_path):
+def test_curation_run_runs_in_one_process_unless_told_and_auto_goes_by_the_input_size(tmp_path):
     from curation_assets.cli import source_bytes
 
     config = load_config(SHARED_CONFIG)
     size = source_bytes(config)
-    assert 5_000_000 < size < config.engine.in_process_max_bytes  # the shared datasets: about 8 MB
-    assert config.engine.runs_in_process(size)
-    assert not config.engine.runs_in_process(config.engine.in_process_max_bytes)
+    assert config.engine.runs_in_process(size) and config.engine.runs_in_process(1 << 40)
     told = config.engine.model_copy(update={"executor": "multiprocess"})
     assert not told.runs_in_process(size)
+    auto = config.engine.model_copy(update={"executor": "auto"})
+    assert 5_000_000 < size < auto.in_process_max_bytes  # the shared datasets: about 8 MB
+    assert auto.runs_in_process(size)
+    assert not auto.runs_in_process(auto.in_process_max_bytes)

@@ -66,8 +66,9 @@ class RepetitionConfig(RepetitionLimits):
     ``core/text/repetition.py``, shared with the clean stage); null turns a rule off.
 
     The line and paragraph maximums are Gopher's. The n-gram rules are off by default: the clean
-    stage's quality rules apply them later (``clean.quality.repetition``); here they matter only when
-    a looping answer could otherwise be chosen as a near-duplicate cluster's representative.
+    stage, which runs before dedup, applies them to responses of 50 words or more
+    (``clean.quality.repetition``); here they matter only for shorter responses, when a looping
+    answer could otherwise be chosen as a near-duplicate cluster's representative.
     Gopher's n-gram maximums (top 2/3/4-gram 0.20/0.18/0.16, duplicate 5..10-grams 0.15..0.10) were
     set for web pages. Measured on GSM8K's 7,473 worked solutions (the 3,435 of 50 words or more),
     legitimate answers reach 0.36 (top 4-gram) and 0.43 (duplicate 5-grams), while an answer said
