@@ -56,8 +56,9 @@ def _groups(keys: pd.Series, distinct: pd.Series) -> list[np.ndarray]:
     codes, uniques = pd.factorize(keys.to_numpy(dtype=object))
     values = pd.factorize(distinct.to_numpy(dtype=object))[0]
     counted = (codes >= 0) & (values >= 0)
-    pairs = np.unique(codes[counted].astype(np.int64) * (int(values.max(initial=0)) + 1) + values[counted])
-    distinct_per_key = np.bincount(pairs // (int(values.max(initial=0)) + 1), minlength=len(uniques))
+    width = int(values.max(initial=0)) + 1  # a (key, value) pair as one integer: key * width + value
+    pairs = np.unique(codes[counted].astype(np.int64) * width + values[counted])
+    distinct_per_key = np.bincount(pairs // width, minlength=len(uniques))
     conflicted = np.flatnonzero(distinct_per_key > 1)
     if len(conflicted) == 0:
         return []

@@ -27,19 +27,13 @@ KEY_COLUMNS = ("content_key", "prompt_key", "response_key", "response_tokens")
 PROMPT_FIELDS = ("instruction", "input")
 
 
-# ASCII text's words in one C-level pass: letters lowercased, digits kept, every other byte a space.
-_ASCII_WORD_BYTES = bytes(ord(chr(byte).lower()) if byte < 128 and chr(byte).isalnum() else 0x20 for byte in range(256))
-
-
 def digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
 
 
 def words_key(text: str) -> tuple[str, int]:
-    """The digest of ``text``'s words (``tokens.words``) joined by spaces, and how many there are."""
-    if text.isascii():  # the same words as tokens.words (NFKC changes no ASCII text), three times faster
-        found = text.encode("ascii").translate(_ASCII_WORD_BYTES).split()
-        return hashlib.sha256(b" ".join(found)).hexdigest()[:24], len(found)
+    """The digest of ``text``'s words (``tokens.words``) joined by spaces, and how many there are
+    (``record_keys`` takes a batch's ASCII texts through ascii_keys.py instead, to the same result)."""
     found = words(text)
     return digest(" ".join(found)), len(found)
 

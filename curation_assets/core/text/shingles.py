@@ -34,11 +34,11 @@ _BYTE_BASE = 0x100000001B3  # odd: invertible modulo 2**64
 _UNIT_BASE = 0x9E3779B97F4A7C15  # odd
 _SPACE_UNIT = np.uint64(0x5BD1E9955BD1E995)  # the hash of the space between two tokens (char shingles)
 
-# Normalized text goes straight to bytes: a byte is part of a token if it is an ASCII letter or digit,
-# or belongs to a multi-byte UTF-8 character (``normalize`` left only word characters outside ASCII).
 # Documents shingled in one go: the temporaries (several int64 per token) stay about 100 MB
 # whatever the number of documents asked for.
 CHUNK_DOCUMENTS = 4096
+# Normalized text goes straight to bytes: a byte is part of a token if it is an ASCII letter or digit,
+# or belongs to a multi-byte UTF-8 character (``normalize`` left only word characters outside ASCII).
 _BYTE_MASKS = np.array([(1 << (8 * n)) - 1 if n < 8 else (1 << 64) - 1 for n in range(9)], dtype=np.uint64)
 
 
