@@ -19,6 +19,7 @@ examples per reason.
 from __future__ import annotations
 
 import json
+import operator
 from abc import ABC, abstractmethod
 from collections import Counter
 from dataclasses import dataclass, field
@@ -45,7 +46,8 @@ class Verdicts:
     @classmethod
     def of(cls, reason: str, details: Iterable[str | None]) -> "Verdicts":
         """A one-reason rule's verdicts: a detail drops the record with ``reason``, None keeps it."""
-        details = np.fromiter(details, dtype=object)
+        if not isinstance(details, np.ndarray):
+            details = np.fromiter(details, dtype=object)
         return cls(np.where(pd.isna(details), None, reason).astype(object), details)
 
     @classmethod
@@ -202,8 +204,11 @@ class _RunState:
         rewritten = step.rewrite(batch)
         for name, new_texts in rewritten.texts.items():
             old_texts = self.texts[name][pending]
-            for place, (old, new) in enumerate(zip(old_texts, new_texts)):
-                if new is not old and new != old:
+            # A rewrite returns the very str it was given when it has nothing to do: most texts.
+            replaced = np.fromiter(map(operator.is_not, old_texts, new_texts), dtype=bool, count=len(pending))
+            for place in np.flatnonzero(replaced):
+                old, new = old_texts[place], new_texts[place]
+                if new != old:
                     row = pending[place]
                     self.texts[name][row] = new
                     self.rewritten[name][row] = True

@@ -19,7 +19,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Sequence
 
 PII_TYPES = (
     "CREDENTIALS",
@@ -321,7 +321,14 @@ class PiiScanner:
         self._prefilter = build_prefilter(prefilter, detector_patterns(self.detectors))
 
     def finds(self, text: str) -> list[Find]:
-        candidates = self._prefilter.candidates(text)
+        return self._finds(text, self._prefilter.candidates(text))
+
+    def finds_batch(self, texts: Sequence[str]) -> list[list[Find]]:
+        """``finds`` of every text, the prefilter scanning the batch at once."""
+        return [self._finds(text, candidates) if candidates else []
+                for text, candidates in zip(texts, self._prefilter.batch_candidates(texts))]
+
+    def _finds(self, text: str, candidates: frozenset[str]) -> list[Find]:
         if not candidates:
             return []
         return find_pii(text, [detector for detector in self.detectors if detector.type in candidates])

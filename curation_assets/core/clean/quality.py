@@ -17,7 +17,7 @@ import pandas as pd
 from curation_assets.core.clean.settings import (CleanConfig, MeanWordLengthRule, PatternRule, QualityConfig,
                                                  RestatedInstructionRule, SymbolRatioRule, TooLongRule, WordCountRule)
 from curation_assets.core.records import TEXT_FIELDS
-from curation_assets.core.rules import Rule, TextRule, Verdicts
+from curation_assets.core.rules import Rule, Verdicts
 from curation_assets.core.text.prefilter import PatternSet
 from curation_assets.core.text.repetition import GopherRepetition
 from curation_assets.core.text.word_counts import max_word_count
@@ -190,16 +190,19 @@ class RestatedInstruction(Rule):
         return Verdicts.of(self.name, details)
 
 
-class PatternMatch(TextRule):
+class PatternMatch(Rule):
     """Case-insensitive patterns searched in the response (typographic apostrophes read as ')."""
 
     def __init__(self, name: str, rule: PatternRule, engine: str = "hyperscan") -> None:
         self.name = name
         self.patterns = PatternSet(rule.patterns, engine) if rule.patterns else None
 
-    def detail(self, text: str) -> str | None:
-        match = None if self.patterns is None else self.patterns.search(text.replace("\u2019", "'"))
-        return None if match is None else f"matched {match.group(0).strip()[:80]!r}"
+    def judge(self, batch: pd.DataFrame) -> Verdicts:
+        if self.patterns is None:
+            return Verdicts.keep_all(len(batch))
+        matches = self.patterns.search_batch([text.replace("\u2019", "'") for text in batch["response"]])
+        return Verdicts.of(self.name, (None if match is None else f"matched {match.group(0).strip()[:80]!r}"
+                                       for match in matches))
 
 
 # A letter or e-mail written for the user ends with the user's own name, which the writer cannot
@@ -219,20 +222,28 @@ class Placeholder(PatternMatch):
         last_line = match.string.rstrip().rsplit("\n", 1)[-1]
         return not (_SIGNATURE_SLOT.fullmatch(found) and last_line.strip() == found and "\n" in match.string.strip())
 
-    def _detail(self, instruction: str, input_: str, response: str) -> str | None:
+    def _detail(self, instruction: str, input_: str, response: str, candidates: frozenset[str] | None = None) -> str | None:
+        """``response`` with its typographic apostrophes read as ' already; ``candidates``: its patterns that may match."""
         if self.patterns is None:
             return None
-        text = response.replace("\u2019", "'")
+        text = response
         prompt = None
-        for match in self.patterns.finditer(text):
+        for match in self.patterns.finditer(text, candidates):
             prompt = prompt if prompt is not None else f"{instruction}\n{input_}".replace("\u2019", "'").lower()
             if self._counts(match, prompt):
                 return f"matched {match.group(0).strip()[:80]!r}"
         return None
 
     def judge(self, batch: pd.DataFrame) -> Verdicts:
-        return Verdicts.of(self.name, map(self._detail, batch["instruction"], batch["input"].fillna(""),
-                                          batch["response"]))
+        if self.patterns is None:
+            return Verdicts.keep_all(len(batch))
+        responses = [text.replace("\u2019", "'") for text in batch["response"]]
+        details = np.full(len(batch), None, dtype=object)
+        instructions, inputs = batch["instruction"].to_numpy(), batch["input"].fillna("").to_numpy()
+        for row, candidates in enumerate(self.patterns.batch_candidates(responses)):
+            if candidates:
+                details[row] = self._detail(instructions[row], inputs[row], responses[row], candidates)
+        return Verdicts.of(self.name, details)
 
 
 def quality_rules(quality: QualityConfig, engine: str = "hyperscan") -> list[Rule]:

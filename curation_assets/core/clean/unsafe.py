@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 from typing import Callable, Sequence
 
+import numpy as np
 import pandas as pd
 
 from curation_assets.core.records import TEXT_FIELDS
@@ -41,13 +42,6 @@ def compile_blocklist(terms: Sequence[str], engine: str = "hyperscan") -> Patter
     return PatternSet([rf"(?<!\w){term}(?!\w)" for term in spaced], engine)
 
 
-def blocklisted(text: str, pattern: PatternSet | None) -> str | None:
-    if pattern is None:
-        return None
-    match = pattern.search(text)
-    return None if match is None else f"blocklisted term {match.group(0)!r}"
-
-
 class Blocklist(Rule):
     """A blocklisted term in any field (``blocklist``); the detail names the term and the first field holding one."""
 
@@ -56,14 +50,15 @@ class Blocklist(Rule):
     def __init__(self, pattern: PatternSet) -> None:
         self.pattern = pattern
 
-    def _detail(self, *texts: str) -> str | None:
-        for name, text in zip(TEXT_FIELDS, texts):
-            if detail := blocklisted(text, self.pattern):
-                return f"{detail} in {name}"
-        return None
-
     def judge(self, batch: pd.DataFrame) -> Verdicts:
-        return Verdicts.of(self.name, map(self._detail, *(batch[name] for name in TEXT_FIELDS)))
+        details = np.full(len(batch), None, dtype=object)
+        for name in TEXT_FIELDS:  # the first field holding a term names it
+            undecided = np.flatnonzero(pd.isna(details))
+            matches = self.pattern.search_batch(batch[name].to_numpy()[undecided].tolist())
+            for row, match in zip(undecided, matches):
+                if match is not None:
+                    details[row] = f"blocklisted term {match.group(0)!r} in {name}"
+        return Verdicts.of(self.name, details)
 
 
 def load_classifier(reference: str) -> Classifier:

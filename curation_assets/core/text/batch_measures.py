@@ -23,7 +23,6 @@ import operator
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import repeat
 from typing import Sequence
 
 import numba
@@ -80,19 +79,27 @@ class EncodedTexts:
 class _Remembered:
     texts: list[str]  # held, so the ids below stay theirs
     encoded: EncodedTexts
-    _rows: dict[int, int] | None = None
+    _ids: tuple[np.ndarray, np.ndarray] | None = None  # the texts' ids sorted, and the row of each
 
     def find(self, texts: list[str]) -> EncodedTexts | None:
         if len(texts) == len(self.texts) and all(map(operator.is_, texts, self.texts)):
             return self.encoded
         if len(texts) > len(self.texts) or not texts:
             return None
-        if self._rows is None:
-            self._rows = dict(zip(map(id, self.texts), range(len(self.texts))))
-        rows = np.fromiter(map(self._rows.get, map(id, texts), repeat(-1)), dtype=np.int64, count=len(texts))
-        if (rows < 0).any():
+        if self._ids is None:
+            ids = _ids_of(self.texts)
+            order = np.argsort(ids, kind="stable")
+            self._ids = ids[order], order
+        sorted_ids, order = self._ids
+        wanted = _ids_of(texts)
+        places = np.minimum(np.searchsorted(sorted_ids, wanted), len(sorted_ids) - 1)
+        if not np.array_equal(sorted_ids[places], wanted):
             return None
-        return self.encoded.rows(rows)
+        return self.encoded.rows(order[places])
+
+
+def _ids_of(texts: list[str]) -> np.ndarray:
+    return np.fromiter(map(id, texts), dtype=np.uint64, count=len(texts))
 
 
 _REMEMBERED_BATCHES = 3

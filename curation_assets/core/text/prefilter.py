@@ -14,18 +14,32 @@ are compiled with ``HS_FLAG_UCP`` so ``\\w``, ``\\s`` and ``\\b`` follow Unicode
 one gap left is case folding, where Python's ``re.IGNORECASE`` also maps four non-ASCII letters
 onto ASCII ones (İ ı ſ K), so a text holding one of them goes straight to the precise patterns.
 A text that cannot be encoded (lone surrogates) always does; so does a pattern Hyperscan rejects.
+
+A batch of texts is scanned in one call (``batch_candidates``): one scan of a text costs a fixed
+start-up beside the bytes, and a batch's texts are mostly short. The texts are joined with a
+newline between them and every match is reported (not just each pattern's first), then given to
+the text where it ends. That stays a superset: ``^`` and ``$`` match at every newline
+(``HS_FLAG_MULTILINE``), so at each text's edges as in a scan of the text alone; the newline is a
+non-word character, so ``\\b`` at an edge holds as it does at a text's start or end; a match that
+runs across a newline into the next text only makes that text a candidate too. Patterns anchored
+to the whole subject (``\\A``, ``\\Z``, ``\\z``) would anchor to the batch: they are candidates of
+every text instead.
 """
 
 from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Iterator
+from typing import Iterator, Sequence
+
+import numpy as np
 
 # Non-ASCII letters that Python's re.IGNORECASE folds onto ASCII ones and Hyperscan does not.
 _ASCII_FOLDING = re.compile("[\u0130\u0131\u017f\u212a]")
 # A negative look-behind on one character class at the start of an alternative, e.g. (?<![\w+]).
 _LOOKBEHIND_CLASS = re.compile(r"\(\?<!\[([^\]]+)\]\)")
+# \A, \Z or \z: an odd run of backslashes before the letter.
+_SUBJECT_ANCHOR = re.compile(r"(?<!\\)(?:\\\\)*\\[AZz]")
 
 
 def prefilter_pattern(pattern: str) -> str:
@@ -45,23 +59,31 @@ class HyperscanPrefilter:
         self.keys = tuple(patterns)
         self._all = frozenset(self.keys)
         self._unicode_patterns = unicode_patterns
-        flags = hyperscan.HS_FLAG_PREFILTER | hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_UTF8
+        flags = hyperscan.HS_FLAG_PREFILTER | hyperscan.HS_FLAG_UTF8
         if caseless:
             flags |= hyperscan.HS_FLAG_CASELESS
         if unicode_patterns:
             flags |= hyperscan.HS_FLAG_UCP
         expressions = {index: prefilter_pattern(pattern).encode("utf-8") for index, pattern in enumerate(patterns.values())}
         self._always: list[str] = []
-        self._database = self._compile(hyperscan, expressions, flags)
+        self._database = self._compile(hyperscan, expressions, flags | hyperscan.HS_FLAG_SINGLEMATCH)
         if self._database is None:  # some pattern is beyond Hyperscan: find it, the rest still compile together
             accepted = {}
             for index, expression in expressions.items():
-                if self._compile(hyperscan, {index: expression}, flags) is None:
+                if self._compile(hyperscan, {index: expression}, flags | hyperscan.HS_FLAG_SINGLEMATCH) is None:
                     self._always.append(self.keys[index])
                 else:
                     accepted[index] = expression
-            self._database = self._compile(hyperscan, accepted, flags) if accepted else None
+            self._database = self._compile(hyperscan, accepted, flags | hyperscan.HS_FLAG_SINGLEMATCH) if accepted else None
+            expressions = accepted
         self._always_set = frozenset(self._always)
+        batch_expressions = {index: expression for index, expression in expressions.items()
+                             if not _SUBJECT_ANCHOR.search(patterns[self.keys[index]])}
+        self._batch_always_set = frozenset([*self._always, *(self.keys[index] for index in expressions
+                                                              if index not in batch_expressions)])
+        self._batch_database = (self._compile(hyperscan, batch_expressions, flags | hyperscan.HS_FLAG_MULTILINE)
+                                if batch_expressions else None)
+        self._batch_scans = self._batch_database is not None or not batch_expressions  # else: text by text
 
     @staticmethod
     def _compile(hyperscan, expressions: dict[int, bytes], flags: int):
@@ -89,9 +111,49 @@ class HyperscanPrefilter:
             return frozenset()
         return frozenset([*(self.keys[index] for index in found), *self._always])
 
+    def batch_candidates(self, texts: Sequence[str]) -> list[frozenset[str]]:
+        """``candidates`` of every text, found in one scan of the batch (a superset: see the module)."""
+        if not self._batch_scans:
+            return [self.candidates(text) for text in texts]
+        result: list[frozenset[str]] = [self._batch_always_set] * len(texts)
+        parts: list[bytes] = []
+        for row, text in enumerate(texts):
+            data = b""
+            if not text:
+                result[row] = self._always_set
+            elif self._unicode_patterns and not text.isascii() and _ASCII_FOLDING.search(text):
+                result[row] = self._all
+            else:
+                try:
+                    data = text.encode("utf-8")
+                except UnicodeEncodeError:
+                    result[row] = self._all
+            parts.append(data)
+        if self._batch_database is None or not parts:
+            return result
+        hits: list[tuple[int, int]] = []
+        self._batch_database.scan(b"\n".join(parts), match_event_handler=_collect_end, context=hits)
+        if not hits:
+            return result
+        lengths = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts)) + 1
+        starts = np.cumsum(lengths) - lengths
+        pattern_ids, ends = np.array(hits, dtype=np.int64).T
+        rows = np.searchsorted(starts, ends - 1, side="right") - 1  # the text holding the match's last byte
+        found: dict[int, set[str]] = {}
+        for row, pattern_id in set(zip(rows.tolist(), pattern_ids.tolist())):
+            if parts[row]:  # empty, unencodable and folding texts are decided already
+                found.setdefault(row, set(self._batch_always_set)).add(self.keys[pattern_id])
+        for row, keys in found.items():
+            result[row] = frozenset(keys)
+        return result
+
 
 def _collect(pattern_id: int, start: int, end: int, flags: int, found: list[int]) -> None:
     found.append(pattern_id)
+
+
+def _collect_end(pattern_id: int, start: int, end: int, flags: int, found: list[tuple[int, int]]) -> None:
+    found.append((pattern_id, end))
 
 
 class NoPrefilter:
@@ -102,6 +164,9 @@ class NoPrefilter:
 
     def candidates(self, text: str) -> frozenset[str]:
         return self._all
+
+    def batch_candidates(self, texts: Sequence[str]) -> list[frozenset[str]]:
+        return [self._all] * len(texts)
 
 
 ENGINES = {"hyperscan": HyperscanPrefilter, "none": NoPrefilter}
@@ -133,7 +198,16 @@ class PatternSet:
     def search(self, text: str) -> re.Match | None:
         return next(self.finditer(text), None)
 
-    def finditer(self, text: str) -> Iterator[re.Match]:
-        """Every match, pattern by pattern in list order."""
-        for key in sorted(self._prefilter.candidates(text), key=int):
+    def finditer(self, text: str, candidates: frozenset[str] | None = None) -> Iterator[re.Match]:
+        """Every match, pattern by pattern in list order; ``candidates``: the text's from ``batch_candidates``."""
+        for key in sorted(self._prefilter.candidates(text) if candidates is None else candidates, key=int):
             yield from self._compiled[int(key)].finditer(text)
+
+    def batch_candidates(self, texts: Sequence[str]) -> list[frozenset[str]]:
+        """Per text, the patterns that may match it (empty: none does), from one scan of the batch."""
+        return self._prefilter.batch_candidates(texts)
+
+    def search_batch(self, texts: Sequence[str]) -> list[re.Match | None]:
+        """``search`` of every text."""
+        return [next(self.finditer(text, keys), None) if keys else None
+                for text, keys in zip(texts, self.batch_candidates(texts))]

@@ -59,6 +59,7 @@ def test_hyperscan_prefilter_gives_exactly_the_every_text_result(shared_data):
     texts += [record[field] for record in tool[:3000] for field in ("instruction", "input", "output")]
     texts += ["\ud800 lone surrogate jane@example.com", "ümlaut +49 30 1234567 ü", ""]
     assert [fast.finds(text) for text in texts] == [every.finds(text) for text in texts]
+    assert fast.finds_batch(texts) == [every.finds(text) for text in texts]  # one Hyperscan scan of them all
 
 
 @pytest.mark.parametrize("text", [
