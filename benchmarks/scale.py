@@ -3,6 +3,7 @@
     python benchmarks/scale.py                          # sizes 10000,100000,1000000
     python benchmarks/scale.py --sizes 2000 --keep      # one small size; keep its folder to inspect
     python benchmarks/scale.py --self-check             # the corpus is deterministic for a seed
+    python benchmarks/scale.py --sizes 100000 --engine both   # local pool, then a local Ray cluster: the ratio
 
 For each size N: a seeded corpus of N instruction records of about 1 KB each is written as JSONL
 (instruction / input / response), with a YAML config of one real source, into a fresh temporary
@@ -230,8 +231,10 @@ def write_corpus(path: Path, count: int, seed: int, pools: TextPools) -> CorpusS
     return stats
 
 
-def write_config(corpus: Path, count: int, seed: int, executor: str = "auto") -> Path:
+def write_config(corpus: Path, count: int, seed: int, executor: str = "auto", backend: str = "local") -> Path:
     config = corpus.parent / "scale.yaml"
+    engine = ([] if executor == "auto" else [f"  executor: {executor}\n"]) + \
+        ([] if backend == "local" else [f"  backend: {backend}\n"])
     config.write_text(
         f"# Written by benchmarks/scale.py: {count} records, seed {seed}. Defaults for every stage.\n"
         "sources:\n"
@@ -246,7 +249,7 @@ def write_config(corpus: Path, count: int, seed: int, executor: str = "auto") ->
         "  path: warehouse.duckdb\n"
         "export:\n"
         "  output_dir: exports\n"
-        + ("" if executor == "auto" else f"engine:\n  executor: {executor}\n"),
+        + ("engine:\n" + "".join(engine) if engine else ""),
         encoding="utf-8",
     )
     return config
@@ -254,21 +257,23 @@ def write_config(corpus: Path, count: int, seed: int, executor: str = "auto") ->
 
 # --- the benchmark ----------------------------------------------------------------------------------
 
-def benchmark_size(count: int, seed: int, pools: TextPools, keep: bool, executor: str = "auto") -> int:
-    print(f"\n=== {count:,} records, seed {seed}, executor {executor} ===")
+def benchmark_size(count: int, seed: int, pools: TextPools, keep: bool, executor: str = "auto",
+                   backend: str = "local") -> tuple[int, float]:
+    """The run's exit code and wall time."""
+    print(f"\n=== {count:,} records, seed {seed}, executor {executor}, engine {backend} ===")
     with fresh_folder(keep, prefix=f"curation-scale-{count}-") as folder:
         started = time.perf_counter()
         stats = write_corpus(folder / "corpus.jsonl", count, seed, pools)
         generation = time.perf_counter() - started
         print(f"corpus generated:  {generation:.1f} s, not counted  ({stats.bytes / 1e6:,.1f} MB, "
               f"{stats.bytes / stats.records:,.0f} B/record; {planted_summary(stats)})")
-        measurement = run_curation(write_config(folder / "corpus.jsonl", count, seed, executor), folder)
+        measurement = run_curation(write_config(folder / "corpus.jsonl", count, seed, executor, backend), folder)
         if measurement.returncode != 0:
             print_failure(measurement)
-            return measurement.returncode
+            return measurement.returncode, measurement.wall_seconds
         print_measurement(measurement, count)
         print_rejections(folder / "warehouse.duckdb")
-    return 0
+    return 0, measurement.wall_seconds
 
 
 def planted_summary(stats: CorpusStats) -> str:
@@ -310,15 +315,25 @@ def main() -> int:
     parser.add_argument("--self-check", action="store_true", help="only check that the corpus is deterministic")
     parser.add_argument("--executor", default="auto", choices=["auto", "multiprocess", "in_process"],
                         help="engine.executor for the runs (default auto: the config's default)")
+    parser.add_argument("--engine", default="local", choices=["local", "ray", "both"],
+                        help="engine.backend: the local worker pool, a local Ray cluster started by the run, or "
+                             "both one after the other with the ray/local wall-time ratio (default local)")
     arguments = parser.parse_args()
     if arguments.self_check:
         return self_check(seed=arguments.seed)
     sizes = [int(size.replace("_", "")) for size in arguments.sizes.split(",") if size.strip()]
+    backends = ["local", "ray"] if arguments.engine == "both" else [arguments.engine]
     pools = load_pools()
     for count in sizes:
-        returncode = benchmark_size(count, arguments.seed, pools, arguments.keep, arguments.executor)
-        if returncode != 0:
-            return returncode
+        walls = {}
+        for backend in backends:
+            returncode, walls[backend] = benchmark_size(count, arguments.seed, pools, arguments.keep,
+                                                        arguments.executor, backend)
+            if returncode != 0:
+                return returncode
+        if len(walls) == 2:
+            print(f"\n{count:,} records: local {walls['local']:.1f} s, ray {walls['ray']:.1f} s, "
+                  f"ray / local = {walls['ray'] / walls['local']:.2f}")
     return 0
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 import dagster as dg
 import openai
+from pydantic import PrivateAttr
 
 from curation_assets.config import PipelineConfig
+from curation_assets.engine.pool import using_engine
+from curation_assets.engine.settings import EngineConfig
 from curation_assets.llm.cache import LLMCache
 from curation_assets.llm.client import Budget, LLMClient, RetryPolicy
 from curation_assets.llm.settings import LLMConfig
@@ -29,13 +32,40 @@ def step_resources(uses_llm: bool) -> dict:
             "retry_policy": LLM_STEP_RETRY if uses_llm else None}
 
 
+class EngineResource(dg.ConfigurableResource):
+    """Where shard tasks run (``engine``): set up once per run and process, so a Ray cluster is
+    connected (or a local one started) once, and left when the run's work in this process ends."""
+
+    settings_json: str
+    _scope: Any = PrivateAttr(default=None)
+
+    @classmethod
+    def from_settings(cls, settings: EngineConfig) -> "EngineResource":
+        return cls(settings_json=settings.model_dump_json())
+
+    @property
+    def settings(self) -> EngineConfig:
+        return EngineConfig.model_validate_json(self.settings_json)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self._scope = using_engine(self.settings)
+        self._scope.__enter__()
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._scope is not None:
+            self._scope.__exit__(None, None, None)
+            self._scope = None
+
+
 class WarehouseResource(dg.ConfigurableResource):
-    """The DuckDB warehouse file every asset reads from and publishes to, and its record tables' shards."""
+    """The DuckDB warehouse file every asset reads from and publishes to, and its record tables' shards,
+    which the engine's tasks read and write."""
 
     path: str
     shards: str
     shard_records: int
     shard_bytes: int
+    engine: EngineResource
     memory_limit: str | None = None
 
     @classmethod
@@ -43,7 +73,7 @@ class WarehouseResource(dg.ConfigurableResource):
         settings = config.warehouse
         return cls(path=str(config.warehouse_path()), shards=config.shards_uri(),
                    shard_records=settings.shard_records, shard_bytes=settings.shard_bytes,
-                   memory_limit=settings.memory_limit)
+                   engine=EngineResource.from_settings(config.engine), memory_limit=settings.memory_limit)
 
     def get(self) -> Warehouse:
         return Warehouse(self.path, self.shards, ShardSize(self.shard_records, self.shard_bytes), self.memory_limit)

@@ -8,6 +8,9 @@ step that maps twice (dedup signs, then applies) pays the start-up once. Workers
 the scope: a step process whose workers live on does not end (they hold its captured output).
 Work goes to the pool only when there is more than one task; one task runs in this process,
 through the same code.
+
+Within ``using_engine(engine)`` (a run's or a step's scope, entered by the Dagster engine resource)
+with ``engine.backend: ray``, the same tasks go to a Ray cluster instead (``ray_engine.py``).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Callable, Iterator, Sequence, TypeVar
 
 from curation_assets.core.memory import return_free_memory
+from curation_assets.engine.settings import EngineConfig
 
 Task = TypeVar("Task")
 Result = TypeVar("Result")
@@ -28,6 +32,26 @@ Result = TypeVar("Result")
 _POOLS: dict[tuple[int, int, str], ProcessPoolExecutor] = {}  # (this process, workers, start method)
 _POOLS_LOCK = threading.Lock()
 _SCOPES = 0  # open kept_pools() scopes
+_ENGINES: list[EngineConfig] = []  # open using_engine() scopes, innermost last
+
+
+@contextmanager
+def using_engine(engine: EngineConfig) -> Iterator[None]:
+    """Within this scope, ``map_tasks`` sends work where ``engine`` says (a Ray backend connects first,
+    so an unreachable cluster fails here, before any work)."""
+    if engine.backend == "ray":
+        from curation_assets.engine import ray_engine
+
+        ray_engine.connect(engine.ray)
+    _ENGINES.append(engine)
+    try:
+        yield
+    finally:
+        _ENGINES.remove(engine)
+        if engine.backend == "ray" and not any(open_.backend == "ray" for open_ in _ENGINES):
+            from curation_assets.engine import ray_engine
+
+            ray_engine.disconnect()
 
 
 @contextmanager
@@ -110,6 +134,11 @@ def map_tasks(function: Callable[[Task], Result], tasks: Sequence[Task], workers
     workers = worker_count(workers)
     if workers <= 1 or len(tasks) <= 1:
         yield from map(function, tasks)
+        return
+    if _ENGINES and _ENGINES[-1].backend == "ray":
+        from curation_assets.engine import ray_engine
+
+        yield from ray_engine.map_ordered(function, tasks, _ENGINES[-1].ray)
         return
     pool, kept = _pool(workers, len(tasks))
     try:

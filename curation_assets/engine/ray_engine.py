@@ -1,0 +1,97 @@
+"""Shard tasks as Ray tasks: the functions the local pool runs, on a Ray cluster.
+
+One connection per process: a local cluster started for the run (``engine.ray.address`` empty), the
+cluster this machine joined with ``ray start`` (``auto``), or a Ray client (``ray://host:10001``).
+Tasks are submitted a window at a time (twice the cluster's task slots) and their results taken
+in task order, as the local pool yields them. A task whose worker process or node dies is run
+again by Ray (``max_retries``); each task writes only its own shard files, so a rerun replaces
+what the dead one left. Ray is imported only here, and only when the backend is ray.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import deque
+from typing import Any, Callable, Iterator, Sequence
+
+from curation_assets.core.memory import return_free_memory
+from curation_assets.engine.settings import RaySettings
+
+_CONNECTED: dict[str, Any] = {}  # "address": what this process is connected to; "started": whether it started it
+SUBMITTED = {"tasks": 0}  # tasks this process sent to Ray, for the run's log and the tests
+
+
+class RayUnavailableError(RuntimeError):
+    """The configured Ray cluster cannot be reached (or Ray is not installed)."""
+
+
+def _ray():
+    try:
+        import ray
+    except ImportError as error:
+        raise RayUnavailableError("engine.backend is ray but Ray is not installed: pip install 'ray>=2.40'") from error
+    return ray
+
+
+def connect(settings: RaySettings) -> None:
+    """Connect this process to the configured cluster (once; again when the address changes)."""
+    ray = _ray()
+    address = settings.address or "local"
+    if ray.is_initialized() and _CONNECTED.get("address") == address:
+        return
+    disconnect()
+    try:
+        if settings.address:
+            ray.init(address=settings.address, log_to_driver=False)
+        else:
+            ray.init(num_cpus=settings.num_cpus or os.cpu_count() or 1,
+                     object_store_memory=settings.object_store_mb * 1024 * 1024,
+                     include_dashboard=False, log_to_driver=False)
+    except (ConnectionError, TimeoutError, RuntimeError) as error:
+        raise RayUnavailableError(f"cannot reach the Ray cluster at {address!r}: {error}") from error
+    _CONNECTED.update(address=address, started=not settings.address)
+
+
+def disconnect() -> None:
+    """Leave the cluster (a local one started for the run stops with it)."""
+    if _CONNECTED:
+        _CONNECTED.clear()
+        _ray().shutdown()
+
+
+def _run_task(function: Callable, task: Any) -> Any:
+    try:
+        return function(task)
+    finally:
+        return_free_memory()  # Ray keeps its workers: hand back what the task freed
+
+
+_REMOTE: dict[tuple[float, int], Any] = {}
+
+
+def _remote(settings: RaySettings):
+    key = (settings.task_cpus, settings.max_retries)
+    if key not in _REMOTE:
+        _REMOTE[key] = _ray().remote(num_cpus=settings.task_cpus, max_retries=settings.max_retries)(_run_task)
+    return _REMOTE[key]
+
+
+def map_ordered(function: Callable, tasks: Sequence[Any], settings: RaySettings) -> Iterator[Any]:
+    """``function(task)`` for every task on the cluster, yielded in task order."""
+    ray = _ray()
+    connect(settings)
+    if not ray.is_initialized():
+        raise RayUnavailableError("the Ray cluster went away before the stage's tasks were submitted")
+    remote = _remote(settings)
+    slots = max(1, int(ray.cluster_resources().get("CPU", 1) / settings.task_cpus))
+    waiting = deque(tasks)
+    running: deque = deque()
+    try:
+        while waiting or running:
+            while waiting and len(running) < 2 * slots:
+                running.append(remote.remote(function, waiting.popleft()))
+                SUBMITTED["tasks"] += 1
+            yield ray.get(running.popleft())
+    finally:
+        for reference in running:  # a failed or abandoned stage leaves no task behind
+            ray.cancel(reference, force=True)
