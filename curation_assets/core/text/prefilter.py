@@ -28,8 +28,12 @@ every text instead.
 
 from __future__ import annotations
 
+import hashlib
+import os
+import platform
 import re
 from functools import lru_cache
+from pathlib import Path
 from typing import Iterator, Sequence
 
 import numpy as np
@@ -53,51 +57,58 @@ def prefilter_pattern(pattern: str) -> str:
 
 
 class HyperscanPrefilter:
+    """Compiled on first use, per kind of scan (a text at a time, or a batch): compiling costs
+    0.5-1.6 s per pattern set, and most processes use only one kind. Compiled databases are kept
+    on disk (``compiled_database``), so a worker process loads them instead."""
+
     def __init__(self, patterns: dict[str, str], caseless: bool = False, unicode_patterns: bool = False) -> None:
         import hyperscan
 
         self.keys = tuple(patterns)
         self._all = frozenset(self.keys)
         self._unicode_patterns = unicode_patterns
-        flags = hyperscan.HS_FLAG_PREFILTER | hyperscan.HS_FLAG_UTF8
+        self._flags = hyperscan.HS_FLAG_PREFILTER | hyperscan.HS_FLAG_UTF8
         if caseless:
-            flags |= hyperscan.HS_FLAG_CASELESS
+            self._flags |= hyperscan.HS_FLAG_CASELESS
         if unicode_patterns:
-            flags |= hyperscan.HS_FLAG_UCP
-        expressions = {index: prefilter_pattern(pattern).encode("utf-8") for index, pattern in enumerate(patterns.values())}
-        self._always: list[str] = []
-        self._database = self._compile(hyperscan, expressions, flags | hyperscan.HS_FLAG_SINGLEMATCH)
-        if self._database is None:  # some pattern is beyond Hyperscan: find it, the rest still compile together
-            accepted = {}
-            for index, expression in expressions.items():
-                if self._compile(hyperscan, {index: expression}, flags | hyperscan.HS_FLAG_SINGLEMATCH) is None:
-                    self._always.append(self.keys[index])
-                else:
-                    accepted[index] = expression
-            self._database = self._compile(hyperscan, accepted, flags | hyperscan.HS_FLAG_SINGLEMATCH) if accepted else None
-            expressions = accepted
-        self._always_set = frozenset(self._always)
-        batch_expressions = {index: expression for index, expression in expressions.items()
-                             if not _SUBJECT_ANCHOR.search(patterns[self.keys[index]])}
-        self._batch_always_set = frozenset([*self._always, *(self.keys[index] for index in expressions
-                                                              if index not in batch_expressions)])
-        self._batch_database = (self._compile(hyperscan, batch_expressions, flags | hyperscan.HS_FLAG_MULTILINE)
-                                if batch_expressions else None)
-        self._batch_scans = self._batch_database is not None or not batch_expressions  # else: text by text
+            self._flags |= hyperscan.HS_FLAG_UCP
+        self._expressions = {index: prefilter_pattern(pattern).encode("utf-8")
+                             for index, pattern in enumerate(patterns.values())}
+        self._anchored = {index for index, pattern in enumerate(patterns.values()) if _SUBJECT_ANCHOR.search(pattern)}
+        self._text_scan: tuple | None = None  # (database, patterns always candidates)
+        self._batch_scan: tuple | None = None  # (database, always candidates, always candidates of an empty text)
 
-    @staticmethod
-    def _compile(hyperscan, expressions: dict[int, bytes], flags: int):
-        database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-        try:
-            database.compile(expressions=list(expressions.values()), ids=list(expressions), elements=len(expressions),
-                             flags=[flags] * len(expressions))
-        except hyperscan.error:
-            return None
-        return database
+    def _accepting(self, expressions: dict[int, bytes], flags: int) -> tuple[object | None, list[str]]:
+        """The database of ``expressions``, and the keys of those Hyperscan rejects (compiled without them)."""
+        database = compiled_database(expressions, flags)
+        if database is not None or not expressions:
+            return database, []
+        rejected = [index for index in expressions if compiled_database({index: expressions[index]}, flags) is None]
+        accepted = {index: expression for index, expression in expressions.items() if index not in rejected}
+        return (compiled_database(accepted, flags) if accepted else None), [self.keys[index] for index in rejected]
+
+    def _text_database(self) -> tuple:
+        if self._text_scan is None:
+            import hyperscan
+
+            database, rejected = self._accepting(self._expressions, self._flags | hyperscan.HS_FLAG_SINGLEMATCH)
+            self._text_scan = database, frozenset(rejected)
+        return self._text_scan
+
+    def _batch_database(self) -> tuple:
+        if self._batch_scan is None:
+            import hyperscan
+
+            scanned = {index: expression for index, expression in self._expressions.items() if index not in self._anchored}
+            database, rejected = self._accepting(scanned, self._flags | hyperscan.HS_FLAG_MULTILINE)
+            self._batch_scan = (database, frozenset([*rejected, *(self.keys[index] for index in self._anchored)]),
+                                frozenset(rejected))
+        return self._batch_scan
 
     def candidates(self, text: str) -> frozenset[str]:
+        database, always = self._text_database()
         if not text:  # no compiled pattern matches empty text (Hyperscan rejects those that could)
-            return self._always_set
+            return always
         if self._unicode_patterns and not text.isascii() and _ASCII_FOLDING.search(text):
             return self._all
         try:
@@ -105,22 +116,21 @@ class HyperscanPrefilter:
         except UnicodeEncodeError:
             return self._all
         found: list[int] = []
-        if self._database is not None:
-            self._database.scan(data, match_event_handler=_collect, context=found)
-        if not found and not self._always:
-            return frozenset()
-        return frozenset([*(self.keys[index] for index in found), *self._always])
+        if database is not None:
+            database.scan(data, match_event_handler=_collect, context=found)
+        if not found:
+            return always
+        return frozenset([*(self.keys[index] for index in found), *always])
 
     def batch_candidates(self, texts: Sequence[str]) -> list[frozenset[str]]:
         """``candidates`` of every text, found in one scan of the batch (a superset: see the module)."""
-        if not self._batch_scans:
-            return [self.candidates(text) for text in texts]
-        result: list[frozenset[str]] = [self._batch_always_set] * len(texts)
+        database, always, always_if_empty = self._batch_database()
+        result: list[frozenset[str]] = [always] * len(texts)
         parts: list[bytes] = []
         for row, text in enumerate(texts):
             data = b""
             if not text:
-                result[row] = self._always_set
+                result[row] = always_if_empty
             elif self._unicode_patterns and not text.isascii() and _ASCII_FOLDING.search(text):
                 result[row] = self._all
             else:
@@ -129,10 +139,10 @@ class HyperscanPrefilter:
                 except UnicodeEncodeError:
                     result[row] = self._all
             parts.append(data)
-        if self._batch_database is None or not parts:
+        if database is None or not parts:
             return result
         hits: list[tuple[int, int]] = []
-        self._batch_database.scan(b"\n".join(parts), match_event_handler=_collect_end, context=hits)
+        database.scan(b"\n".join(parts), match_event_handler=_collect_end, context=hits)
         if not hits:
             return result
         lengths = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts)) + 1
@@ -142,10 +152,61 @@ class HyperscanPrefilter:
         found: dict[int, set[str]] = {}
         for row, pattern_id in set(zip(rows.tolist(), pattern_ids.tolist())):
             if parts[row]:  # empty, unencodable and folding texts are decided already
-                found.setdefault(row, set(self._batch_always_set)).add(self.keys[pattern_id])
+                found.setdefault(row, set(always)).add(self.keys[pattern_id])
         for row, keys in found.items():
             result[row] = frozenset(keys)
         return result
+
+
+def compiled_database(expressions: dict[int, bytes], flags: int):
+    """A block-mode database of ``expressions`` (id → pattern), or None when Hyperscan rejects them.
+
+    Compiled once per machine: the serialized database is kept under the cache folder
+    ($CURATION_CACHE_DIR, else ~/.cache/curation), keyed by the patterns, flags, Hyperscan version
+    and CPU architecture; a folder that cannot be written, or a file that does not load, only means
+    compiling again.
+    """
+    import hyperscan
+
+    key = hashlib.sha256(repr((getattr(hyperscan, "__version__", ""), platform.machine(), flags,
+                                sorted(expressions.items()))).encode()).hexdigest()
+    path = _cache_folder() / f"{key}.hsdb"
+    try:
+        stored = path.read_bytes()
+    except OSError:
+        stored = None
+    if stored == b"":
+        return None  # rejected before
+    if stored:
+        try:
+            database = hyperscan.loadb(stored, mode=hyperscan.HS_MODE_BLOCK)
+            database.scratch = hyperscan.Scratch(database)
+            return database
+        except Exception:  # noqa: BLE001 - another build or a damaged file: compile instead
+            pass
+    database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+    try:
+        database.compile(expressions=list(expressions.values()), ids=list(expressions), elements=len(expressions),
+                         flags=[flags] * len(expressions))
+    except hyperscan.error:
+        database = None
+    _store(path, b"" if database is None else hyperscan.dumpb(database))
+    return database
+
+
+def _cache_folder() -> Path:
+    configured = os.environ.get("CURATION_CACHE_DIR")
+    return (Path(configured) if configured else Path.home() / ".cache" / "curation") / "hyperscan"
+
+
+def _store(path: Path, data: bytes) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
+        partial.write_bytes(data)
+        os.replace(partial, path)  # concurrent workers: the last complete file wins, none is read half-written
+    except OSError:
+        pass
 
 
 def _collect(pattern_id: int, start: int, end: int, flags: int, found: list[int]) -> None:

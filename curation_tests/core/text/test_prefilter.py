@@ -57,3 +57,27 @@ def test_pattern_set_batch_search_equals_search_text_by_text():
     found = [match and match.group(0) for match in fast.search_batch(texts)]
     assert found == [match and match.group(0) for match in map(every.search, texts)]
     assert any(found)
+
+
+def test_compiled_databases_are_kept_on_disk_and_a_damaged_file_is_compiled_again(tmp_path, monkeypatch):
+    import hyperscan
+
+    from curation_assets.core.text.prefilter import compiled_database
+
+    monkeypatch.setenv("CURATION_CACHE_DIR", str(tmp_path))
+    expressions, flags = {0: rb"foo\d+", 1: rb"bar"}, hyperscan.HS_FLAG_UTF8
+
+    def matches(database) -> list[tuple[int, int]]:
+        hits: list[tuple[int, int]] = []
+        database.scan(b"a foo12 bar", match_event_handler=lambda i, s, e, f, c: hits.append((i, e)))
+        return hits
+
+    compiled = compiled_database(expressions, flags)
+    [stored] = list((tmp_path / "hyperscan").glob("*.hsdb"))
+    loaded = compiled_database(expressions, flags)
+    assert loaded is not compiled and matches(loaded) == matches(compiled) == [(0, 6), (0, 7), (1, 11)]
+    stored.write_bytes(b"not a database")
+    assert matches(compiled_database(expressions, flags)) == matches(compiled)
+    assert stored.read_bytes() != b"not a database"  # stored again
+    assert compiled_database({0: rb"(unclosed"}, flags) is None  # rejected, and remembered as rejected
+    assert compiled_database({0: rb"(unclosed"}, flags) is None
