@@ -11,14 +11,16 @@ what the dead one left. Ray is imported only here, and only when the backend is 
 from __future__ import annotations
 
 import os
+import socket
 from collections import deque
 from typing import Any, Callable, Iterator, Sequence
 
 from curation_assets.core.memory import return_free_memory
 from curation_assets.engine.settings import RaySettings
 
-_CONNECTED: dict[str, Any] = {}  # "address": what this process is connected to; "started": whether it started it
-SUBMITTED = {"tasks": 0}  # tasks this process sent to Ray, for the run's log and the tests
+_CONNECTED: dict[str, str] = {}  # "address": the cluster this process is connected to ("local": one it started)
+CONNECT_TIMEOUT_SECONDS = 5.0
+SUBMITTED = {"tasks": 0}  # tasks this process sent to Ray (the tests see work reach the cluster by it)
 
 
 class RayUnavailableError(RuntimeError):
@@ -40,6 +42,8 @@ def connect(settings: RaySettings) -> None:
     if ray.is_initialized() and _CONNECTED.get("address") == address:
         return
     disconnect()
+    if settings.address and settings.address != "auto":
+        _check_reachable(settings.address)
     try:
         if settings.address:
             ray.init(address=settings.address, log_to_driver=False)
@@ -49,7 +53,19 @@ def connect(settings: RaySettings) -> None:
                      include_dashboard=False, log_to_driver=False)
     except (ConnectionError, TimeoutError, RuntimeError) as error:
         raise RayUnavailableError(f"cannot reach the Ray cluster at {address!r}: {error}") from error
-    _CONNECTED.update(address=address, started=not settings.address)
+    _CONNECTED["address"] = address
+
+
+def _check_reachable(address: str) -> None:
+    """Ray retries an unreachable address for minutes; a plain TCP connection tells in seconds."""
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    try:
+        with socket.create_connection((host or "127.0.0.1", int(port)), timeout=CONNECT_TIMEOUT_SECONDS):
+            pass
+    except (OSError, ValueError) as error:
+        raise RayUnavailableError(
+            f"cannot reach the Ray cluster at {address!r} (engine.ray.address): {error}. Start one with "
+            "`ray start --head`, or leave engine.ray.address empty to start a local cluster for the run") from error
 
 
 def disconnect() -> None:

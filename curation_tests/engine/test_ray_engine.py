@@ -3,7 +3,10 @@ local engine, and a task whose worker process dies is run again."""
 
 from __future__ import annotations
 
+import glob
 import os
+import signal
+import threading
 from pathlib import Path
 
 import pytest
@@ -12,7 +15,7 @@ from curation_assets.engine import ray_engine
 from curation_assets.engine.pool import map_tasks, using_engine
 from curation_assets.engine.settings import EngineConfig, RaySettings
 from pool_tasks import die_once
-from support import demo_config_dict, materialize_config, write_config
+from support import SHARED_CONFIG, demo_config_dict, materialize_config, query, write_config
 
 pytestmark = [pytest.mark.slow]
 
@@ -55,6 +58,14 @@ def test_a_task_whose_worker_dies_runs_again_and_results_keep_task_order(ray_clu
     assert (tmp_path / "died-2").exists()  # the worker did die once
 
 
+def test_an_unreachable_cluster_fails_at_once_with_the_address_and_the_fix():
+    from curation_assets.engine.ray_engine import RayUnavailableError
+
+    with pytest.raises(RayUnavailableError, match=r"cannot reach the Ray cluster at '127.0.0.1:1'.*ray start --head"):
+        with using_engine(_ray_engine("127.0.0.1:1")):
+            pass
+
+
 def test_the_demo_on_two_ray_nodes_gives_the_tables_and_files_of_one_shard_in_one_process(
         ray_cluster, demo_run, workdir):
     from test_sharded_stages import SHARDED_TABLES, _as_sections, _rejections, _rows, _shards
@@ -77,3 +88,59 @@ def test_the_demo_on_two_ray_nodes_gives_the_tables_and_files_of_one_shard_in_on
     for split in ("train", "eval"):
         assert b"".join(path.read_bytes() for path in sorted(ray_files.glob(f"{split}-*-of-*.jsonl"))) == \
             (one_file / f"{split}-00000-of-00001.jsonl").read_bytes()
+
+
+class WorkerKiller(threading.Thread):
+    """SIGKILLs the first Ray worker process it sees running a shard task (its title is ray::_run_task)."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.killed: list[int] = []
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.is_set() and not self.killed:
+            for cmdline in glob.glob("/proc/[0-9]*/cmdline"):
+                try:
+                    with open(cmdline, "rb") as handle:
+                        title = handle.read()
+                except OSError:
+                    continue
+                if title.startswith(b"ray::_run_task"):
+                    pid = int(cmdline.split("/")[2])
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        continue
+                    self.killed.append(pid)
+                    break
+            self.stop.wait(0.01)
+
+
+def test_the_shared_data_on_ray_with_a_worker_killed_mid_stage_gives_the_local_engines_splits_and_files(
+        ray_cluster, shared_data_run, workdir):
+    import yaml
+
+    config = yaml.safe_load(SHARED_CONFIG.read_text(encoding="utf-8"))
+    config["warehouse"]["shard_records"] = 3000
+    config["engine"] = {"backend": "ray", "workers": 2, "parallel_min_records": 0, "ray": {"address": ray_cluster}}
+    path = workdir / "shared-ray.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    killer = WorkerKiller()
+    killer.start()
+    try:
+        result = materialize_config(path)
+    finally:
+        killer.stop.set()
+        killer.join()
+    assert result.success
+    assert killer.killed, "no shard task was seen running on a Ray worker"
+
+    local, on_ray = shared_data_run[1], workdir
+    for split in ("train", "eval"):
+        ids = f"SELECT record_id FROM {split} ORDER BY record_id"
+        assert query(on_ray / "warehouse.duckdb", ids) == query(local / "warehouse.duckdb", ids), split
+        assert b"".join(path.read_bytes() for path in sorted((on_ray / "exports").glob(f"{split}-*-of-*.jsonl"))) == \
+            b"".join(path.read_bytes() for path in sorted((local / "exports").glob(f"{split}-*-of-*.jsonl"))), split
+    reasons = "SELECT stage, reason, count(*) FROM rejections GROUP BY ALL ORDER BY ALL"
+    assert query(on_ray / "warehouse.duckdb", reasons) == query(local / "warehouse.duckdb", reasons)

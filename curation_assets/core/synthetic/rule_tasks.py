@@ -10,10 +10,16 @@ from __future__ import annotations
 import json
 import random
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import Callable
 
 from faker import Faker
+
+# Fixed windows, not "the last two years": Faker's relative dates move with the clock, and a batch
+# must be the same on any day for its seed (a run across midnight generated other invoices).
+INVOICE_DATES = (date(2023, 1, 1), date(2024, 12, 31))
+BIRTH_DATES = (date(1936, 1, 1), date(2006, 12, 31))
 
 
 @dataclass
@@ -64,7 +70,7 @@ def invoice_extraction(count: int, seed: int, language: str = "en") -> list[Rule
     for _ in range(count):
         vendor = fake.company()
         number = fake.bothify("INV-####-??").upper()
-        date = fake.date_between(start_date="-2y", end_date="today").isoformat()
+        date = fake.date_between(start_date=INVOICE_DATES[0], end_date=INVOICE_DATES[1]).isoformat()
         lines, total = [], Decimal("0")
         for _ in range(rng.randint(1, 4)):
             quantity = rng.randint(1, 9)
@@ -96,7 +102,7 @@ def form_extraction(count: int, seed: int, language: str = "en") -> list[RuleIte
         text = "\n".join([
             labels[0], f"{labels[1]}: {name}", f"{labels[2]}: {email}", f"{labels[3]}: {phone}",
             f"{labels[4]}: {fake.street_address()}", f"{labels[5]}: {city}",
-            f"{labels[6]}: {fake.date_of_birth(minimum_age=18, maximum_age=90).isoformat()}",
+            f"{labels[6]}: {fake.date_between(start_date=BIRTH_DATES[0], end_date=BIRTH_DATES[1]).isoformat()}",
         ])
         answer = {"name": name, "email": email, "phone": phone, "city": city}
         items.append(RuleItem(

@@ -31,6 +31,16 @@ def test_rule_batches_are_deterministic_per_seed_and_differ_across_seeds(task):
     assert first["record_id"].is_unique and (first["kind"] == "synthetic").all()
 
 
+def test_rule_batches_do_not_depend_on_the_day_they_are_generated():
+    # Dates come from fixed windows: relative ones ("the last two years") change a seed's batch at midnight.
+    invoices = rule_batch(BatchConfig(name="b", task="invoice_extraction", count=200, seed=1), "CC0", "t").records
+    forms = rule_batch(BatchConfig(name="f", task="form_extraction", count=200, seed=1, language="de"), "CC0", "t").records
+    invoice_dates = set(invoices["input"].str.findall(r"\d{4}-\d{2}-\d{2}").sum())
+    birth_dates = set(forms["input"].str.findall(r"\d{4}-\d{2}-\d{2}").sum())
+    assert invoice_dates and max(invoice_dates) <= "2024-12-31" and min(invoice_dates) >= "2023-01-01"
+    assert birth_dates and max(birth_dates) <= "2006-12-31" and min(birth_dates) >= "1936-01-01"
+
+
 @pytest.mark.parametrize("task", sorted(RULE_GENERATORS))
 def test_every_rule_generated_record_passes_its_own_checks(task):
     language = "de" if task == "form_extraction" else "en"
