@@ -96,8 +96,6 @@ def map_ordered(function: Callable, tasks: Sequence[Any], settings: RaySettings)
     """``function(task)`` for every task on the cluster, yielded in task order."""
     ray = _ray()
     connect(settings)
-    if not ray.is_initialized():
-        raise RayUnavailableError("the Ray cluster went away before the stage's tasks were submitted")
     remote = _remote(settings)
     slots = max(1, int(ray.cluster_resources().get("CPU", 1) / settings.task_cpus))
     waiting = deque(tasks)

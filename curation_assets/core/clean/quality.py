@@ -222,13 +222,10 @@ class Placeholder(PatternMatch):
         last_line = match.string.rstrip().rsplit("\n", 1)[-1]
         return not (_SIGNATURE_SLOT.fullmatch(found) and last_line.strip() == found and "\n" in match.string.strip())
 
-    def _detail(self, instruction: str, input_: str, response: str, candidates: frozenset[str] | None = None) -> str | None:
+    def _detail(self, instruction: str, input_: str, response: str, candidates: frozenset[str]) -> str | None:
         """``response`` with its typographic apostrophes read as ' already; ``candidates``: its patterns that may match."""
-        if self.patterns is None:
-            return None
-        text = response
         prompt = None
-        for match in self.patterns.finditer(text, candidates):
+        for match in self.patterns.finditer(response, candidates):
             prompt = prompt if prompt is not None else f"{instruction}\n{input_}".replace("\u2019", "'").lower()
             if self._counts(match, prompt):
                 return f"matched {match.group(0).strip()[:80]!r}"

@@ -4,7 +4,7 @@ Hyperscan compiles every pattern in prefilter mode (``HS_FLAG_PREFILTER``): its 
 contract is to match a superset of what the pattern matches, approximating the constructs it
 cannot run exactly (look-arounds, back-references). So skipping a pattern when Hyperscan reports
 nothing never loses a match, and a false alarm costs only one run of Python's ``re``. All
-patterns are scanned in one SIMD pass over the text, each reporting at most once.
+patterns are scanned in one SIMD pass over the text.
 
 Hyperscan reads bytes: texts are UTF-8 encoded and patterns compiled with ``HS_FLAG_UTF8`` so a
 character class matches a whole character, as Python's ``re`` does. Patterns that use ASCII
@@ -15,8 +15,8 @@ one gap left is case folding, where Python's ``re.IGNORECASE`` also maps four no
 onto ASCII ones (İ ı ſ K), so a text holding one of them goes straight to the precise patterns.
 A text that cannot be encoded (lone surrogates) always does; so does a pattern Hyperscan rejects.
 
-A batch of texts is scanned in one call (``batch_candidates``): one scan of a text costs a fixed
-start-up beside the bytes, and a batch's texts are mostly short. The texts are joined with a
+A batch of texts is scanned in one call (``batch_candidates``; one text is a batch of one): one
+scan costs a fixed start-up beside the bytes, and a batch's texts are mostly short. The texts are joined with a
 newline between them and every match is reported (not just each pattern's first), then given to
 the text where it ends. That stays a superset: ``^`` and ``$`` match at every newline
 (``HS_FLAG_MULTILINE``), so at each text's edges as in a scan of the text alone; the newline is a
@@ -57,9 +57,8 @@ def prefilter_pattern(pattern: str) -> str:
 
 
 class HyperscanPrefilter:
-    """Compiled on first use, per kind of scan (a text at a time, or a batch): compiling costs
-    0.5-1.6 s per pattern set, and most processes use only one kind. Compiled databases are kept
-    on disk (``compiled_database``), so a worker process loads them instead."""
+    """Compiled on first use (0.5-1.6 s per pattern set); compiled databases are kept on disk
+    (``compiled_database``), so later processes and workers load them instead."""
 
     def __init__(self, patterns: dict[str, str], caseless: bool = False, unicode_patterns: bool = False) -> None:
         import hyperscan
@@ -67,64 +66,40 @@ class HyperscanPrefilter:
         self.keys = tuple(patterns)
         self._all = frozenset(self.keys)
         self._unicode_patterns = unicode_patterns
-        self._flags = hyperscan.HS_FLAG_PREFILTER | hyperscan.HS_FLAG_UTF8
+        self._flags = hyperscan.HS_FLAG_PREFILTER | hyperscan.HS_FLAG_UTF8 | hyperscan.HS_FLAG_MULTILINE
         if caseless:
             self._flags |= hyperscan.HS_FLAG_CASELESS
         if unicode_patterns:
             self._flags |= hyperscan.HS_FLAG_UCP
         self._expressions = {index: prefilter_pattern(pattern).encode("utf-8")
-                             for index, pattern in enumerate(patterns.values())}
-        self._anchored = {index for index, pattern in enumerate(patterns.values()) if _SUBJECT_ANCHOR.search(pattern)}
-        self._text_scan: tuple | None = None  # (database, patterns always candidates)
-        self._batch_scan: tuple | None = None  # (database, always candidates, always candidates of an empty text)
+                             for index, pattern in enumerate(patterns.values())
+                             if not _SUBJECT_ANCHOR.search(pattern)}
+        self._anchored = frozenset(key for index, key in enumerate(self.keys) if index not in self._expressions)
+        self._compiled: tuple | None = None  # (database, always candidates, always candidates of an empty text)
 
-    def _accepting(self, expressions: dict[int, bytes], flags: int) -> tuple[object | None, list[str]]:
-        """The database of ``expressions``, and the keys of those Hyperscan rejects (compiled without them)."""
-        database = compiled_database(expressions, flags)
-        if database is not None or not expressions:
-            return database, []
-        rejected = [index for index in expressions if compiled_database({index: expressions[index]}, flags) is None]
-        accepted = {index: expression for index, expression in expressions.items() if index not in rejected}
-        return (compiled_database(accepted, flags) if accepted else None), [self.keys[index] for index in rejected]
-
-    def _text_database(self) -> tuple:
-        if self._text_scan is None:
-            import hyperscan
-
-            database, rejected = self._accepting(self._expressions, self._flags | hyperscan.HS_FLAG_SINGLEMATCH)
-            self._text_scan = database, frozenset(rejected)
-        return self._text_scan
-
-    def _batch_database(self) -> tuple:
-        if self._batch_scan is None:
-            import hyperscan
-
-            scanned = {index: expression for index, expression in self._expressions.items() if index not in self._anchored}
-            database, rejected = self._accepting(scanned, self._flags | hyperscan.HS_FLAG_MULTILINE)
-            self._batch_scan = (database, frozenset([*rejected, *(self.keys[index] for index in self._anchored)]),
-                                frozenset(rejected))
-        return self._batch_scan
+    def _database(self) -> tuple:
+        """The database, with the patterns every text must go to: those Hyperscan rejects (compiled
+        without them) and those anchored to the whole subject."""
+        if self._compiled is None:
+            expressions, flags = self._expressions, self._flags
+            database = compiled_database(expressions, flags) if expressions else None
+            rejected: list[str] = []
+            if database is None and expressions:  # some pattern is beyond Hyperscan: the rest still compile together
+                rejected = [self.keys[index] for index in expressions
+                            if compiled_database({index: expressions[index]}, flags) is None]
+                accepted = {index: expression for index, expression in expressions.items()
+                            if self.keys[index] not in rejected}
+                database = compiled_database(accepted, flags) if accepted else None
+            self._compiled = database, frozenset(rejected) | self._anchored, frozenset(rejected)
+        return self._compiled
 
     def candidates(self, text: str) -> frozenset[str]:
-        database, always = self._text_database()
-        if not text:  # no compiled pattern matches empty text (Hyperscan rejects those that could)
-            return always
-        if self._unicode_patterns and not text.isascii() and _ASCII_FOLDING.search(text):
-            return self._all
-        try:
-            data = text.encode("utf-8")
-        except UnicodeEncodeError:
-            return self._all
-        found: list[int] = []
-        if database is not None:
-            database.scan(data, match_event_handler=_collect, context=found)
-        if not found:
-            return always
-        return frozenset([*(self.keys[index] for index in found), *always])
+        """The patterns that may match ``text`` (a superset of those that do)."""
+        return self.batch_candidates([text])[0]
 
     def batch_candidates(self, texts: Sequence[str]) -> list[frozenset[str]]:
         """``candidates`` of every text, found in one scan of the batch (a superset: see the module)."""
-        database, always, always_if_empty = self._batch_database()
+        database, always, always_if_empty = self._database()
         result: list[frozenset[str]] = [always] * len(texts)
         parts: list[bytes] = []
         for row, text in enumerate(texts):
@@ -207,10 +182,6 @@ def _store(path: Path, data: bytes) -> None:
         os.replace(partial, path)  # concurrent workers: the last complete file wins, none is read half-written
     except OSError:
         pass
-
-
-def _collect(pattern_id: int, start: int, end: int, flags: int, found: list[int]) -> None:
-    found.append(pattern_id)
 
 
 def _collect_end(pattern_id: int, start: int, end: int, flags: int, found: list[tuple[int, int]]) -> None:
