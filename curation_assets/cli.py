@@ -97,14 +97,34 @@ def summary(store: Warehouse, output_dir: Path) -> None:
     print(f"Exports:   {output_dir}")
 
 
+def query(config_path: str | None, statement: str) -> int:
+    """Print the answer to ``statement`` over the warehouse, which reads the record tables' shards
+    wherever they are (an object store too, where the duckdb CLI would need the httpfs extension)."""
+    import duckdb
+
+    config = load_config(config_path or os.environ.get(CONFIG_ENV))
+    try:
+        answer = config.open_warehouse().read_frame(statement)
+    except duckdb.Error as error:
+        print(f"curation sql: {error}", file=sys.stderr)
+        return 1
+    print(answer.to_string(index=False, max_rows=200))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="curation", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     run_parser = commands.add_parser("run", help="materialize the whole graph")
     run_parser.add_argument("--config", help=f"pipeline YAML (default: ${CONFIG_ENV}, else the built-in demo)")
+    sql_parser = commands.add_parser("sql", help="answer a SQL query over the warehouse (any shard store)")
+    sql_parser.add_argument("statement", help="e.g. \"SELECT stage, reason, count(*) FROM rejections GROUP BY ALL\"")
+    sql_parser.add_argument("--config", help=f"pipeline YAML (default: ${CONFIG_ENV}, else the built-in demo)")
     arguments = parser.parse_args(argv)
     if arguments.command == "run":
         return run(arguments.config)
+    if arguments.command == "sql":
+        return query(arguments.config, arguments.statement)
     return 2
 
 

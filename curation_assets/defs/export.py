@@ -47,10 +47,10 @@ def definitions(config: PipelineConfig) -> dg.Definitions:
         output_dir.mkdir(parents=True, exist_ok=True)
         with store.reading("train") as train_files, store.reading("eval") as eval_files:
             tables = {"train": train_files, "eval": eval_files}
-            planned = [file for split in SPLITS for file in plan_files(split, shard_rows(tables[split]),
+            planned = [file for split in SPLITS for file in plan_files(split, shard_rows(store.shards, tables[split]),
                                                                        settings.records_per_file)]
             written = write_export_files(planned, output_dir, settings, store.shards.root_uri, config.engine.workers)
-            by_source = {split: records_by_source(tables[split]) for split in SPLITS}
+            by_source = {split: records_by_source(store.shards, tables[split]) for split in SPLITS}
         removed = remove_stale_files(output_dir, SPLITS, {file.name for file in written})
         present = sorted({source for counts in by_source.values() for source in counts})
         manifest = build_manifest(

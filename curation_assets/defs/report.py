@@ -79,7 +79,7 @@ def write_train_ladder(store: Warehouse, config: PipelineConfig, folder) -> tupl
                                        settings.ladder_seed, limit) if results else pd.DataFrame()
         ordered = ladder_order(candidates, settings.ladder_seed, source_counts)
         held = {size: ordered.head(size) for size in rung_sizes(settings.ladder_sizes, total) if size <= len(ordered)}
-        rungs = {size: held.get(size, lambda: sorted_batches(files))
+        rungs = {size: held.get(size, lambda: sorted_batches(store.shards, files))
                  for size in rung_sizes(settings.ladder_sizes, total)}
         table = write_ladder(rungs, folder, config.export)
     return table, ladder_problems(held, source_counts) + whole_rung_problems(table, source_counts)

@@ -82,13 +82,14 @@ def definitions(config: PipelineConfig) -> dg.Definitions:
             versions = finished_versions(outputs, tasks, outcomes)
             split_files = {name: list(versions[name].files) for name in ("train", "eval")}
             # The split drops nothing: every deduplicated record is in exactly one split.
-            reconciliation = reconcile_files(files, split_files["train"] + split_files["eval"],
+            reconciliation = reconcile_files(store.shards, files, split_files["train"] + split_files["eval"],
                                              list(versions[REJECTED].files))
         checks = {
             TRAIN_KEY: [check_result(TRAIN_KEY, suites["train"], merge_summaries([o.validations["train"] for o in outcomes])),
                         reconciliation_result(TRAIN_KEY, reconciliation)],
             EVAL_KEY: [check_result(EVAL_KEY, suites["eval"], merge_summaries([o.validations["eval"] for o in outcomes])),
-                       leakage_result(*instructions_in_both_files(split_files["train"], split_files["eval"]))],
+                       leakage_result(*instructions_in_both_files(split_files["train"], split_files["eval"],
+                                                                         store.shards.connect_duckdb))],
         }
         # Both splits share one verdict: publishing train without its eval would mislead.
         published = publish_or_quarantine_versions(context, store, versions["train"], versions[REJECTED],
@@ -98,7 +99,7 @@ def definitions(config: PipelineConfig) -> dg.Definitions:
             yield dg.MaterializeResult(
                 asset_key=key,
                 metadata={**summary_metadata(table, store, versions[table].rows, first_preview(outcomes, table),
-                                             records_by_source(split_files[table])),
+                                             records_by_source(store.shards, split_files[table])),
                           **rejection_metadata(STAGE, {}, published),
                           "shards": len(tasks)},
                 check_results=checks[key],

@@ -155,7 +155,7 @@ def _run_stage(context: dg.AssetExecutionContext, config: PipelineConfig, store:
             clock.lap("judge" if decision is None else "apply")
             versions = finished_versions(outputs, tasks, outcomes)
             kept, rejected = versions[KEPT], versions[REJECTED]
-            reconciliation = reconcile_files(files, list(kept.files), list(rejected.files))
+            reconciliation = reconcile_files(store.shards, files, list(kept.files), list(rejected.files))
         checks = [check_result(asset_key, suite, merge_summaries([outcome.validations[KEPT] for outcome in outcomes])),
                   reconciliation_result(asset_key, reconciliation), *(decision.checks if decision else [])]
         clock.lap("reconcile")
@@ -165,7 +165,7 @@ def _run_stage(context: dg.AssetExecutionContext, config: PipelineConfig, store:
         published = publish_or_quarantine_versions(context, store, kept, rejected, checks, also=also)
         clock.lap("publish")
     metadata = {
-        **summary_metadata(table, store, kept.rows, first_preview(outcomes, KEPT), records_by_source(list(kept.files))),
+        **summary_metadata(table, store, kept.rows, first_preview(outcomes, KEPT), records_by_source(store.shards, list(kept.files))),
         **rejection_metadata(stage, merged_reasons(outcomes), published),
         "shards": len(tasks),
         **(shard_metadata([outcome.summary for outcome in outcomes]) if decision is None else decision.metadata),

@@ -22,7 +22,6 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
-import pyarrow.parquet as pq
 
 from curation_assets.config import PipelineConfig
 from curation_assets.core.located import located
@@ -174,8 +173,8 @@ def rows_per_output_shard(store: ShardStore, files: Sequence[str]) -> int:
     records' (uncompressed) size would be reached first."""
     rows = total = 0
     for path in files:
-        with store.filesystem.open_input_file(path) as handle:
-            metadata = pq.ParquetFile(handle).metadata
+        with store.parquet_file(path) as parquet:
+            metadata = parquet.metadata
         rows += metadata.num_rows
         total += sum(metadata.row_group(group).total_byte_size for group in range(metadata.num_row_groups))
     per_row = max(1, total // rows) if rows else 1

@@ -7,7 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
 
 from curation_assets.core.export.files import EXPORT_COLUMNS, PlannedFile, ShardRows, WrittenFile, write_file
 from curation_assets.core.export.settings import ExportConfig
@@ -38,11 +37,11 @@ def write_export_files(planned: list[PlannedFile], output_dir: Path, settings: E
     return list(map_tasks(write_export_file, tasks, workers))
 
 
-def shard_rows(files: list[str]) -> list[ShardRows]:
+def shard_rows(store: ShardStore, files: list[str]) -> list[ShardRows]:
     """Each shard file's rows and record-id range (read from the id column alone)."""
     if not files:
         return []
-    with duckdb.connect() as connection:
+    with store.connect_duckdb() as connection:
         found = {file: (rows, first, last) for file, rows, first, last in connection.execute(
             "SELECT filename, count(*), min(record_id), max(record_id) FROM read_parquet($files, filename = true) "
             "GROUP BY filename", {"files": files}).fetchall()}

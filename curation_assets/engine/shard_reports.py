@@ -14,10 +14,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Iterator, Sequence
 
-import duckdb
 import pandas as pd
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from curation_assets.core.records import as_records, empty_records
 from curation_assets.core.report.ladders import ladder_candidates
@@ -68,20 +66,21 @@ def read_positions(store: ShardStore, files: Sequence[str], positions: Sequence[
     return as_records(pd.DataFrame([picked[position] for position in positions]).reset_index(drop=True))
 
 
-def sorted_batches(files: Sequence[str], batch_rows: int = 50_000) -> Iterator[pd.DataFrame]:
-    """Every record of the local shards ``files`` in record-id order, ``batch_rows`` at a time.
+def sorted_batches(store: ShardStore, files: Sequence[str], batch_rows: int = 50_000) -> Iterator[pd.DataFrame]:
+    """Every record of the shards ``files`` in record-id order, ``batch_rows`` at a time.
 
     Stage outputs are usually in record-id order already (each shard sorted, a decided stage's
     shards in ranges of ids, per-shard stages keeping them): then the shards stream as they are,
     one at a time. Otherwise DuckDB sorts, in an in-memory database of its own (the warehouse lock
     stays free while the caller writes; the caller holds the files' reader lease) under a memory
     limit, spilling to disk."""
-    if ids_in_order(files):
+    if ids_in_order(store, files):
         for file in files:
-            for batch in pq.ParquetFile(file).iter_batches(batch_size=batch_rows):
-                yield as_records(batch.to_pandas())
+            with store.parquet_file(file) as parquet:
+                for batch in parquet.iter_batches(batch_size=batch_rows):
+                    yield as_records(batch.to_pandas())
         return
-    with tempfile.TemporaryDirectory(prefix="curation-sort-") as spill, duckdb.connect() as connection:
+    with tempfile.TemporaryDirectory(prefix="curation-sort-") as spill, store.connect_duckdb() as connection:
         connection.execute(f"SET memory_limit = '{SORT_MEMORY_LIMIT}'")
         connection.execute(f"SET temp_directory = '{spill}'")
         connection.execute("SET preserve_insertion_order = false")
@@ -93,12 +92,12 @@ def sorted_batches(files: Sequence[str], batch_rows: int = 50_000) -> Iterator[p
             yield as_records(batch)
 
 
-def ids_in_order(files: Sequence[str]) -> bool:
+def ids_in_order(store: ShardStore, files: Sequence[str]) -> bool:
     """Whether the records of ``files``, read in turn, are in strictly increasing record-id order:
     checked on the ids themselves (one column), since row-group statistics may be truncated."""
     previous = None
     for file in files:
-        ids = pq.read_table(file, columns=["record_id"]).column("record_id")
+        ids = store.read_part_table(file, columns=["record_id"]).column("record_id")
         if len(ids) == 0:
             continue
         if len(ids) > 1 and not pc.all(pc.less(ids[:-1], ids[1:])).as_py():

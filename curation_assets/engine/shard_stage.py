@@ -13,7 +13,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
-import duckdb
 import pandas as pd
 import pyarrow as pa
 
@@ -168,10 +167,11 @@ def merged_reasons(outcomes: list[ShardOutcome]) -> dict[str, int]:
     return dict(sum((outcome.reasons for outcome in outcomes), Counter()))
 
 
-def reconcile_files(entered: list[str], kept: list[str], rejected: list[str], examples: int = 10) -> Reconciliation:
+def reconcile_files(store: ShardStore, entered: list[str], kept: list[str], rejected: list[str],
+                    examples: int = 10) -> Reconciliation:
     """In = out + rejected, by record id, over shard files: DuckDB streams them, so the check needs
     no more memory than a shard, whatever the table's size."""
-    with duckdb.connect() as connection:
+    with store.connect_duckdb() as connection:
         for name, files in (("entered", entered), ("kept", kept), ("rejected", rejected)):
             source = f"read_parquet({file_list_literal(files)})" if files else "(SELECT NULL::VARCHAR AS record_id WHERE false)"
             connection.execute(f"CREATE VIEW {name} AS SELECT record_id FROM {source}")
@@ -190,8 +190,8 @@ def reconcile_files(entered: list[str], kept: list[str], rejected: list[str], ex
         )
 
 
-def records_by_source(files: list[str]) -> dict[str, int]:
-    with duckdb.connect() as connection:
+def records_by_source(store: ShardStore, files: list[str]) -> dict[str, int]:
+    with store.connect_duckdb() as connection:
         rows = connection.execute("SELECT source, count(*) FROM read_parquet($files) GROUP BY ALL ORDER BY ALL",
                                   {"files": files}).fetchall()
     return {str(source): int(count) for source, count in rows}

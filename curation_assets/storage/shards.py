@@ -11,22 +11,28 @@ the old version or the new one, never a mix, and a crash before that commit leav
 folder that nothing reads. Retired and orphaned versions are deleted afterwards.
 
 The root is a filesystem URI (a local path, ``file://``, or any filesystem pyarrow opens, e.g.
-``s3://bucket/prefix``) so that workers elsewhere can write shards; only local roots can be read
-through DuckDB views without an extension.
+``s3://bucket/prefix?endpoint_override=host:9000``) so that workers on other machines read and
+write shards directly. The catalog names a remote shard by its URI (``s3://bucket/prefix/...``,
+without the root's query); DuckDB reads remote shards through the same pyarrow filesystem,
+registered on each connection (``connect_duckdb``), so no DuckDB extension is downloaded.
 """
 
 from __future__ import annotations
 
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
-from urllib.parse import quote
+from typing import Iterator
+from urllib.parse import quote, urlsplit
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
+from fsspec.implementations.arrow import ArrowFSWrapper
 
 from curation_assets.core.records import RECORD_COLUMNS, RECORD_DTYPES, REJECTION_COLUMNS, REJECTION_DTYPES
 
@@ -98,6 +104,18 @@ def partition_folder(partition: str) -> str:
     return quote(partition, safe="") or WHOLE_TABLE
 
 
+class _RemoteFiles(ArrowFSWrapper):
+    """A pyarrow filesystem as the fsspec filesystem DuckDB takes, answering for one URI scheme."""
+
+    def __init__(self, filesystem: pafs.FileSystem, scheme: str) -> None:
+        self._scheme = scheme  # a URI's (gs://), which may not be the filesystem's name (gcs)
+        super().__init__(filesystem)
+
+    @property
+    def protocol(self) -> tuple[str, ...]:
+        return (self._scheme,)
+
+
 class ShardStore:
     """Writes and deletes versions under one root; knows nothing of which version is current."""
 
@@ -106,10 +124,28 @@ class ShardStore:
         self.filesystem, self.root = pafs.FileSystem.from_uri(root) if "://" in root else (
             pafs.LocalFileSystem(), root)
         self.size = size
+        # How the catalog names a shard: a local path, or <scheme>://<path> for a remote filesystem.
+        self.scheme = None if self.is_local else urlsplit(root).scheme
 
     @property
     def is_local(self) -> bool:
         return isinstance(self.filesystem, pafs.LocalFileSystem)
+
+    def _uri(self, path: str) -> str:
+        return path if self.scheme is None else f"{self.scheme}://{path}"
+
+    def _path(self, uri: str) -> str:
+        """A shard's name in the catalog as a path of this store's filesystem."""
+        prefix = f"{self.scheme}://"
+        return uri[len(prefix):] if self.scheme is not None and uri.startswith(prefix) else uri
+
+    def connect_duckdb(self, database: str = ":memory:") -> duckdb.DuckDBPyConnection:
+        """A DuckDB connection that reads this store's shards: remote ones through this store's
+        filesystem (``read_parquet('s3://...')`` with no httpfs extension)."""
+        connection = duckdb.connect(database)
+        if self.scheme is not None:
+            connection.register_filesystem(_RemoteFiles(self.filesystem, self.scheme))
+        return connection
 
     def _folder(self, table: str, partition: str) -> str:
         return f"{self.root}/{table}/{partition_folder(partition)}"
@@ -119,24 +155,30 @@ class ShardStore:
         name = f"v{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{uuid.uuid4().hex[:8]}"
         folder = f"{self._folder(table, partition)}/{name}"
         self.filesystem.create_dir(folder, recursive=True)
-        return VersionFolder(table, partition, name, folder)
+        return VersionFolder(table, partition, name, self._uri(folder))
 
     def write_part(self, path: str, frame: pd.DataFrame, schema: pa.Schema) -> int:
         """One shard file of ``frame`` (its record-id order as given); its size in bytes."""
         arrow = pa.Table.from_pandas(frame.loc[:, schema.names], schema=schema, preserve_index=False)
-        pq.write_table(arrow, path, filesystem=self.filesystem, compression="zstd", row_group_size=ROW_GROUP_ROWS)
-        return self.filesystem.get_file_info(path).size
+        pq.write_table(arrow, self._path(path), filesystem=self.filesystem, compression="zstd",
+                       row_group_size=ROW_GROUP_ROWS)
+        return self.filesystem.get_file_info(self._path(path)).size
+
+    @contextmanager
+    def parquet_file(self, path: str) -> Iterator[pq.ParquetFile]:
+        """One shard file, open for reading its footer and row groups."""
+        with self.filesystem.open_input_file(self._path(path)) as handle:
+            yield pq.ParquetFile(handle)
 
     def rows_in(self, path: str) -> int:
         """A shard's record count, from its Parquet footer."""
-        with self.filesystem.open_input_file(path) as handle:
-            return pq.ParquetFile(handle).metadata.num_rows
+        with self.parquet_file(path) as parquet:
+            return parquet.metadata.num_rows
 
     def read_rows(self, path: str, rows: np.ndarray, columns: list[str] | None = None) -> pd.DataFrame:
         """The rows at positions ``rows`` (ascending) of one shard file (``columns`` of them), reading
         only the row groups that hold them."""
-        with self.filesystem.open_input_file(path) as handle:
-            parquet = pq.ParquetFile(handle)
+        with self.parquet_file(path) as parquet:
             sizes = [parquet.metadata.row_group(group).num_rows for group in range(parquet.metadata.num_row_groups)]
             starts = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
             group_of = np.searchsorted(starts, rows, side="right") - 1
@@ -148,10 +190,13 @@ class ShardStore:
         local = read_starts[np.searchsorted(groups, group_of)] + (rows - starts[group_of])
         return table.take(pa.array(local, pa.int64())).to_pandas()
 
+    def read_part_table(self, path: str, columns: list[str] | None = None) -> pa.Table:
+        return pq.read_table(self._path(path), columns=columns, filesystem=self.filesystem)
+
     def read_part(self, path: str, columns: list[str] | None = None, offset: int = 0,
                   rows: int | None = None) -> pd.DataFrame:
         """One shard file (or ``columns`` of it, or ``rows`` of it from ``offset``)."""
-        table = pq.read_table(path, columns=columns, filesystem=self.filesystem)
+        table = self.read_part_table(path, columns)
         return (table if offset == 0 and rows is None else table.slice(offset, rows)).to_pandas()
 
     def write(self, table: str, partition: str, frame: pd.DataFrame, schema: pa.Schema) -> Version:

@@ -116,7 +116,7 @@ class Warehouse:
         """A connection held under the cross-process lock; keep the block short."""
         with exclusive_lock(self.lock_path):
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            connection = duckdb.connect(str(self.path))
+            connection = self.shards.connect_duckdb(str(self.path))
             try:
                 if self.memory_limit:
                     connection.execute(f"SET memory_limit = '{self.memory_limit}'")  # a validated setting

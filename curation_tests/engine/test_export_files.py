@@ -13,7 +13,7 @@ from curation_assets.storage.shards import RECORD_SCHEMA, ShardSize, ShardStore
 def _export(frame, folder, shard_records: int, workers: int, settings: ExportConfig) -> dict[str, bytes]:
     store = ShardStore(str(folder / "shards"), ShardSize(records=shard_records))
     version = store.write("train", "all", frame, RECORD_SCHEMA)
-    planned = plan_files("train", shard_rows(list(version.files)), settings.records_per_file)
+    planned = plan_files("train", shard_rows(store, list(version.files)), settings.records_per_file)
     out = folder / "exports"
     out.mkdir()
     written = write_export_files(planned, out, settings, store.root_uri, workers)

@@ -1,5 +1,6 @@
 """The Ray backend: shard tasks on a two-node Ray cluster on this machine give the tables of the
-local engine, and a task whose worker process dies is run again."""
+local engine, also with the record store on a local S3 server, and a task whose worker process
+dies is run again."""
 
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ from curation_assets.engine import ray_engine
 from curation_assets.engine.pool import map_tasks, using_engine
 from curation_assets.engine.settings import EngineConfig, RaySettings
 from pool_tasks import die_once
-from support import SHARED_CONFIG, demo_config_dict, materialize_config, query, write_config
+from s3_server import running_s3_server
+from curation_assets.storage.warehouse import Warehouse
+from support import SHARED_CONFIG, demo_config_dict, materialize_config, write_config
 
 pytestmark = [pytest.mark.slow]
 
@@ -25,8 +28,15 @@ TESTS_DIR = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def ray_cluster():
-    """Two nodes of one CPU each, small object stores, no dashboard; workers import the tests' helpers."""
+def s3():
+    with running_s3_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def ray_cluster(s3):
+    """Two nodes of one CPU each, small object stores, no dashboard; workers import the tests' helpers
+    and inherit the S3 server's credentials."""
     from ray.cluster_utils import Cluster
 
     saved = os.environ.get("PYTHONPATH")
@@ -117,30 +127,54 @@ class WorkerKiller(threading.Thread):
             self.stop.wait(0.01)
 
 
-def test_the_shared_data_on_ray_with_a_worker_killed_mid_stage_gives_the_local_engines_splits_and_files(
-        ray_cluster, shared_data_run, workdir):
+def _shared_data_on_ray(workdir: Path, address: str, **warehouse) -> Path:
     import yaml
 
     config = yaml.safe_load(SHARED_CONFIG.read_text(encoding="utf-8"))
-    config["warehouse"]["shard_records"] = 3000
-    config["engine"] = {"backend": "ray", "workers": 2, "parallel_min_records": 0, "ray": {"address": ray_cluster}}
+    config["warehouse"].update(shard_records=3000, **warehouse)
+    config["engine"] = {"backend": "ray", "workers": 2, "parallel_min_records": 0, "ray": {"address": address}}
     path = workdir / "shared-ray.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def _assert_same_splits_files_and_rejections(local: Path, other: Path, other_shards: str | None = None) -> None:
+    """Train/eval ids, export bytes and rejection counts of two runs, read through the warehouse (which
+    reads shards wherever they are)."""
+    def answer(folder: Path, statement: str):
+        return Warehouse(folder / "warehouse.duckdb", other_shards if folder == other else None
+                         ).read_frame(statement).values.tolist()
+
+    for split in ("train", "eval"):
+        ids = f"SELECT record_id FROM {split} ORDER BY record_id"
+        assert answer(other, ids) == answer(local, ids), split
+        assert b"".join(path.read_bytes() for path in sorted((other / "exports").glob(f"{split}-*-of-*.jsonl"))) == \
+            b"".join(path.read_bytes() for path in sorted((local / "exports").glob(f"{split}-*-of-*.jsonl"))), split
+    reasons = "SELECT stage, reason, count(*) FROM rejections GROUP BY ALL ORDER BY ALL"
+    assert answer(other, reasons) == answer(local, reasons)
+
+
+def test_the_shared_data_on_ray_with_a_worker_killed_mid_stage_gives_the_local_engines_splits_and_files(
+        ray_cluster, shared_data_run, workdir):
     killer = WorkerKiller()
     killer.start()
     try:
-        result = materialize_config(path)
+        result = materialize_config(_shared_data_on_ray(workdir, ray_cluster))
     finally:
         killer.stop.set()
         killer.join()
     assert result.success
     assert killer.killed, "no shard task was seen running on a Ray worker"
+    _assert_same_splits_files_and_rejections(shared_data_run[1], workdir)
 
-    local, on_ray = shared_data_run[1], workdir
-    for split in ("train", "eval"):
-        ids = f"SELECT record_id FROM {split} ORDER BY record_id"
-        assert query(on_ray / "warehouse.duckdb", ids) == query(local / "warehouse.duckdb", ids), split
-        assert b"".join(path.read_bytes() for path in sorted((on_ray / "exports").glob(f"{split}-*-of-*.jsonl"))) == \
-            b"".join(path.read_bytes() for path in sorted((local / "exports").glob(f"{split}-*-of-*.jsonl"))), split
-    reasons = "SELECT stage, reason, count(*) FROM rejections GROUP BY ALL ORDER BY ALL"
-    assert query(on_ray / "warehouse.duckdb", reasons) == query(local / "warehouse.duckdb", reasons)
+
+def test_the_shared_data_on_ray_with_shards_on_s3_gives_the_local_engines_splits_and_files(
+        ray_cluster, s3, shared_data_run, workdir, monkeypatch):
+    shards = s3.new_bucket_uri()
+    monkeypatch.setenv("CURATION_SHARDS", shards)
+    assert materialize_config(_shared_data_on_ray(workdir, ray_cluster)).success
+    assert not (workdir / "warehouse_shards").exists()  # nothing went to local disk instead
+    files = Warehouse(workdir / "warehouse.duckdb", shards).read_frame(
+        "SELECT unnest(files) AS file FROM storage.shard_versions WHERE table_name = 'train'")["file"]
+    assert len(files) and all(file.startswith("s3://") for file in files)
+    _assert_same_splits_files_and_rejections(shared_data_run[1], workdir, shards)

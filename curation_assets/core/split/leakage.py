@@ -8,6 +8,8 @@ for the rest, since a per-record Python call over a million instructions costs m
 
 from __future__ import annotations
 
+from typing import Callable
+
 import duckdb
 import pyarrow as pa
 
@@ -24,18 +26,22 @@ def _normalize_arrow(texts: pa.Array) -> pa.Array:
     return pa.array([normalize_text(text) for text in texts.to_pylist()], pa.string())
 
 
-def connect_with_normalize_text() -> duckdb.DuckDBPyConnection:
-    connection = duckdb.connect()
+def connect_with_normalize_text(connect: Callable[[], duckdb.DuckDBPyConnection] = duckdb.connect
+                                ) -> duckdb.DuckDBPyConnection:
+    connection = connect()
     connection.execute("SET enable_progress_bar = false")
     connection.create_function("normalize_text", _normalize_arrow, ["VARCHAR"], "VARCHAR", type="arrow")
     return connection
 
 
-def instructions_in_both_files(train_files: list[str], eval_files: list[str], examples: int = 5) -> tuple[int, list[str]]:
-    """How many normalized instructions are in both splits, and the first ``examples`` of them."""
+def instructions_in_both_files(train_files: list[str], eval_files: list[str],
+                               connect: Callable[[], duckdb.DuckDBPyConnection] = duckdb.connect,
+                               examples: int = 5) -> tuple[int, list[str]]:
+    """How many normalized instructions are in both splits, and the first ``examples`` of them
+    (``connect`` opens a DuckDB connection that can read the files, e.g. on an object store)."""
     if not train_files or not eval_files:
         return 0, []
-    with connect_with_normalize_text() as connection:
+    with connect_with_normalize_text(connect) as connection:
         connection.execute(
             f"CREATE TEMP TABLE shared AS "
             f"SELECT {NORMALIZED} AS instruction FROM read_parquet($train) "
