@@ -108,22 +108,28 @@ class WorkerKiller(threading.Thread):
         self.killed: list[int] = []
         self.stop = threading.Event()
 
+    @staticmethod
+    def running_task() -> int | None:
+        """The pid of a Ray worker process running a shard task, if one is."""
+        for cmdline in glob.glob("/proc/[0-9]*/cmdline"):
+            try:
+                with open(cmdline, "rb") as handle:
+                    title = handle.read()
+            except OSError:
+                continue
+            if title.startswith(b"ray::_run_task"):
+                return int(cmdline.split("/")[2])
+        return None
+
     def run(self) -> None:
         while not self.stop.is_set() and not self.killed:
-            for cmdline in glob.glob("/proc/[0-9]*/cmdline"):
+            pid = self.running_task()
+            if pid is not None:
                 try:
-                    with open(cmdline, "rb") as handle:
-                        title = handle.read()
-                except OSError:
-                    continue
-                if title.startswith(b"ray::_run_task"):
-                    pid = int(cmdline.split("/")[2])
-                    try:
-                        os.kill(pid, signal.SIGKILL)
-                    except ProcessLookupError:
-                        continue
+                    os.kill(pid, signal.SIGKILL)
                     self.killed.append(pid)
-                    break
+                except ProcessLookupError:
+                    pass
             self.stop.wait(0.01)
 
 
@@ -178,3 +184,47 @@ def test_the_shared_data_on_ray_with_shards_on_s3_gives_the_local_engines_splits
         "SELECT unnest(files) AS file FROM storage.shard_versions WHERE table_name = 'train'")["file"]
     assert len(files) and all(file.startswith("s3://") for file in files)
     _assert_same_splits_files_and_rejections(shared_data_run[1], workdir, shards)
+
+
+def _written(path: Path, config: dict) -> Path:
+    return write_config(path, config["sources"], **{key: value for key, value in config.items() if key != "sources"})
+
+
+def test_a_run_whose_cluster_vanishes_mid_stage_fails_in_one_clear_line_and_keeps_the_published_tables(
+        workdir, tmp_path):
+    """The head node (GCS, raylet, workers) is killed while shard tasks run: the CLI fails within
+    seconds with the cause, and the warehouse still answers with the previous run's tables."""
+    import subprocess
+    import sys
+    import time
+
+    from ray.cluster_utils import Cluster
+
+    config = demo_config_dict()
+    assert materialize_config(_written(workdir / "local.yaml", config)).success
+    before = Warehouse(workdir / "warehouse.duckdb").read_frame("SELECT record_id FROM train ORDER BY 1")
+
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 2, "object_store_memory": 100 * 1024 * 1024,
+                                                            "include_dashboard": False})
+    killer = WorkerKiller()
+    try:
+        config["engine"] = {"backend": "ray", "workers": 2, "parallel_min_records": 0,
+                            "ray": {"address": cluster.address}}
+        config["warehouse"] = {"shard_records": 40}  # several shards: tasks go to the cluster
+        path = _written(workdir / "ray.yaml", config)
+        started = time.monotonic()
+        run = subprocess.Popen([sys.executable, "-m", "curation_assets.cli", "run", "--config", str(path)],
+                               cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        while not killer.running_task() and run.poll() is None:
+            time.sleep(0.01)
+        assert run.poll() is None, "the run ended before a task ran on the cluster"
+        cluster.head_node.kill_all_processes(check_alive=False, allow_graceful=False)
+        _, stderr = run.communicate(timeout=180)
+        elapsed = time.monotonic() - started
+    finally:
+        cluster.shutdown()
+    assert run.returncode == 1, stderr[-3000:]
+    assert "stopped answering mid-stage" in stderr and "every table keeps its previous version" in stderr
+    assert elapsed < 120  # Ray alone would retry for a minute per connection
+    after = Warehouse(workdir / "warehouse.duckdb").read_frame("SELECT record_id FROM train ORDER BY 1")
+    assert after.equals(before)
