@@ -30,5 +30,12 @@ class VerifyConfig(Strict):
         default=24, ge=1, description="texts with fewer letters are too short to judge (core/text/language.py) and pass")
     code_timeout_seconds: float = Field(default=5.0, gt=0)
     code_memory_mb: int = Field(default=512, ge=32)
+    code_sandbox: Literal["bwrap", "unsandboxed"] = Field(
+        default="bwrap",
+        description="bwrap: model-written code runs under bubblewrap (namespaces, read-only system, no network, "
+                    "uid 65534; core/verify/sandbox.py), and fails verification where bwrap cannot start. "
+                    "unsandboxed: rlimits and socket guards only, as this user: for trusted generators on "
+                    "machines without bubblewrap.")
+    code_max_processes: int = Field(default=32, ge=1, description="processes the code may have at once (fork bombs)")
     repair_rounds: int = Field(default=0, ge=0, le=3, description="LLM repair attempts for failing code.")
     judge: JudgeConfig = JudgeConfig()

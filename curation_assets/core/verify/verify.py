@@ -59,9 +59,9 @@ class _Candidate:
 def _run_code(candidate: _Candidate, settings: VerifyConfig) -> None:
     expect = candidate.lineage.get("expect") or {}
     result = run_tests(candidate.row["response"], expect.get("tests", ""), settings.code_timeout_seconds,
-                       settings.code_memory_mb)
+                       settings.code_memory_mb, settings.code_sandbox, settings.code_max_processes)
     candidate.verification["sandbox"] = {
-        "passed": result.passed, "reason": result.reason, "network": result.network_isolation,
+        "passed": result.passed, "reason": result.reason, "isolation": result.isolation,
         "timeout_seconds": settings.code_timeout_seconds, "memory_mb": settings.code_memory_mb,
     }
     candidate.failure = None if result.passed else (result.reason, result.detail)
