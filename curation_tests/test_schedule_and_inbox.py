@@ -234,3 +234,32 @@ def test_curation_run_loads_the_inbox_too_and_removed_files_keep_their_rows(pipe
     _balances(pipeline)
     card = (pipeline["folder"] / "exports" / "data_card.html").read_text(encoding="utf-8")
     assert f"inbox ({pipeline['inbox']})" in card  # the inbox is one row of the card's sources table
+
+
+def test_the_inbox_follows_no_symlink_and_refuses_keys_that_leave_the_folder(pipeline):
+    inbox = pipeline["inbox"]
+    inbox.mkdir(exist_ok=True)
+    outside = pipeline["folder"] / "outside.jsonl"
+    outside.write_text(json.dumps(FEEDBACK[0]) + "\n", encoding="utf-8")
+    (inbox / "passwd.jsonl").symlink_to("/etc/passwd")
+    (inbox / "linked.jsonl").symlink_to(outside)
+    try:
+        tick = _tick_inbox(pipeline, json.dumps({}))
+        requested = {request.partition_key for request in tick.run_requests}
+        assert not requested & {"inbox/passwd.jsonl", "inbox/linked.jsonl"}
+
+        # A run asked for them anyway (a hand-made partition key) loads nothing from outside the folder.
+        keys = ["inbox/linked.jsonl", "inbox/../outside.jsonl"]
+        pipeline["instance"].add_dynamic_partitions(ARRIVALS.name, keys)
+        for key in keys:
+            result = pipeline["defs"].resolve_job_def("ingest_inbox").execute_in_process(
+                instance=pipeline["instance"], partition_key=key, raise_on_error=False)
+            assert not result.success
+            message = [event for event in result.all_events if event.is_step_failure][0].step_failure_data.error.message
+            assert "symbolic link" in message or "not a file name inside the inbox" in message, message
+            assert query(pipeline["warehouse"], "SELECT reason FROM rejections WHERE source = ?", [key]) == [
+                ("unreadable_file",)]
+            assert query(pipeline["warehouse"], "SELECT count(*) FROM main.raw_inbox WHERE source = ?", [key]) == [(0,)]
+    finally:
+        (inbox / "passwd.jsonl").unlink()
+        (inbox / "linked.jsonl").unlink()

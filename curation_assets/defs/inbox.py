@@ -8,7 +8,9 @@ with the synthetic batches (``defs/partitions.py``); this asset skips their keys
 """
 
 
+import hashlib
 import json
+import os
 import re
 import time
 from pathlib import Path
@@ -41,7 +43,26 @@ def inbox_source(file_name: str) -> str:
 
 
 def _quarantine_name(file_name: str) -> str:
-    return f"{INBOX_TABLE}_" + re.sub(r"[^a-z0-9_]", "_", file_name.lower())
+    """``raw_inbox_<name>``; a name the folding changes (case, other characters) gets a digest of the
+    exact name too, so ``A.jsonl`` and ``a.jsonl`` keep distinct quarantine tables."""
+    folded = re.sub(r"[^a-z0-9_]", "_", file_name.lower())
+    if folded != file_name.replace(".", "_"):
+        folded += "_" + hashlib.sha256(file_name.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    return f"{INBOX_TABLE}_{folded}"
+
+
+def contained_file(folder: Path, file_name: str) -> Path:
+    """``folder / file_name`` when it is a regular file placed in the folder itself; ValueError for a
+    name that leaves the folder (a separator, ``..``) or a symbolic link (the inbox never follows one:
+    a link to /etc/passwd would otherwise be loaded and its lines published)."""
+    if not file_name or file_name in (".", "..") or "/" in file_name or "\0" in file_name:
+        raise ValueError(f"{file_name!r} is not a file name inside the inbox folder; refused")
+    path = folder / file_name
+    if path.is_symlink():
+        raise ValueError(f"{file_name} is a symbolic link; the inbox loads only regular files placed in it")
+    if path.exists() and os.path.realpath(path.parent) != os.path.realpath(folder):
+        raise ValueError(f"{file_name} resolves outside the inbox folder {folder}; refused")
+    return path
 
 
 def _file_error(file_name: str, kind: str, error: Exception) -> pd.DataFrame:
@@ -82,13 +103,21 @@ def definitions(config: PipelineConfig) -> dg.Definitions:
         for key in [key for key in context.partition_keys if is_inbox_key(key)]:
             file_name = key[len(INBOX_SOURCE_PREFIX):]
             source = inbox.source_for(file_name)
-            if not (folder / file_name).exists():
+            try:
+                path = contained_file(folder, file_name)
+            except ValueError as error:
+                store.publish_partition(INBOX_TABLE, source.name, empty_records(), _file_error(
+                    file_name, inbox.kind, error), STAGE, quarantine=_quarantine_name(file_name))
+                unreadable[file_name] = str(error)
+                context.log.error(f"inbox file {file_name}: {error}")
+                continue
+            if not path.exists():
                 # The inbox is a drop zone that people clean up: what a file brought stays until it is replaced.
                 per_file[file_name] = {"removed_from_inbox": True, "rows_kept": "as last loaded"}
                 context.log.info(f"inbox file {file_name} is no longer in {folder}; its rows stay as last loaded")
                 continue
             try:
-                loaded = load_source(source, folder / file_name)
+                loaded = load_source(source, path)
             except SourceError as error:
                 # The file's earlier rows (if any) go: what is published must be what the inbox holds now.
                 store.publish_partition(INBOX_TABLE, source.name, empty_records(), _file_error(
@@ -132,7 +161,12 @@ def inbox_candidates(folder: Path, settle_seconds: float, now: float) -> tuple[d
     ready, refused = {}, {}
     for path in sorted(folder.iterdir()):
         name = path.name
-        if name.startswith(".") or name.lower().endswith(_IN_PROGRESS_SUFFIXES) or not path.is_file():
+        if name.startswith(".") or name.lower().endswith(_IN_PROGRESS_SUFFIXES):
+            continue
+        if path.is_symlink():
+            refused[name] = "a symbolic link: the inbox loads only regular files placed in it"
+            continue
+        if not path.is_file():
             continue
         stat = path.stat()
         if now - stat.st_mtime < settle_seconds:
