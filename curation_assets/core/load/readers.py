@@ -13,8 +13,10 @@ Parquet row index (0-based). Exploded elements also carry their index as ``item`
 
 from __future__ import annotations
 
+import csv
 import io
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -36,6 +38,7 @@ from curation_assets.core.records import (
 STAGE = "load"
 _MISSING = object()
 _EXCERPT_CHARS = 300
+_BOM = "\ufeff"
 
 
 class FileError(ValueError):
@@ -257,17 +260,22 @@ def _jsonl_item(line_number: int, raw_line: bytes, encoding: str) -> RawItem:
         excerpt = raw_line[:_EXCERPT_CHARS].decode(encoding, errors="replace")
         return RawItem(line_number, problem=("invalid_encoding", f"line {line_number}: not {encoding}: {error}"),
                        raw_text=excerpt)
+    if line_number == 1:
+        text = text.removeprefix(_BOM)  # editors on Windows start UTF-8 files with one
     try:
         return RawItem(line_number, value=json.loads(text), raw_text=text)
     except json.JSONDecodeError as error:
         return RawItem(line_number, problem=("malformed_json", f"line {line_number}, column {error.colno}: {error.msg}"),
                        raw_text=text[:_EXCERPT_CHARS])
+    except RecursionError:
+        return RawItem(line_number, problem=("too_deeply_nested", f"line {line_number}: JSON nested deeper than "
+                                             "the parser's recursion limit"), raw_text=text[:_EXCERPT_CHARS])
 
 
 def _decode_whole_file(path: Path, encoding: str, where: str) -> str:
     data = path.read_bytes()
     try:
-        return data.decode(encoding)
+        return data.decode(encoding).removeprefix(_BOM)
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
         raise FileError(
@@ -284,21 +292,47 @@ def _read_json_array(path: Path, encoding: str, where: str) -> FileItems:
         value = json.loads(text)
     except json.JSONDecodeError as error:
         raise FileError(f"{where}: invalid JSON at line {error.lineno}, column {error.colno}: {error.msg}") from error
+    except RecursionError as error:
+        raise FileError(f"{where}: JSON nested deeper than the parser's recursion limit") from error
     if not isinstance(value, list):
         raise FileError(f"{where}: format 'json' expects a top-level array, found {type(value).__name__}")
     return FileItems([RawItem(index, value=element) for index, element in enumerate(value)])
 
 
 def _read_csv(path: Path, encoding: str, where: str) -> FileItems:
+    """Rows as dicts by header name, positions counting data rows from 1 (blank lines skipped); a row
+    whose field count differs from the header's is an item with a problem, not a refused file."""
     text = _decode_whole_file(path, encoding, where)
     if not text.strip():
         raise FileError(f"{where}: file holds only whitespace")
+    reader = csv.reader(io.StringIO(text, newline=""))
     try:
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
-        raise FileError(f"{where}: malformed CSV: {error}") from error
-    items = [RawItem(row, value=value) for row, value in enumerate(frame.to_dict("records"), start=1)]
-    return FileItems(items, columns=list(frame.columns))
+        rows = [(reader.line_num, row) for row in reader if row]
+    except csv.Error as error:
+        raise FileError(f"{where}: malformed CSV at line {reader.line_num}: {error}") from error
+    header = _unique_names(rows[0][1])
+    items = []
+    for position, (line, row) in enumerate(rows[1:], start=1):
+        if len(row) == len(header):
+            items.append(RawItem(position, value=dict(zip(header, row))))
+        else:
+            items.append(RawItem(position, problem=("ragged_csv_row", f"line {line}: {len(row)} fields, the header "
+                                                    f"has {len(header)}"), raw_text=",".join(row)[:_EXCERPT_CHARS]))
+    return FileItems(items, columns=header)
+
+
+def _unique_names(names: list[str]) -> list[str]:
+    """Header names made unique as pandas makes them (``a``, ``a.1``, ...)."""
+    seen: dict[str, int] = {}
+    unique = []
+    for name in names:
+        candidate = name
+        while candidate in seen:
+            seen[name] += 1
+            candidate = f"{name}.{seen[name]}"
+        seen.setdefault(candidate, 0)
+        unique.append(candidate)
+    return unique
 
 
 def _read_parquet(path: Path, encoding: str, where: str) -> FileItems:
@@ -346,9 +380,27 @@ def _as_text(value: Any) -> str | None:
         return value
     if isinstance(value, bool):
         return "true" if value else "false"  # as the source file wrote it, not Python's True
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # NaN / Infinity are not text a model should learn ("nan")
     if isinstance(value, (int, float)):
         return str(value)
     return None
+
+
+def _lone_surrogate(texts: dict[str, str]) -> str | None:
+    """The first field holding a lone surrogate (a JSON ``"\\ud800"`` escape): no UTF-8 file can hold it."""
+    for target, text in texts.items():
+        if text.isascii():
+            continue
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as error:
+            return f"{target} holds a lone surrogate ({text[error.start]!r} at character {error.start})"
+    return None
+
+
+def _printable(texts: dict[str, str]) -> dict[str, str]:
+    return {target: text.encode("utf-8", "replace").decode("utf-8") for target, text in texts.items()}
 
 
 def _elements(source: FileSource, item: RawItem) -> Iterator[tuple[int | None, Any, tuple[str, str] | None]]:
@@ -440,10 +492,15 @@ class _RecordBuilder:
                     self.seen_fields[field_path] += 1
                     text = _as_text(raw_value)
                     if text is None:
-                        wrong_type.append(f"{field_path} is {type(raw_value).__name__}")
+                        wrong_type.append(f"{field_path} is {raw_value!r}" if isinstance(raw_value, float)
+                                          else f"{field_path} is {type(raw_value).__name__}")
                     else:
                         texts[target] = text
-                if missing:
+                surrogate = _lone_surrogate(texts)
+                if surrogate is not None:
+                    rejected.append(self._rejection(item.position, item_index, "invalid_unicode", surrogate,
+                                                    _printable(texts)))
+                elif missing:
                     rejected.append(self._rejection(item.position, item_index, "missing_field",
                                                     f"mapped field(s) {', '.join(missing)} not in record", texts))
                 elif wrong_type:

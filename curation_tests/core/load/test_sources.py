@@ -492,3 +492,64 @@ def test_a_jsonl_file_read_in_line_ranges_on_two_workers_gives_the_records_of_re
             for line_range, task in zip(ranges, tasks)]
     with pytest.raises(SourceError, match="reply found in no record"):
         check_fields_seen(wrong, path, FieldsSeen.merged(seen), whole.records_in)
+
+
+# --- one bad record stays one rejection ------------------------------------------------------------
+
+
+def test_a_deeply_nested_line_and_a_lone_surrogate_are_rejections_naming_their_lines(tmp_path):
+    path = tmp_path / "logs.jsonl"
+    path.write_text(
+        '{"question": "first", "answer": "one"}\n'
+        + '{"question": ' + "[" * 100_000 + "]" * 100_000 + ', "answer": "deep"}\n'
+        + '{"question": "bad \\ud800 escape", "answer": "two"}\n'
+        + '{"question": "third", "answer": "three"}\n',
+        encoding="utf-8",
+    )
+    loaded = load_source(source_config(path, "jsonl"), path)
+    assert_balanced(loaded)
+    assert loaded.records["instruction"].tolist() == ["first", "third"]
+    reasons = dict(zip(loaded.rejections["source_position"], loaded.rejections["reason"]))
+    assert reasons == {2: "too_deeply_nested", 3: "invalid_unicode"}
+    details = loaded.rejections.set_index("reason")["detail"]
+    assert details["too_deeply_nested"].startswith("line 2:")
+    assert "instruction holds a lone surrogate" in details["invalid_unicode"]
+    # the rejection row itself is writable as UTF-8 (what the warehouse stores)
+    loaded.rejections.to_json(tmp_path / "rows.json", force_ascii=False)
+
+
+def test_a_utf8_bom_is_not_part_of_the_first_record_or_header(tmp_path):
+    jsonl = tmp_path / "bom.jsonl"
+    jsonl.write_bytes(b"\xef\xbb\xbf" + json.dumps({"question": "q1", "answer": "a1"}).encode() + b"\n")
+    array = tmp_path / "bom.json"
+    array.write_bytes(b"\xef\xbb\xbf" + json.dumps([{"question": "q1", "answer": "a1"}]).encode())
+    table = tmp_path / "bom.csv"
+    table.write_bytes(b"\xef\xbb\xbfquestion,answer\nq1,a1\n")
+    for path, format_ in ((jsonl, "jsonl"), (array, "json"), (table, "csv")):
+        loaded = load_source(source_config(path, format_), path)
+        assert loaded.records["instruction"].tolist() == ["q1"], format_
+        assert loaded.rejections.empty, format_
+
+
+def test_nan_and_infinity_are_rejected_not_loaded_as_the_text_nan(tmp_path):
+    path = tmp_path / "numbers.jsonl"
+    path.write_text('{"question": "q1", "answer": NaN}\n{"question": "q2", "answer": Infinity}\n'
+                    '{"question": "q3", "answer": 4.5}\n', encoding="utf-8")
+    loaded = load_source(source_config(path, "jsonl"), path)
+    assert_balanced(loaded)
+    assert loaded.records["response"].tolist() == ["4.5"]
+    assert loaded.rejections["reason"].tolist() == ["non_text_field", "non_text_field"]
+    assert loaded.rejections["detail"].tolist() == ["answer is nan", "answer is inf"]
+
+
+def test_a_ragged_csv_row_is_one_rejection_and_the_rest_of_the_file_loads(tmp_path):
+    path = tmp_path / "rows.csv"
+    path.write_text('question,answer\nq1,a1\nq2,a2,extra\n\nq3\n"q4, quoted","a4\nsecond line"\n', encoding="utf-8")
+    loaded = load_source(source_config(path, "csv"), path)
+    assert_balanced(loaded)
+    assert loaded.records["instruction"].tolist() == ["q1", "q4, quoted"]
+    assert loaded.records["response"].tolist() == ["a1", "a4\nsecond line"]
+    assert loaded.records["source_position"].tolist() == [1, 4]  # data rows, the blank line skipped
+    assert loaded.rejections["reason"].tolist() == ["ragged_csv_row", "ragged_csv_row"]
+    assert loaded.rejections["detail"].tolist() == ["line 3: 3 fields, the header has 2",
+                                                    "line 5: 1 fields, the header has 2"]
