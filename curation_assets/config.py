@@ -44,6 +44,8 @@ DEMO_CONFIG_PATH = Path(__file__).parent / "demo" / "demo.yaml"
 _ENV_REFERENCE = re.compile(r"\$\{(?P<name>[A-Z_][A-Z0-9_]*)(?::-(?P<default>[^}]*))?\}")
 
 
+# A source's table is raw_<name>: these names would take another asset's table.
+RESERVED_SOURCE_NAMES = frozenset({"inbox"})
 # Sections renamed so that a stage has one name everywhere: a config written for the old name gets told.
 RENAMED_SECTIONS = {"decontamination": "decontaminate"}
 
@@ -83,6 +85,10 @@ class PipelineConfig(Strict):
     @model_validator(mode="after")
     def _unique_source_names(self) -> "PipelineConfig":
         names = [source.name for source in self.sources]
+        reserved = sorted(set(names) & RESERVED_SOURCE_NAMES)
+        if reserved:
+            raise ValueError(f"source name(s) {', '.join(reserved)} reserved: raw_inbox is the inbox's table; "
+                             "rename the source")
         duplicated = sorted({name for name in names if names.count(name) > 1})
         if duplicated:
             raise ValueError(f"source names must be unique; repeated: {', '.join(duplicated)}")
@@ -158,6 +164,18 @@ class PipelineConfig(Strict):
         return hashlib.sha256(payload.encode()).hexdigest()[:12]
 
 
+def _expand_env_values(value):
+    """``${VAR}`` / ``${VAR:-default}`` expanded inside the parsed config's string values only: a
+    reference in a comment is not read, and a value holding YAML syntax stays one string."""
+    if isinstance(value, str):
+        return _expand_env(value)
+    if isinstance(value, list):
+        return [_expand_env_values(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _expand_env_values(item) for key, item in value.items()}
+    return value
+
+
 def _expand_env(text: str) -> str:
     def replace(match: re.Match) -> str:
         value = os.environ.get(match.group("name"))
@@ -177,11 +195,15 @@ def load_config(path: str | os.PathLike | None = None) -> PipelineConfig:
     if not config_path.is_file():
         raise ConfigError(f"config file {config_path} does not exist (set {CONFIG_ENV} to a YAML config)")
     try:
-        raw = yaml.safe_load(_expand_env(config_path.read_text(encoding="utf-8")))
+        raw = yaml.safe_load(config_path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
         raise ConfigError(f"config file {config_path} is not valid YAML: {error}") from error
     if not isinstance(raw, dict):
         raise ConfigError(f"config file {config_path} must hold a mapping with a 'sources' list")
+    raw = _expand_env_values(raw)
+    if "base_dir" in raw:
+        raise ConfigError(f"config file {config_path}: unknown key 'base_dir' (relative source paths resolve "
+                          "against the config file's folder; it cannot be set)")
     for old, new in RENAMED_SECTIONS.items():
         if old in raw:
             raise ConfigError(f"config file {config_path}: section '{old}' is now called '{new}' (one name per stage)")

@@ -234,3 +234,22 @@ def test_a_renamed_section_names_its_new_name(tmp_path):
     config.write_text("sources: []\ndecontamination: {ngram: 8}\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="'decontamination' is now called 'decontaminate'"):
         load_config(config)
+
+
+def test_env_references_expand_in_values_only_never_in_comments_or_into_yaml(tmp_path, monkeypatch):
+    text = ("# data lives in ${CURATION_TEST_UNSET_IN_A_COMMENT}\n"
+            + one_source(path="'${CURATION_TEST_DATA_DIR:-fallback}/logs.jsonl'"))
+    monkeypatch.setenv("CURATION_TEST_DATA_DIR", "/data/x}, kind: synthetic, {y")
+    config = load_config(write_config(tmp_path, text))
+    assert config.sources[0].path == "/data/x}, kind: synthetic, {y/logs.jsonl"  # one string, YAML unchanged
+    assert config.sources[0].kind == "real"
+
+
+def test_base_dir_reserved_names_and_unknown_encodings_are_config_errors(tmp_path):
+    message = config_error(write_config(tmp_path, one_source() + "base_dir: /elsewhere\n"))
+    assert "unknown key 'base_dir'" in message
+    message = config_error(write_config(tmp_path, one_source(name="inbox"), name="inbox.yaml"))
+    assert "source name(s) inbox reserved" in message
+    text = one_source().replace("    license: MIT\n", "    license: MIT\n    encoding: not-a-codec\n")
+    message = config_error(write_config(tmp_path, text, name="codec.yaml"))
+    assert "sources.0.encoding" in message and "unknown encoding 'not-a-codec'" in message

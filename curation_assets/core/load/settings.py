@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 from pathlib import Path
 
 from pydantic import Field, field_validator
@@ -31,6 +32,15 @@ class RecordOrigin(Strict):
     kind: Kind
     license: str
     encoding: str = "utf-8"
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, encoding: str) -> str:
+        try:
+            codecs.lookup(encoding)
+        except LookupError as error:
+            raise ValueError(f"unknown encoding {encoding!r} (Python codec names: utf-8, latin-1, cp1252, ...)") from error
+        return encoding
     pii: PiiAction = Field(
         default="redact", description="what cleaning does with a record holding PII (keep: e.g. fake PII by design)"
     )
