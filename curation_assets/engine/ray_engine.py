@@ -49,8 +49,6 @@ def _ray():
 
 def connect(settings: RaySettings) -> None:
     """Connect this process to the configured cluster (once; again when the address changes)."""
-    if settings.address:
-        _use_the_clusters_token()  # before Ray's first import, which reads it
     ray = _ray()
     address = settings.address or "local"
     if ray.is_initialized() and _CONNECTED.get("address") == address:
@@ -66,7 +64,9 @@ def connect(settings: RaySettings) -> None:
                      object_store_memory=settings.object_store_mb * 1024 * 1024,
                      include_dashboard=False, log_to_driver=False)
     except (ConnectionError, TimeoutError, RuntimeError) as error:
-        raise RayUnavailableError(f"cannot reach the Ray cluster at {address!r}: {error}") from error
+        hint = (" The cluster uses token authentication: run with RAY_AUTH_MODE=token (the token is read from "
+                "RAY_AUTH_TOKEN, RAY_AUTH_TOKEN_PATH or ~/.ray/auth_token)." if "InvalidAuthToken" in str(error) else "")
+        raise RayUnavailableError(f"cannot reach the Ray cluster at {address!r}: {error}{hint}") from error
     _CONNECTED["address"] = address
 
 
@@ -78,17 +78,6 @@ def _reachable(address: str, timeout: float = CONNECT_TIMEOUT_SECONDS) -> OSErro
             return None
     except (OSError, ValueError) as error:
         return error
-
-
-def _use_the_clusters_token() -> None:
-    """``ray start`` (Ray >= 2.59) turns token authentication on and leaves the token in
-    ~/.ray/auth_token, but a driver connects with authentication off unless RAY_AUTH_MODE says
-    otherwise, and is refused after 20 s of retries: with a token at hand and no mode chosen, use it."""
-    if "RAY_AUTH_MODE" in os.environ:
-        return
-    token_file = os.environ.get("RAY_AUTH_TOKEN_PATH") or os.path.expanduser("~/.ray/auth_token")
-    if os.environ.get("RAY_AUTH_TOKEN") or os.path.isfile(token_file):
-        os.environ["RAY_AUTH_MODE"] = "token"
 
 
 def _check_reachable(address: str) -> None:
