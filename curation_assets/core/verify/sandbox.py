@@ -96,10 +96,11 @@ def bwrap_command(program_file: str, inner: list[str]) -> list[str]:
             command += ["--symlink", os.readlink(host), host]
         elif os.path.isdir(host):
             command += ["--ro-bind", host, host]
+    # The private /tmp first: an interpreter or virtual environment under /tmp is bound on top of it.
+    command += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
     for root in _read_only_roots():
         command += ["--ro-bind", root, root]
-    command += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", SANDBOX_DIR,
-                "--ro-bind", program_file, f"{SANDBOX_DIR}/program.py", "--chdir", SANDBOX_DIR]
+    command += ["--tmpfs", SANDBOX_DIR, "--ro-bind", program_file, f"{SANDBOX_DIR}/program.py", "--chdir", SANDBOX_DIR]
     return command + inner
 
 
