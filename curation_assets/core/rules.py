@@ -175,7 +175,7 @@ class _RunState:
         self.context = {name: records[name].to_numpy() for name in records.columns if name not in TEXT_FIELDS}
         self.reasons = np.full(len(records), None, dtype=object)
         self.details = np.full(len(records), None, dtype=object)
-        self.transforms: list[list[str]] = [[] for _ in range(len(records))]
+        self.transforms: dict[int, list[str]] = {}  # row -> the rewrites that changed it (few rows)
         self.notes: dict[str, list] = {step.name: [None] * len(records) for step in steps if isinstance(step, Rewrite)}
 
     def batch(self, rows: np.ndarray) -> pd.DataFrame:
@@ -212,7 +212,7 @@ class _RunState:
                     row = pending[place]
                     self.texts[name][row] = new
                     self.rewritten[name][row] = True
-                    self.transforms[row].append(f"{name}:{step.name}")
+                    self.transforms.setdefault(row, []).append(f"{name}:{step.name}")
         if rewritten.notes is not None:
             notes = self.notes[step.name]
             for place, note in enumerate(rewritten.notes):
@@ -229,10 +229,19 @@ class _RunState:
             if rewritten.any():
                 kept[name] = np.where(rewritten, values[kept_rows], kept[name].to_numpy(dtype=object))
         lineages = records["lineage"].to_numpy()
-        kept["lineage"] = [self._lineage(row, lineages[row], stage) for row in kept_rows]
+        # Only rows a rewrite changed or annotated get a new lineage: the rest keep theirs as they are.
+        touched = set(self.transforms)
+        for notes in self.notes.values():
+            touched.update(row for row, note in enumerate(notes) if note)
+        if touched:
+            new_lineages = lineages[kept_rows].copy()
+            for place in np.flatnonzero(np.isin(kept_rows, np.fromiter(touched, dtype=np.int64, count=len(touched)))):
+                row = kept_rows[place]
+                new_lineages[place] = self._lineage(row, lineages[row], stage)
+            kept["lineage"] = new_lineages
         rejected = records[dropped].assign(reason=self.reasons[dropped], detail=self.details[dropped])
         run = RuleRun(as_records(kept), as_rejections(rejected, stage), notes=self.notes, kept_rows=kept_rows)
-        for transforms in filter(None, self.transforms):
+        for transforms in self.transforms.values():
             run.rewrites.update({transform.split(":", 1)[1] for transform in transforms})
         for row in np.flatnonzero(dropped):
             reason = self.reasons[row]
@@ -244,11 +253,12 @@ class _RunState:
 
     def _lineage(self, row: int, lineage_json: str, stage: str) -> str:
         notes = {name: notes[row] for name, notes in self.notes.items() if notes[row]}
-        if not self.transforms[row] and not notes:
+        transforms = self.transforms.get(row)
+        if not transforms and not notes:
             return lineage_json
         lineage = json.loads(lineage_json)
-        if self.transforms[row]:
-            lineage[stage] = self.transforms[row]
+        if transforms:
+            lineage[stage] = transforms
         lineage.update(notes)
         return json.dumps(lineage, sort_keys=True, ensure_ascii=False)
 

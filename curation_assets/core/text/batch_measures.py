@@ -54,8 +54,9 @@ class EncodedTexts:
         """The texts encoded; the rules of a stage judge the same texts one after another, so the
         last few batches are remembered and one holding these very str objects is reused."""
         texts = list(texts)
+        wanted: list[np.ndarray] = []  # the texts' ids, computed once if some lookup needs them
         for remembered in _REMEMBERED:
-            found = remembered.find(texts)
+            found = remembered.find(texts, wanted)
             if found is not None:
                 return found
         parts = [text.encode("utf-8", "surrogatepass") for text in texts]
@@ -81,7 +82,8 @@ class _Remembered:
     encoded: EncodedTexts
     _ids: tuple[np.ndarray, np.ndarray] | None = None  # the texts' ids sorted, and the row of each
 
-    def find(self, texts: list[str]) -> EncodedTexts | None:
+    def find(self, texts: list[str], wanted: list[np.ndarray]) -> EncodedTexts | None:
+        """These texts' encoding when all of them are among this batch's (``wanted`` caches their ids)."""
         if len(texts) == len(self.texts) and all(map(operator.is_, texts, self.texts)):
             return self.encoded
         if len(texts) > len(self.texts) or not texts:
@@ -91,9 +93,10 @@ class _Remembered:
             order = np.argsort(ids, kind="stable")
             self._ids = ids[order], order
         sorted_ids, order = self._ids
-        wanted = _ids_of(texts)
-        places = np.minimum(np.searchsorted(sorted_ids, wanted), len(sorted_ids) - 1)
-        if not np.array_equal(sorted_ids[places], wanted):
+        if not wanted:
+            wanted.append(_ids_of(texts))
+        places = np.minimum(np.searchsorted(sorted_ids, wanted[0]), len(sorted_ids) - 1)
+        if not np.array_equal(sorted_ids[places], wanted[0]):
             return None
         return self.encoded.rows(order[places])
 
