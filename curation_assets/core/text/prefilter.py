@@ -100,9 +100,6 @@ class HyperscanPrefilter:
     def batch_candidates(self, texts: Sequence[str]) -> list[frozenset[str]]:
         """``candidates`` of every text, found in one scan of the batch (a superset: see the module)."""
         database, always, always_if_empty = self._database()
-        joined = "\n".join(texts)
-        if database is not None and joined.isascii():
-            return self._ascii_batch_candidates(texts, joined, database, always, always_if_empty)
         result: list[frozenset[str]] = [always] * len(texts)
         parts: list[bytes] = []
         for row, text in enumerate(texts):
@@ -130,29 +127,6 @@ class HyperscanPrefilter:
         found: dict[int, set[str]] = {}
         for row, pattern_id in set(zip(rows.tolist(), pattern_ids.tolist())):
             if parts[row]:  # empty, unencodable and folding texts are decided already
-                found.setdefault(row, set(always)).add(self.keys[pattern_id])
-        for row, keys in found.items():
-            result[row] = frozenset(keys)
-        return result
-
-    def _ascii_batch_candidates(self, texts: Sequence[str], joined: str, database, always: frozenset[str],
-                                always_if_empty: frozenset[str]) -> list[frozenset[str]]:
-        """The common case, a batch of ASCII texts: encoded in one call, a text's bytes are its characters,
-        and no text needs the folding or encoding fallbacks."""
-        result: list[frozenset[str]] = [always] * len(texts)
-        lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
-        for row in np.flatnonzero(lengths == 0):
-            result[row] = always_if_empty
-        hits: list[tuple[int, int]] = []
-        database.scan(joined.encode("ascii"), match_event_handler=_collect_end, context=hits)
-        if not hits:
-            return result
-        starts = np.cumsum(lengths + 1) - (lengths + 1)
-        pattern_ids, ends = np.array(hits, dtype=np.int64).T
-        rows = np.searchsorted(starts, ends - 1, side="right") - 1
-        found: dict[int, set[str]] = {}
-        for row, pattern_id in set(zip(rows.tolist(), pattern_ids.tolist())):
-            if lengths[row]:
                 found.setdefault(row, set(always)).add(self.keys[pattern_id])
         for row, keys in found.items():
             result[row] = frozenset(keys)
