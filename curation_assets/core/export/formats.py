@@ -48,6 +48,10 @@ def write_jsonl(lines: Iterable[str], path) -> int:
 def write_jsonl_atomically(lines: Iterable[str], path: Path) -> int:
     """Write to a sibling file, then rename: readers never see a half-written export."""
     partial = path.with_name(path.name + ".partial")
-    count = write_jsonl(lines, partial)
-    os.replace(partial, path)
+    try:
+        count = write_jsonl(lines, partial)
+        os.replace(partial, path)
+    except BaseException:  # a full disk, a bad record: no half-written file is left beside the exports
+        partial.unlink(missing_ok=True)
+        raise
     return count

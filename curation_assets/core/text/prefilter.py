@@ -178,8 +178,12 @@ def _store(path: Path, data: bytes) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
-        partial.write_bytes(data)
-        os.replace(partial, path)  # concurrent workers: the last complete file wins, none is read half-written
+        try:
+            partial.write_bytes(data)
+            os.replace(partial, path)  # concurrent workers: the last complete file wins, none is read half-written
+        except OSError:
+            partial.unlink(missing_ok=True)
+            raise
     except OSError:
         pass
 

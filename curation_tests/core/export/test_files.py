@@ -90,3 +90,16 @@ def test_the_manifest_lists_every_file_and_each_sources_license_and_is_the_same_
     assert manifest["splits"]["train"] == {"data_files": "train-*-of-*.jsonl", "files": 2, "records": 7}
     assert manifest["sources"][source.name] == {"license": source.license, "kind": source.kind,
                                                 "records": {"train": 7, "eval": 1}}
+
+
+def test_a_write_that_fails_midway_leaves_neither_the_file_nor_its_partial(tmp_path):
+    from curation_assets.core.export.formats import write_jsonl_atomically
+
+    def lines():
+        yield '{"ok": 1}\n'
+        raise OSError(28, "No space left on device")
+
+    target = tmp_path / "train-00000-of-00001.jsonl"
+    with pytest.raises(OSError, match="No space left"):
+        write_jsonl_atomically(lines(), target)
+    assert list(tmp_path.iterdir()) == []
