@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import os
 import random
 import re
@@ -43,6 +42,7 @@ from curation_assets.core.clean.stage import CleanPlan, clean_records  # noqa: E
 from curation_assets.core.clean.pii import PII_TYPES, PiiScanner, redact  # noqa: E402
 from curation_assets.core.records import as_records  # noqa: E402
 from curation_assets.core.rules import Rewrite  # noqa: E402
+from curation_assets.engine.pool import map_tasks  # noqa: E402
 from planted_pii import planted_pii_set  # noqa: E402
 
 SHARED_DATA = Path(os.environ.get("CURATION_SHARED_DATA") or REPO_ROOT.parent / "shared" / "data")
@@ -164,10 +164,10 @@ def _clean_chunk(arguments) -> dict:
 
 
 def parallel(function, arguments: list, workers: int) -> tuple[float, list]:
-    context = multiprocessing.get_context("fork")  # workers inherit the corpus instead of receiving a copy
+    """On the engine's worker pool, as the stage's shard tasks run (forked here: the workers inherit
+    the corpus instead of receiving a copy)."""
     started = time.perf_counter()
-    with context.Pool(workers) as pool:
-        results = pool.map(function, arguments, chunksize=1)
+    results = list(map_tasks(function, arguments, workers))
     return time.perf_counter() - started, results
 
 

@@ -23,7 +23,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Callable, Iterator, Sequence, TypeVar
 
-from curation_assets.core.memory import return_free_memory
+from curation_assets.core.memory import freeze_startup_objects, return_free_memory
 from curation_assets.engine.settings import EngineConfig
 
 Task = TypeVar("Task")
@@ -111,6 +111,7 @@ class _FreeingAfter:
         self.function = function
 
     def __call__(self, task):
+        freeze_startup_objects()
         try:
             return self.function(task)
         finally:

@@ -19,7 +19,7 @@ import time
 from collections import deque
 from typing import Any, Callable, Iterator, Sequence
 
-from curation_assets.core.memory import return_free_memory
+from curation_assets.core.memory import freeze_startup_objects, return_free_memory
 from curation_assets.engine.settings import RaySettings
 
 _CONNECTED: dict[str, str] = {}  # "address": the cluster this process is connected to ("local": one it started)
@@ -120,6 +120,7 @@ class _ClusterWatch:
 
 
 def _run_task(function: Callable, task: Any) -> Any:
+    freeze_startup_objects()
     try:
         return function(task)
     finally:
