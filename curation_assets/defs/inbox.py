@@ -52,16 +52,16 @@ def _quarantine_name(file_name: str) -> str:
 
 
 def contained_file(folder: Path, file_name: str) -> Path:
-    """``folder / file_name`` when it is a regular file placed in the folder itself; ValueError for a
+    """``folder / file_name`` when it is a regular file placed in the folder itself; SourceError for a
     name that leaves the folder (a separator, ``..``) or a symbolic link (the inbox never follows one:
     a link to /etc/passwd would otherwise be loaded and its lines published)."""
     if not file_name or file_name in (".", "..") or "/" in file_name or "\0" in file_name:
-        raise ValueError(f"{file_name!r} is not a file name inside the inbox folder; refused")
+        raise SourceError(f"{file_name!r} is not a file name inside the inbox folder; refused")
     path = folder / file_name
     if path.is_symlink():
-        raise ValueError(f"{file_name} is a symbolic link; the inbox loads only regular files placed in it")
+        raise SourceError(f"{file_name} is a symbolic link; the inbox loads only regular files placed in it")
     if path.exists() and os.path.realpath(path.parent) != os.path.realpath(folder):
-        raise ValueError(f"{file_name} resolves outside the inbox folder {folder}; refused")
+        raise SourceError(f"{file_name} resolves outside the inbox folder {folder}; refused")
     return path
 
 
@@ -105,18 +105,11 @@ def definitions(config: PipelineConfig) -> dg.Definitions:
             source = inbox.source_for(file_name)
             try:
                 path = contained_file(folder, file_name)
-            except ValueError as error:
-                store.publish_partition(INBOX_TABLE, source.name, empty_records(), _file_error(
-                    file_name, inbox.kind, error), STAGE, quarantine=_quarantine_name(file_name))
-                unreadable[file_name] = str(error)
-                context.log.error(f"inbox file {file_name}: {error}")
-                continue
-            if not path.exists():
-                # The inbox is a drop zone that people clean up: what a file brought stays until it is replaced.
-                per_file[file_name] = {"removed_from_inbox": True, "rows_kept": "as last loaded"}
-                context.log.info(f"inbox file {file_name} is no longer in {folder}; its rows stay as last loaded")
-                continue
-            try:
+                if not path.exists():
+                    # The inbox is a drop zone that people clean up: what a file brought stays until it is replaced.
+                    per_file[file_name] = {"removed_from_inbox": True, "rows_kept": "as last loaded"}
+                    context.log.info(f"inbox file {file_name} is no longer in {folder}; its rows stay as last loaded")
+                    continue
                 loaded = load_source(source, path)
             except SourceError as error:
                 # The file's earlier rows (if any) go: what is published must be what the inbox holds now.
