@@ -17,11 +17,13 @@ from curation_assets.config import PipelineConfig
 from curation_assets.core.dedup import report as dedup_report
 from curation_assets.core.dedup.conflicts import SAME_PROMPT, SAME_RESPONSE
 from curation_assets.core.dedup import stage as dedup_stage
-from curation_assets.core.dedup.batch import bands_of, combine, sign_shard
+from curation_assets.core.dedup.batch import bands_of, combine
 from curation_assets.core.dedup.stage import STAGE, DedupDecision
 from curation_assets.core.dedup.history import HISTORY_COLUMNS
 from curation_assets.defs.stage_asset import Decision, DecisionInput, stage_asset
+from curation_assets.engine.band_shuffle import ShuffledIndex, SignAndShuffle, band_shuffle
 from curation_assets.engine.decided_stage import map_shards
+from curation_assets.engine.pool import worker_count
 from curation_assets.storage.shards import Version, file_list_literal
 from curation_assets.storage.sql_files import sql
 from curation_assets.storage.dedup_history import WarehouseHistory
@@ -120,13 +122,22 @@ def definitions(config: PipelineConfig) -> dg.Definitions:
     near = config.dedup.near_duplicates
 
     def decide(shards: DecisionInput) -> Decision:
-        signed = map_shards(sign_shard, shards.groups, config, shards.shards_uri, shards.workers)
-        batch = combine(signed, near.num_perm, bands_of(config.dedup)[0], spill_to=shards.scratch)
-        shards.context.log.info(f"deduplicated: {len(batch):,} records signed in {len(shards.groups)} shards")
-        shards.clock.lap("sign")
-        history = WarehouseHistory(shards.warehouse) if near.incremental else None
-        decision = dedup_stage.decide(batch, shards.texts(), config.dedup, config.catalog().source_rank, history,
-                                      lap=shards.clock.lap)
+        partitions = near.band_partitions or max(len(shards.groups), worker_count(shards.workers))
+        with band_shuffle(shards.warehouse.shards, partitions) as shuffle:
+            signed = map_shards(SignAndShuffle(shuffle), shards.groups, config, shards.shards_uri, shards.workers)
+            batch = combine(signed, near.num_perm, bands_of(config.dedup)[0], spill_to=shards.scratch)
+            shards.context.log.info(f"deduplicated: {len(batch):,} records signed in {len(shards.groups)} shards, "
+                                    f"band keys in {partitions} partitions")
+            shards.clock.lap("sign")
+            batch_files = [shuffle.batch_file(index) for index in range(len(shards.groups))]
+
+            def shuffled_index(records, earlier, bands):
+                return ShuffledIndex(shuffle, batch_files, records, earlier, bands, near.num_perm, shards.workers,
+                                     shards.scratch)
+
+            history = WarehouseHistory(shards.warehouse) if near.incremental else None
+            decision = dedup_stage.decide(batch, shards.texts(), config.dedup, config.catalog().source_rank, history,
+                                          lap=shards.clock.lap, index_factory=shuffled_index)
         return Decision(batch.rows.loc[:, ["record_id", "shard", "shard_row"]],
                         decision.rejected.loc[:, ["record_id", "reason", "detail"]],
                         metadata=_metadata(decision), checks=[_near_duplicate_check(decision)],

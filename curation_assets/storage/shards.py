@@ -131,10 +131,11 @@ class ShardStore:
     def is_local(self) -> bool:
         return isinstance(self.filesystem, pafs.LocalFileSystem)
 
-    def _uri(self, path: str) -> str:
+    def uri_of(self, path: str) -> str:
+        """A path of this store's filesystem as the catalog names it."""
         return path if self.scheme is None else f"{self.scheme}://{path}"
 
-    def _path(self, uri: str) -> str:
+    def path_of(self, uri: str) -> str:
         """A shard's name in the catalog as a path of this store's filesystem."""
         prefix = f"{self.scheme}://"
         return uri[len(prefix):] if self.scheme is not None and uri.startswith(prefix) else uri
@@ -155,19 +156,19 @@ class ShardStore:
         name = f"v{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{uuid.uuid4().hex[:8]}"
         folder = f"{self._folder(table, partition)}/{name}"
         self.filesystem.create_dir(folder, recursive=True)
-        return VersionFolder(table, partition, name, self._uri(folder))
+        return VersionFolder(table, partition, name, self.uri_of(folder))
 
     def write_part(self, path: str, frame: pd.DataFrame, schema: pa.Schema) -> int:
         """One shard file of ``frame`` (its record-id order as given); its size in bytes."""
         arrow = pa.Table.from_pandas(frame.loc[:, schema.names], schema=schema, preserve_index=False)
-        pq.write_table(arrow, self._path(path), filesystem=self.filesystem, compression="zstd",
+        pq.write_table(arrow, self.path_of(path), filesystem=self.filesystem, compression="zstd",
                        row_group_size=ROW_GROUP_ROWS)
-        return self.filesystem.get_file_info(self._path(path)).size
+        return self.filesystem.get_file_info(self.path_of(path)).size
 
     @contextmanager
     def parquet_file(self, path: str) -> Iterator[pq.ParquetFile]:
         """One shard file, open for reading its footer and row groups."""
-        with self.filesystem.open_input_file(self._path(path)) as handle:
+        with self.filesystem.open_input_file(self.path_of(path)) as handle:
             yield pq.ParquetFile(handle)
 
     def rows_in(self, path: str) -> int:
@@ -191,7 +192,7 @@ class ShardStore:
         return table.take(pa.array(local, pa.int64())).to_pandas()
 
     def read_part_table(self, path: str, columns: list[str] | None = None) -> pa.Table:
-        return pq.read_table(self._path(path), columns=columns, filesystem=self.filesystem)
+        return pq.read_table(self.path_of(path), columns=columns, filesystem=self.filesystem)
 
     def read_part(self, path: str, columns: list[str] | None = None, offset: int = 0,
                   rows: int | None = None) -> pd.DataFrame:

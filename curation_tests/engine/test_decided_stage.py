@@ -6,15 +6,18 @@ from __future__ import annotations
 import json
 
 import pandas as pd
+import pyarrow.fs as pafs
 import pytest
 
 from curation_assets.config import PipelineConfig
 from curation_assets.core.load.settings import SourceConfig
-from curation_assets.core.dedup.batch import bands_of, combine, sign_records, sign_shard
+from curation_assets.core.dedup.batch import bands_of, combine, sign_records
+from curation_assets.core.dedup.earlier import FrameHistory
 from curation_assets.core.dedup.spilled import SpilledSignatures
 from curation_assets.core.dedup.settings import DedupConfig
 from curation_assets.core.dedup.stage import decide, deduplicate
 from curation_assets.core.located import LOCATION_COLUMNS
+from curation_assets.engine.band_shuffle import SCRATCH, ShuffledIndex, SignAndShuffle, band_shuffle
 from curation_assets.engine.decided_stage import (ShardTexts, _read_range, apply_decisions, map_shards, range_payloads,
                                                   read_columns)
 from curation_assets.storage.shards import RECORD_SCHEMA, ShardSize, ShardStore
@@ -48,24 +51,43 @@ def _write_shards(store: ShardStore, frame: pd.DataFrame, size: int) -> list[tup
     return groups
 
 
+def _decided_on_shards(frame: pd.DataFrame, settings: DedupConfig, store: ShardStore, spill, history=None,
+                       partitions: int = 3):
+    """The sharded stage's decision: shards signed on two workers, band keys shuffled to ``partitions``
+    reducers, decided over the slim rows."""
+    groups = _write_shards(store, frame, size=400)  # unsorted across shards: the batch is ordered by id
+    spill.mkdir()
+    with band_shuffle(store, partitions) as shuffle:
+        signed = map_shards(SignAndShuffle(shuffle), groups, _pipeline(settings), store.root_uri, workers=2)
+        batch = combine(signed, settings.near_duplicates.num_perm, bands_of(settings)[0], spill_to=spill)
+        assert batch.band_keys is None  # the deciding process never held them
+        files = [shuffle.batch_file(index) for index in range(len(groups))]
+
+        def shuffled(records, earlier, bands):
+            return ShuffledIndex(shuffle, files, records, earlier, bands, settings.near_duplicates.num_perm, 2, spill)
+
+        decision = decide(batch, ShardTexts(groups, store.root_uri), settings, lambda source: 0, history,
+                          index_factory=shuffled)
+    left = store.filesystem.get_file_info(pafs.FileSelector(f"{store.root}/{SCRATCH}", allow_not_found=True))
+    assert left == []  # the shuffle's files are gone
+    return groups, batch, decision
+
+
 def test_shards_signed_on_two_workers_and_decided_together_match_the_whole_batch(toolformer, tmp_path):
     settings = DedupConfig()
     whole = deduplicate(toolformer.sort_values("record_id").reset_index(drop=True), settings, lambda source: 0)
     assert {"exact_duplicate", "near_duplicate", "conflicting_response"} <= set(whole.result.rejected["reason"])
 
     store = ShardStore(str(tmp_path / "shards"), ShardSize())
-    groups = _write_shards(store, toolformer, size=400)  # unsorted across shards: the batch is ordered by id
-    signed = map_shards(sign_shard, groups, _pipeline(settings), store.root_uri, workers=2)
     spill = tmp_path / "spill"
-    spill.mkdir()
-    batch = combine(signed, settings.near_duplicates.num_perm, bands_of(settings)[0], spill_to=spill)
+    groups, batch, decision = _decided_on_shards(toolformer, settings, store, spill)
     assert isinstance(batch.signatures, SpilledSignatures) and len(list(spill.iterdir())) == len(groups)
-    decision = decide(batch, ShardTexts(groups, store.root_uri), settings, lambda source: 0)
 
     expected = whole.result.rejected.loc[:, ["record_id", "reason", "detail"]].sort_values("record_id")
     assert decision.rejected.loc[:, ["record_id", "reason", "detail"]].astype(str).values.tolist() == \
         expected.astype(str).values.tolist()
     assert decision.kept["record_id"].tolist() == whole.result.kept["record_id"].tolist()
+    assert decision.near.stats == whole.near.stats and decision.near.stats["candidate_pairs"] > 100
     assert decision.clusters.astype(str).values.tolist() == whole.clusters.astype(str).values.tolist()
     assert len(decision.clusters) and len(decision.conflicts)
     assert decision.conflicts.astype(str).values.tolist() == whole.conflicts.astype(str).values.tolist()
@@ -114,3 +136,28 @@ def test_a_shard_with_no_decisions_keeps_every_record(make_records):
         {"record_id": [frame["record_id"][1]], "reason": ["exact_duplicate"], "detail": ["duplicate of x"]}))
     assert decided.rejected[["record_id", "reason", "stage"]].values.tolist() == \
         [[frame["record_id"][1], "exact_duplicate", "dedup"]]
+
+
+def test_a_batch_decided_on_shards_against_earlier_records_matches_the_whole_batch(toolformer, tmp_path):
+    """Earlier runs' records take part through the shuffle too: their band keys are written as the
+    history is streamed, and the reducers say which of them the batch meets."""
+    settings = DedupConfig()
+    ordered = toolformer.sort_values("record_id").reset_index(drop=True)
+    first = deduplicate(ordered.iloc[::2].reset_index(drop=True), settings, lambda source: 0)
+    history = first.history_rows
+    # The second batch: the other half, and some records of the first again (the history rows of a
+    # batch's own records play no part).
+    second = pd.concat([ordered.iloc[1::2], ordered.iloc[0:200:10]]).sort_values("record_id").reset_index(drop=True)
+    whole = deduplicate(second, settings, lambda source: 0, FrameHistory(history))
+    assert whole.near.stats["history_records_sharing_a_band"] > 50
+    assert "(published by an earlier run)" in " ".join(whole.result.rejected["detail"])
+
+    store = ShardStore(str(tmp_path / "shards"), ShardSize())
+    _, _, decision = _decided_on_shards(second, settings, store, tmp_path / "spill", FrameHistory(history),
+                                        partitions=5)
+    assert decision.near.stats == whole.near.stats
+    expected = whole.result.rejected.loc[:, ["record_id", "reason", "detail"]].sort_values("record_id")
+    assert decision.rejected.loc[:, ["record_id", "reason", "detail"]].astype(str).values.tolist() == \
+        expected.astype(str).values.tolist()
+    assert decision.clusters.astype(str).values.tolist() == whole.clusters.astype(str).values.tolist()
+    assert decision.near.pairs.astype(str).values.tolist() == whole.near.pairs.astype(str).values.tolist()

@@ -44,7 +44,7 @@ class DedupBatch:
 
     rows: pd.DataFrame
     signatures: np.ndarray | SpilledSignatures
-    band_keys: np.ndarray  # rows × bands, uint64
+    band_keys: np.ndarray | None  # rows × bands, uint64; None where they were shuffled (engine/band_shuffle.py)
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -129,7 +129,7 @@ def combine(parts: Iterable[DedupBatch], num_perm: int, bands: int, spill_to: Pa
     rows.clear()
     order = np.argsort(combined["record_id"].to_numpy(dtype=object), kind="stable")
     combined = combined.iloc[order].reset_index(drop=True)
-    ordered_keys = np.concatenate(keys)[order]
+    ordered_keys = None if any(part is None for part in keys) else np.concatenate(keys)[order]
     keys.clear()
     return_free_memory()  # what the shards' rows took as they arrived
     if spill_to is None:
@@ -137,7 +137,3 @@ def combine(parts: Iterable[DedupBatch], num_perm: int, bands: int, spill_to: Pa
     spilled = SpilledSignatures(files, combined["shard"].to_numpy(), combined["shard_row"].to_numpy(), num_perm)
     return DedupBatch(combined, spilled, ordered_keys)
 
-
-def sign_shard(shard: pd.DataFrame, index: int, config) -> DedupBatch:
-    """A worker's map task: one shard of the pipeline's (``config``) dedup input, signed."""
-    return sign_records(shard, config.dedup, shard=index)

@@ -109,30 +109,40 @@ class EarlierRecords:
     def conflict_candidates(self, prompt_keys: Sequence[str], response_keys: Sequence[str]) -> pd.DataFrame:
         return self._both(lambda source: source.conflict_candidates(self._scheme, prompt_keys, response_keys))
 
+    def signature_chunks(self) -> Iterator[tuple[pd.DataFrame, bool]]:
+        """``record_id`` and ``signature`` of every earlier record, in history order, a chunk at a time,
+        each with whether it is a row re-signed in this run; counts them in ``compared``."""
+        self.compared = 0
+        for source in (self._source, self._redone):
+            for chunk in source.signature_chunks(self._scheme):
+                chunk = self._outside_batch(chunk).reset_index(drop=True)
+                self.compared += len(chunk)
+                yield chunk, source is self._redone
+
+    def universe_rows(self, found: pd.DataFrame, redone: np.ndarray) -> pd.DataFrame:
+        """``UNIVERSE_COLUMNS`` and ``signature`` of the earlier records ``found`` (``record_id`` and
+        ``signature``, in history order; ``redone`` marks the rows re-signed in this run)."""
+        ids = found["record_id"]
+        texts = _concat([self._source.rows(ids[~redone].tolist()), self._redone.rows(ids[redone].tolist())])
+        return found.merge(texts, on="record_id", how="left", validate="one_to_one").loc[:, [*UNIVERSE_COLUMNS, "signature"]]
+
     def sharing_a_band(self, batch_band_keys: np.ndarray, bands: int, rows: int, num_perm: int) -> pd.DataFrame:
         """``UNIVERSE_COLUMNS`` and ``signature`` of the earlier records (with shingles) that share a band key
         with one of ``batch_band_keys`` (documents × bands), in history order."""
         wanted = [np.unique(batch_band_keys[:, band]) for band in range(bands)]
         picked: list[pd.DataFrame] = []
-        from_source = 0
-        self.compared = 0
-        for index, source in enumerate((self._source, self._redone)):
-            for chunk in source.signature_chunks(self._scheme):
-                chunk = self._outside_batch(chunk)
-                self.compared += len(chunk)
-                signatures = decode_signatures(chunk["signature"].tolist(), num_perm)
-                keys = band_keys(signatures, bands, rows)
-                shares = np.zeros(len(chunk), dtype=bool)
-                for band in range(bands):
-                    shares |= _contains(wanted[band], keys[:, band])
-                shares &= (signatures != EMPTY).any(axis=1)
-                picked.append(chunk[shares])
-            if index == 0:
-                from_source = sum(len(part) for part in picked)
+        redone: list[np.ndarray] = []
+        for chunk, resigned in self.signature_chunks():
+            signatures = decode_signatures(chunk["signature"].tolist(), num_perm)
+            keys = band_keys(signatures, bands, rows)
+            shares = np.zeros(len(chunk), dtype=bool)
+            for band in range(bands):
+                shares |= _contains(wanted[band], keys[:, band])
+            shares &= (signatures != EMPTY).any(axis=1)
+            picked.append(chunk[shares])
+            redone.append(np.full(int(shares.sum()), resigned))
         found = pd.concat(picked, ignore_index=True) if picked else pd.DataFrame(columns=["record_id", "signature"])
-        texts = _concat([self._source.rows(found["record_id"].iloc[:from_source].tolist()),
-                         self._redone.rows(found["record_id"].iloc[from_source:].tolist())])
-        return found.merge(texts, on="record_id", how="left", validate="one_to_one").loc[:, [*UNIVERSE_COLUMNS, "signature"]]
+        return self.universe_rows(found, np.concatenate(redone) if redone else np.zeros(0, bool))
 
 
 def _concat(parts: list[pd.DataFrame]) -> pd.DataFrame:

@@ -52,16 +52,27 @@ def candidate_pairs(keys: np.ndarray, eligible: np.ndarray | None = None) -> np.
     for band in range(keys.shape[1]):
         band_keys_ = keys[index, band]
         order = np.argsort(band_keys_, kind="stable")
-        sorted_keys = band_keys_[order]
-        members = index[order]
-        for distance in range(1, MAX_BUCKET_NEIGHBOURS + 1):
-            same = np.flatnonzero(sorted_keys[distance:] == sorted_keys[:-distance])
-            if len(same) == 0:
-                break
-            found.append(np.stack((members[same], members[same + distance]), axis=1))
-    if not found:
+        found.append(neighbour_pairs(band_keys_[order], index[order]))
+    return unique_pairs(np.concatenate(found) if found else np.zeros((0, 2), np.int64), documents)
+
+
+def neighbour_pairs(sorted_keys: np.ndarray, members: np.ndarray) -> np.ndarray:
+    """(earlier, later) member pairs of one band's buckets: ``members`` sorted by key, then by
+    document order within a key; each member is paired with the next ``MAX_BUCKET_NEIGHBOURS``
+    members of its bucket."""
+    found = []
+    for distance in range(1, MAX_BUCKET_NEIGHBOURS + 1):
+        same = np.flatnonzero(sorted_keys[distance:] == sorted_keys[:-distance])
+        if len(same) == 0:
+            break
+        found.append(np.stack((members[same], members[same + distance]), axis=1))
+    return np.concatenate(found) if found else np.zeros((0, 2), dtype=members.dtype)
+
+
+def unique_pairs(pairs: np.ndarray, documents: int) -> np.ndarray:
+    """``pairs`` of document indices below ``documents`` as unique (i, j), i < j, in (i, j) order."""
+    if len(pairs) == 0:
         return np.zeros((0, 2), dtype=np.int64)
-    pairs = np.concatenate(found)
-    pairs.sort(axis=1)
-    encoded = sorted_unique(pairs[:, 0].astype(np.int64) * documents + pairs[:, 1])
+    pairs = np.sort(pairs.astype(np.int64), axis=1)
+    encoded = sorted_unique(pairs[:, 0] * documents + pairs[:, 1])
     return np.stack((encoded // documents, encoded % documents), axis=1)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Protocol
 
 import numpy as np
 import pandas as pd
@@ -133,6 +133,44 @@ class UniverseShingles:
         return self._text[np.searchsorted(self._known, documents)]
 
 
+class CandidateIndex(Protocol):
+    """Who LSH pairs with whom: over the batch (the records decided, by position) and the earlier
+    records sharing a band key with them (``earlier``: ``UNIVERSE_COLUMNS`` and ``signature``, in
+    history order), which follow the batch in the universe."""
+
+    earlier: pd.DataFrame
+    compared: int  # earlier records LSH was run against
+
+    def pairs(self, members: np.ndarray | None = None) -> np.ndarray:
+        """Unique universe pairs (i, j), i < j, i a batch document, of documents sharing a band key:
+        among the batch documents ``members`` (sorted positions; all when None) and every earlier one."""
+
+
+# Makes the index of the batch rows decided: (rows, earlier records or None, (bands, rows per band)).
+IndexFactory = Callable[[pd.DataFrame, "EarlierRecords | None", tuple[int, int]], CandidateIndex]
+
+
+class LocalIndex:
+    """A ``CandidateIndex`` over band keys held in this process (``candidate_pairs``)."""
+
+    def __init__(self, records: pd.DataFrame, batch_keys: np.ndarray, history: pd.DataFrame | EarlierRecords | None,
+                 bands: tuple[int, int], settings: NearDuplicatesConfig) -> None:
+        has_shingles = records["has_shingles"].to_numpy(dtype=bool)
+        self.earlier, self.compared = _earlier_rows(records, history, settings, batch_keys[has_shingles], bands)
+        signatures = decode_signatures(self.earlier["signature"].tolist(), settings.num_perm)
+        self._batch_size = len(records)
+        self._keys = np.concatenate((batch_keys, band_keys(signatures, *bands)))
+        self._eligible = np.concatenate((has_shingles, (signatures != EMPTY).any(axis=1)))
+
+    def pairs(self, members: np.ndarray | None = None) -> np.ndarray:
+        if members is None:
+            pairs = candidate_pairs(self._keys, self._eligible)
+        else:
+            survivors = np.concatenate((members, np.arange(self._batch_size, len(self._keys))))
+            pairs = survivors[candidate_pairs(self._keys[survivors], self._eligible[survivors])]
+        return pairs[pairs[:, 0] < self._batch_size]  # two earlier records: nothing to decide
+
+
 def _earlier_rows(records: pd.DataFrame, history: pd.DataFrame | EarlierRecords | None, settings: NearDuplicatesConfig,
                   batch_keys: np.ndarray, bands: tuple[int, int]) -> tuple[pd.DataFrame, int]:
     """The earlier records LSH may pair with the batch (universe columns and signature), and how many
@@ -154,15 +192,11 @@ def _pair_frame(edges: Edges, universe: pd.DataFrame, shingles: UniverseShingles
     })
 
 
-def _residual_pairs(kept_mask: np.ndarray, history_size: int, all_signatures: UniverseSignatures, all_keys: np.ndarray,
-                    eligible: np.ndarray, sets: ShingleSets, universe: pd.DataFrame,
-                    settings: NearDuplicatesConfig, shingles: UniverseShingles) -> pd.DataFrame:
+def _residual_pairs(kept_mask: np.ndarray, index: CandidateIndex, all_signatures: UniverseSignatures,
+                    sets: ShingleSets, universe: pd.DataFrame, settings: NearDuplicatesConfig,
+                    shingles: UniverseShingles) -> pd.DataFrame:
     """An independent LSH pass over what is kept: near-duplicate pairs left with a batch record in them."""
-    batch_size = len(kept_mask)
-    survivors = np.concatenate((np.flatnonzero(kept_mask), batch_size + np.arange(history_size)))
-    pairs = survivors[candidate_pairs(all_keys[survivors], eligible[survivors])]
-    pairs = pairs[pairs[:, 0] < batch_size]
-    edges, _ = verify(pairs, all_signatures, sets, settings.threshold)
+    edges, _ = verify(index.pairs(np.flatnonzero(kept_mask)), all_signatures, sets, settings.threshold)
     return _pair_frame(edges, universe, shingles)
 
 
@@ -231,23 +265,25 @@ def near_duplicates(
     source_rank: Callable[[str], int],
     history: pd.DataFrame | EarlierRecords | None = None,
     keys: np.ndarray | None = None,
+    index_factory: IndexFactory | None = None,
 ) -> NearDuplicates:
     """Near-duplicate clusters of the batch rows ``records`` (batch.py; ``signatures`` and their LSH
-    band ``keys``, computed here if not given: the whole batch's, the rows' at their index), their
-    texts and signatures read only for the documents a decision looks at."""
+    band ``keys``, the whole batch's, the rows' at their index), their texts and signatures read only
+    for the documents a decision looks at. LSH runs on the keys in this process (computed here if not
+    given), or wherever ``index_factory``'s index runs it."""
     bands = banding(settings.threshold, settings.num_perm, settings.lsh_weights)
     positions = records.index.to_numpy()
-    batch_keys = (band_keys(signatures, *bands) if keys is None else keys)[positions]
-    has_shingles = records["has_shingles"].to_numpy(dtype=bool)
-    history, compared = _earlier_rows(records, history, settings, batch_keys[has_shingles], bands)
+    if index_factory is None:
+        batch_keys = (band_keys(signatures, *bands) if keys is None else keys)[positions]
+        index = LocalIndex(records, batch_keys, history, bands, settings)
+    else:
+        index = index_factory(records, history if settings.incremental else None, bands)
+    history, compared = index.earlier, index.compared
     history_signatures = decode_signatures(history["signature"].tolist(), settings.num_perm)
 
     batch_size, history_size = len(records), len(history)
     all_signatures = UniverseSignatures(signatures, positions, history_signatures)
-    all_keys = np.concatenate((batch_keys, band_keys(history_signatures, *bands)))
-    eligible = np.concatenate((has_shingles, (history_signatures != EMPTY).any(axis=1)))
-    pairs = candidate_pairs(all_keys, eligible)
-    pairs = pairs[pairs[:, 0] < batch_size]  # two earlier records: nothing to decide
+    pairs = index.pairs()
 
     shingles = UniverseShingles(records, history, texts, settings)
     boilerplate = None
@@ -291,8 +327,7 @@ def near_duplicates(
         clusters=clusters.reset_index(drop=True),
         pairs=_pair_frame(edges, universe, shingles),
         near_misses=_pair_frame(near_misses, universe, shingles),
-        residual=_residual_pairs(kept_mask, history_size, all_signatures, all_keys, eligible, sets, universe, settings,
-                                 shingles),
+        residual=_residual_pairs(kept_mask, index, all_signatures, sets, universe, settings, shingles),
         stats=stats,
     )
 

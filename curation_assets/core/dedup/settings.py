@@ -41,6 +41,9 @@ class NearDuplicatesConfig(Strict):
     incremental: bool = True
     # Processes for signing large batches (0 = one per core).
     workers: int = Field(default=0, ge=0)
+    # Partitions of LSH band keys in a sharded run, each a reducer's task (0 = one per shard signed,
+    # at least one per worker).
+    band_partitions: int = Field(default=0, ge=0)
 
 
 ConflictPolicy = Literal["best", "first", "drop_all", "keep_all"]

@@ -32,7 +32,7 @@ from curation_assets.core.dedup.exact import exact_duplicates
 from curation_assets.core.dedup.earlier import EarlierRecords, FrameHistory, HistorySource
 from curation_assets.core.dedup.history import empty_history, history_rows, scheme
 from curation_assets.core.dedup.keys import KEY_COLUMNS, record_keys
-from curation_assets.core.dedup.near_dup import CLUSTER_COLUMNS, NearDuplicates, near_duplicates, spec_of
+from curation_assets.core.dedup.near_dup import CLUSTER_COLUMNS, IndexFactory, NearDuplicates, near_duplicates, spec_of
 from curation_assets.core.located import FrameTexts, TextSource
 from curation_assets.core.records import as_records, as_rejections, empty_rejections
 from curation_assets.core.dedup.signing import sign_texts, worker_count
@@ -139,9 +139,11 @@ def decide(
     source_rank: Callable[[str], int],
     history: pd.DataFrame | HistorySource | None = None,
     lap: Callable[[str], None] = lambda phase: None,
+    index_factory: IndexFactory | None = None,
 ) -> DedupDecision:
     """Every dedup pass over ``batch`` (its rows and signatures; ``texts`` reads a row's text back);
-    ``lap(pass)`` is told as each pass ends (exact, near, conflicts), to time and size them."""
+    ``lap(pass)`` is told as each pass ends (exact, near, conflicts), to time and size them. LSH runs
+    over the batch's band keys, or where ``index_factory``'s index runs it (when they were shuffled)."""
     near_settings = settings.near_duplicates
     fields = list(settings.fields)
     current = scheme(near_settings, fields)
@@ -161,7 +163,7 @@ def decide(
     near = None
     if near_settings.enabled:
         near = near_duplicates(survivors, batch.signatures, texts, near_settings, source_rank, earlier,
-                               batch.band_keys)
+                               batch.band_keys, index_factory)
         rejections.append(near.rejected)
         survivors = near.kept
         lap("near")
