@@ -21,7 +21,7 @@ from curation_assets.core.dedup.batch import bands_of, combine
 from curation_assets.core.dedup.stage import STAGE, DedupDecision
 from curation_assets.core.dedup.history import HISTORY_COLUMNS
 from curation_assets.defs.stage_asset import Decision, DecisionInput, stage_asset
-from curation_assets.engine.band_shuffle import ShuffledIndex, SignAndShuffle, band_shuffle
+from curation_assets.engine.band_shuffle import BandShuffle, ShuffledIndex, SignAndShuffle
 from curation_assets.engine.decided_stage import map_shards
 from curation_assets.engine.pool import worker_count
 from curation_assets.storage.shards import Version, file_list_literal
@@ -123,21 +123,21 @@ def definitions(config: PipelineConfig) -> dg.Definitions:
 
     def decide(shards: DecisionInput) -> Decision:
         partitions = near.band_partitions or max(len(shards.groups), worker_count(shards.workers))
-        with band_shuffle(shards.warehouse.shards, partitions) as shuffle:
-            signed = map_shards(SignAndShuffle(shuffle), shards.groups, config, shards.shards_uri, shards.workers)
-            batch = combine(signed, near.num_perm, bands_of(config.dedup)[0], spill_to=shards.scratch)
-            shards.context.log.info(f"deduplicated: {len(batch):,} records signed in {len(shards.groups)} shards, "
-                                    f"band keys in {partitions} partitions")
-            shards.clock.lap("sign")
-            batch_files = [shuffle.batch_file(index) for index in range(len(shards.groups))]
+        shuffle = BandShuffle(shards.shards_uri, shards.shared_scratch, partitions)
+        signed = map_shards(SignAndShuffle(shuffle), shards.groups, config, shards.shards_uri, shards.workers)
+        batch = combine(signed, near.num_perm, bands_of(config.dedup)[0], shards.warehouse.shards)
+        shards.context.log.info(f"deduplicated: {len(batch):,} records signed in {len(shards.groups)} shards, "
+                                f"band keys in {partitions} partitions")
+        shards.clock.lap("sign")
+        batch_files = [shuffle.batch_file(index) for index in range(len(shards.groups))]
 
-            def shuffled_index(records, earlier, bands):
-                return ShuffledIndex(shuffle, batch_files, records, earlier, bands, near.num_perm, shards.workers,
-                                     shards.scratch)
+        def shuffled_index(records, earlier, bands):
+            return ShuffledIndex(shuffle, batch_files, records, earlier, bands, near.num_perm, shards.workers,
+                                 shards.scratch)
 
-            history = WarehouseHistory(shards.warehouse) if near.incremental else None
-            decision = dedup_stage.decide(batch, shards.texts(), config.dedup, config.catalog().source_rank, history,
-                                          lap=shards.clock.lap, index_factory=shuffled_index)
+        history = WarehouseHistory(shards.warehouse) if near.incremental else None
+        decision = dedup_stage.decide(batch, shards.texts(), config.dedup, config.catalog().source_rank, history,
+                                      lap=shards.clock.lap, index_factory=shuffled_index)
         return Decision(batch.rows.loc[:, ["record_id", "shard", "shard_row"]],
                         decision.rejected.loc[:, ["record_id", "reason", "detail"]],
                         metadata=_metadata(decision), checks=[_near_duplicate_check(decision)],

@@ -53,6 +53,7 @@ class DecisionInput:
     workers: int
     clock: PhaseClock  # ``clock.lap(phase)`` times the decision's own phases
     scratch: Path  # a local folder for the step's intermediate files, removed when the step ends
+    shared_scratch: str  # the same in the record store (a URI), for files the workers write or read
 
     def read_columns(self, columns: list[str]) -> pd.DataFrame:
         return read_columns(self.warehouse.shards, self.groups, columns)
@@ -131,15 +132,16 @@ def _run_stage(context: dg.AssetExecutionContext, config: PipelineConfig, store:
     table = asset_key.path[-1]
     clock = PhaseClock(lambda message: context.log.info(f"{table}: {message}"))
     decision = None
-    with tempfile.TemporaryDirectory(prefix=f"curation-{table}-") as scratch, kept_pools():
+    with tempfile.TemporaryDirectory(prefix=f"curation-{table}-") as scratch, kept_pools(), ExitStack() as scope:
         with ExitStack() as leases:
             files = [file for name in upstream for file in leases.enter_context(store.reading(name))]
             rows = {file: store.shards.rows_in(file) for file in files}
             groups = group_files(files, rows.__getitem__, config.warehouse.shard_records)
             workers = workers_for(config.engine.workers, sum(rows.values()), config.engine.parallel_min_records)
             if decide is not None:
+                shared_scratch = scope.enter_context(store.shards.scratch_folder(table))
                 decision = decide(DecisionInput(context, store, groups, store.shards.root_uri, workers, clock,
-                                                Path(scratch)))
+                                                Path(scratch), shared_scratch))
                 clock.lap("decide")
             kept_folder, rejected_folder = store.new_versions(table, stage)
             outputs = [ShardOutput(KEPT, kept_folder, RECORD_SCHEMA, suite),

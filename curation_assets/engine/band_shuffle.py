@@ -10,23 +10,18 @@
 3. The deciding process maps the pairs to the universe's positions (``ShuffledIndex``): the same
    pairs ``candidate_pairs`` gives over every key in one process, which it no longer holds.
 
-The files live in a scratch folder of the record store, so workers on other machines read and write
-them as they do shards; the folder is removed when the decision ends.
+The files live in the step's scratch folder of the record store (``ShardStore.scratch_folder``), so
+workers on other machines read and write them as they do shards; it is removed when the step ends.
 """
 
 from __future__ import annotations
 
-import time
-import uuid
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from curation_assets.core.dedup.band_buckets import (
@@ -36,14 +31,12 @@ from curation_assets.core.dedup.earlier import UNIVERSE_COLUMNS, EarlierRecords
 from curation_assets.core.dedup.history import decode_signatures
 from curation_assets.core.dedup.lsh import band_keys
 from curation_assets.core.dedup.minhash import EMPTY
+from curation_assets.core.dedup.spilled import SpilledFile, spill
 from curation_assets.engine.pool import map_tasks
 from curation_assets.storage.shards import ShardSize, ShardStore
 
 ENTRY_SCHEMA = pa.schema([("band", pa.int16()), ("key", pa.uint64()), ("ref", pa.int64()), ("group", pa.uint8()),
                           ("order_0", pa.uint64()), ("order_1", pa.uint64()), ("order_2", pa.uint64())])
-SCRATCH = "_scratch"
-# A scratch folder older than this was left by a decision that crashed (one that finishes removes its own).
-STALE_SCRATCH_SECONDS = 24 * 3600.0
 
 
 def write_entries(store: ShardStore, path: str, entries: Entries, partitions: int) -> str:
@@ -83,8 +76,9 @@ def _read_refs(store: ShardStore, path: str) -> np.ndarray:
 
 @dataclass(frozen=True)
 class BandShuffle:
-    """One decision's shuffle: its scratch ``folder`` (a URI of the record store at ``shards_uri``)
-    and how many partitions the band keys are cut into."""
+    """One decision's shuffle: its ``folder`` (a scratch folder of the record store at ``shards_uri``,
+    which outlives the decision: the publish reads the signatures there) and how many partitions the
+    band keys are cut into."""
 
     shards_uri: str
     folder: str
@@ -96,22 +90,28 @@ class BandShuffle:
     def batch_file(self, shard: int) -> str:
         return f"{self.folder}/batch-{shard:05d}.parquet"
 
+    def signature_file(self, shard: int) -> str:
+        return f"{self.folder}/signatures-{shard:05d}.parquet"
+
 
 @dataclass(frozen=True)
 class SignAndShuffle:
     """A worker's map task: one shard signed (core/dedup/batch.py), its band keys written as entries
-    instead of returned, so the deciding process never holds them."""
+    and its signatures spilled to the record store instead of returned, so the deciding process
+    holds neither (it reads back the signatures of the documents it looks at)."""
 
     shuffle: BandShuffle
 
     def __call__(self, shard: pd.DataFrame, index: int, config) -> DedupBatch:
         signed = sign_records(shard, config.dedup, shard=index)
-        rows = signed.rows
+        rows, store = signed.rows, self.shuffle.store()
         refs = batch_ref(rows["shard"].to_numpy(), rows["shard_row"].to_numpy())
         entries = batch_entries(signed.band_keys, refs, rows["record_id"].to_numpy(dtype=object),
                                 rows["has_shingles"].to_numpy(dtype=bool))
-        write_entries(self.shuffle.store(), self.shuffle.batch_file(index), entries, self.shuffle.partitions)
-        return DedupBatch(rows, signed.signatures, None)
+        write_entries(store, self.shuffle.batch_file(index), entries, self.shuffle.partitions)
+        path = self.shuffle.signature_file(index)
+        spill(rows, signed.signatures, store.path_of(path), store.filesystem)
+        return DedupBatch(rows, SpilledFile(path), None)
 
 
 @dataclass(frozen=True)
@@ -191,24 +191,3 @@ class ShuffledIndex:
         if members is None:
             return self._first
         return universe_pairs(self._reduce(self._refs[members]), self._refs, self._ordinals)
-
-
-@contextmanager
-def band_shuffle(store: ShardStore, partitions: int) -> Iterator[BandShuffle]:
-    """A scratch folder in ``store`` for one decision's shuffle, removed when it ends (and any left
-    by a decision that crashed a day ago or more)."""
-    root = f"{store.root}/{SCRATCH}"
-    _remove_stale(store, root)
-    folder = f"{root}/dedup-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{uuid.uuid4().hex[:8]}"
-    store.filesystem.create_dir(folder, recursive=True)
-    try:
-        yield BandShuffle(store.root_uri, store.uri_of(folder), partitions)
-    finally:
-        store.filesystem.delete_dir(folder)
-
-
-def _remove_stale(store: ShardStore, root: str) -> None:
-    now = time.time()
-    for info in store.filesystem.get_file_info(pafs.FileSelector(root, allow_not_found=True)):
-        if info.mtime is not None and now - info.mtime.timestamp() > STALE_SCRATCH_SECONDS:
-            store.filesystem.delete_dir(info.path)

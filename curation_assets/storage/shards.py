@@ -44,6 +44,10 @@ ORPHAN_AGE_SECONDS = 3600.0
 # Row groups of this many rows let a reader that needs a range of a shard (a decided stage's range
 # of record ids, decided_stage.py) read little more than that range.
 ROW_GROUP_ROWS = 8192
+# Steps' intermediate files (scratch_folder) live under <root>/_scratch; a folder there older than
+# this was left by a step that crashed (one that finishes removes its own).
+SCRATCH = "_scratch"
+STALE_SCRATCH_SECONDS = 24 * 3600.0
 
 _ARROW_TYPES = {"string": pa.string(), "int64": pa.int64(), "Int64": pa.int64()}
 RECORD_SCHEMA = pa.schema([(name, _ARROW_TYPES[RECORD_DTYPES[name]]) for name in RECORD_COLUMNS])
@@ -232,6 +236,23 @@ class ShardStore:
             if key not in known and now - modified > ORPHAN_AGE_SECONDS:
                 found.append(key)
         return found
+
+    @contextmanager
+    def scratch_folder(self, name: str) -> Iterator[str]:
+        """A fresh folder (its URI) for a step's intermediate files that workers anywhere read and
+        write, removed when the scope ends; folders a crashed step left a day ago or more are removed
+        on the way in."""
+        root = f"{self.root}/{SCRATCH}"
+        now = time.time()
+        for info in self.filesystem.get_file_info(pafs.FileSelector(root, allow_not_found=True)):
+            if info.mtime is not None and now - info.mtime.timestamp() > STALE_SCRATCH_SECONDS:
+                self.filesystem.delete_dir(info.path)
+        folder = f"{root}/{name}-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{uuid.uuid4().hex[:8]}"
+        self.filesystem.create_dir(folder, recursive=True)
+        try:
+            yield self.uri_of(folder)
+        finally:
+            self.filesystem.delete_dir(folder)
 
     def delete_folder(self, table: str, partition_folder_name: str, version: str) -> None:
         folder = f"{self.root}/{table}/{partition_folder_name}/{version}"

@@ -17,10 +17,10 @@ from curation_assets.core.dedup.spilled import SpilledSignatures
 from curation_assets.core.dedup.settings import DedupConfig
 from curation_assets.core.dedup.stage import decide, deduplicate
 from curation_assets.core.located import LOCATION_COLUMNS
-from curation_assets.engine.band_shuffle import SCRATCH, ShuffledIndex, SignAndShuffle, band_shuffle
+from curation_assets.engine.band_shuffle import BandShuffle, ShuffledIndex, SignAndShuffle
 from curation_assets.engine.decided_stage import (ShardTexts, _read_range, apply_decisions, map_shards, range_payloads,
                                                   read_columns)
-from curation_assets.storage.shards import RECORD_SCHEMA, ShardSize, ShardStore
+from curation_assets.storage.shards import RECORD_SCHEMA, SCRATCH, ShardSize, ShardStore
 
 def _pipeline(dedup: DedupConfig) -> PipelineConfig:
     """A pipeline config (what a map task receives; spawned workers unpickle it) with these dedup settings."""
@@ -51,26 +51,31 @@ def _write_shards(store: ShardStore, frame: pd.DataFrame, size: int) -> list[tup
     return groups
 
 
-def _decided_on_shards(frame: pd.DataFrame, settings: DedupConfig, store: ShardStore, spill, history=None,
+def _decided_on_shards(frame: pd.DataFrame, settings: DedupConfig, store: ShardStore, local_scratch, history=None,
                        partitions: int = 3):
     """The sharded stage's decision: shards signed on two workers, band keys shuffled to ``partitions``
     reducers, decided over the slim rows."""
     groups = _write_shards(store, frame, size=400)  # unsorted across shards: the batch is ordered by id
-    spill.mkdir()
-    with band_shuffle(store, partitions) as shuffle:
+    local_scratch.mkdir()
+    with store.scratch_folder("dedup") as folder:
+        shuffle = BandShuffle(store.root_uri, folder, partitions)
         signed = map_shards(SignAndShuffle(shuffle), groups, _pipeline(settings), store.root_uri, workers=2)
-        batch = combine(signed, settings.near_duplicates.num_perm, bands_of(settings)[0], spill_to=spill)
-        assert batch.band_keys is None  # the deciding process never held them
+        batch = combine(signed, settings.near_duplicates.num_perm, bands_of(settings)[0], store)
+        assert batch.band_keys is None  # the deciding process never held them, nor the signatures
+        assert isinstance(batch.signatures, SpilledSignatures)
+        assert sorted(batch.signatures.files.values()) == [shuffle.signature_file(index) for index in range(len(groups))]
         files = [shuffle.batch_file(index) for index in range(len(groups))]
 
         def shuffled(records, earlier, bands):
-            return ShuffledIndex(shuffle, files, records, earlier, bands, settings.near_duplicates.num_perm, 2, spill)
+            return ShuffledIndex(shuffle, files, records, earlier, bands, settings.near_duplicates.num_perm, 2,
+                                 local_scratch)
 
         decision = decide(batch, ShardTexts(groups, store.root_uri), settings, lambda source: 0, history,
                           index_factory=shuffled)
+        kept_signatures = decision.kept_signatures  # read back while the scratch folder lives
     left = store.filesystem.get_file_info(pafs.FileSelector(f"{store.root}/{SCRATCH}", allow_not_found=True))
-    assert left == []  # the shuffle's files are gone
-    return groups, batch, decision
+    assert left == []  # the step's scratch files are gone
+    return groups, batch, decision, kept_signatures
 
 
 def test_shards_signed_on_two_workers_and_decided_together_match_the_whole_batch(toolformer, tmp_path):
@@ -79,9 +84,7 @@ def test_shards_signed_on_two_workers_and_decided_together_match_the_whole_batch
     assert {"exact_duplicate", "near_duplicate", "conflicting_response"} <= set(whole.result.rejected["reason"])
 
     store = ShardStore(str(tmp_path / "shards"), ShardSize())
-    spill = tmp_path / "spill"
-    groups, batch, decision = _decided_on_shards(toolformer, settings, store, spill)
-    assert isinstance(batch.signatures, SpilledSignatures) and len(list(spill.iterdir())) == len(groups)
+    groups, batch, decision, kept_signatures = _decided_on_shards(toolformer, settings, store, tmp_path / "scratch")
 
     expected = whole.result.rejected.loc[:, ["record_id", "reason", "detail"]].sort_values("record_id")
     assert decision.rejected.loc[:, ["record_id", "reason", "detail"]].astype(str).values.tolist() == \
@@ -94,7 +97,7 @@ def test_shards_signed_on_two_workers_and_decided_together_match_the_whole_batch
     # The history rows hold the same keys and signatures (the sharded stage reads their texts back;
     # the signatures come back from the spill files).
     history = whole.history_rows.set_index("record_id")
-    signatures = [row.astype("<u4").tobytes() for row in decision.kept_signatures]
+    signatures = [row.astype("<u4").tobytes() for row in kept_signatures]
     assert signatures == history.loc[decision.kept["record_id"], "signature"].tolist()
 
     # The shuffle: ranges of record ids, each read from every shard, hold 300 kept records each, in
@@ -153,7 +156,7 @@ def test_a_batch_decided_on_shards_against_earlier_records_matches_the_whole_bat
     assert "(published by an earlier run)" in " ".join(whole.result.rejected["detail"])
 
     store = ShardStore(str(tmp_path / "shards"), ShardSize())
-    _, _, decision = _decided_on_shards(second, settings, store, tmp_path / "spill", FrameHistory(history),
+    _, _, decision, _ = _decided_on_shards(second, settings, store, tmp_path / "scratch", FrameHistory(history),
                                         partitions=5)
     assert decision.near.stats == whole.near.stats
     expected = whole.result.rejected.loc[:, ["record_id", "reason", "detail"]].sort_values("record_id")

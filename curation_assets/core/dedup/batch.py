@@ -14,7 +14,6 @@ location (``core/located.py``) for the few records it looks at.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -27,7 +26,7 @@ from curation_assets.core.memory import return_free_memory
 from curation_assets.core.dedup.settings import DedupConfig
 from curation_assets.core.dedup.lsh import band_keys, banding
 from curation_assets.core.dedup.signing import ShingleSpec, sign_texts, worker_count
-from curation_assets.core.dedup.spilled import SpilledSignatures, spill
+from curation_assets.core.dedup.spilled import ParquetOpener, SpilledFile, SpilledSignatures
 from curation_assets.core.rules import run_rules
 from curation_assets.core.text.repetition import GopherRepetition
 
@@ -43,7 +42,7 @@ class DedupBatch:
     LSH ``band_keys`` by position (the signatures in memory, or spilled to disk)."""
 
     rows: pd.DataFrame
-    signatures: np.ndarray | SpilledSignatures
+    signatures: np.ndarray | SpilledSignatures | SpilledFile
     band_keys: np.ndarray | None  # rows × bands, uint64; None where they were shuffled (engine/band_shuffle.py)
 
     def __len__(self) -> int:
@@ -102,20 +101,18 @@ def _compact(values: pd.Series) -> pd.arrays.ArrowStringArray:
     return pd.array(values.astype(str).to_numpy(dtype=object), dtype="string[pyarrow]")
 
 
-def combine(parts: Iterable[DedupBatch], num_perm: int, bands: int, spill_to: Path | None = None) -> DedupBatch:
+def combine(parts: Iterable[DedupBatch], num_perm: int, bands: int, store: ParquetOpener | None = None) -> DedupBatch:
     """The shards' rows as one batch, ordered by record id (the order a batch read whole has).
 
-    ``parts`` are taken one by one (a list is emptied), so each shard's rows are freed once combined;
-    with ``spill_to`` (a folder), each shard's signatures are written there as it arrives and the
-    batch reads them back on demand (``SpilledSignatures``) instead of holding them."""
+    ``parts`` are taken one by one (a list is emptied), so each shard's rows are freed once combined.
+    Signatures a part spilled (``SpilledFile``, in ``store``) stay there and the batch reads them
+    back on demand (``SpilledSignatures``) instead of holding them."""
     rows, keys, signatures, files = [], [], [], {}
     for part in parts:
         if not len(part):
             continue
-        if spill_to is not None:
-            shard = int(part.rows["shard"].iloc[0])
-            files[shard] = spill_to / f"signatures-{shard:05d}.parquet"
-            spill(part.rows, part.signatures, files[shard])
+        if isinstance(part.signatures, SpilledFile):
+            files[int(part.rows["shard"].iloc[0])] = part.signatures.path
         else:
             signatures.append(part.signatures)
         rows.append(part.rows)
@@ -125,6 +122,8 @@ def combine(parts: Iterable[DedupBatch], num_perm: int, bands: int, spill_to: Pa
     if not rows:
         return DedupBatch(pd.DataFrame({column: [] for column in BATCH_COLUMNS}), np.zeros((0, num_perm), np.uint32),
                           np.zeros((0, bands), np.uint64))
+    if files and signatures:
+        raise ValueError("a batch's signatures are all spilled or all in memory")
     combined = pd.concat(rows, ignore_index=True)
     rows.clear()
     order = np.argsort(combined["record_id"].to_numpy(dtype=object), kind="stable")
@@ -132,8 +131,7 @@ def combine(parts: Iterable[DedupBatch], num_perm: int, bands: int, spill_to: Pa
     ordered_keys = None if any(part is None for part in keys) else np.concatenate(keys)[order]
     keys.clear()
     return_free_memory()  # what the shards' rows took as they arrived
-    if spill_to is None:
+    if not files:
         return DedupBatch(combined, np.concatenate(signatures)[order], ordered_keys)
-    spilled = SpilledSignatures(files, combined["shard"].to_numpy(), combined["shard_row"].to_numpy(), num_perm)
+    spilled = SpilledSignatures(files, combined["shard"].to_numpy(), combined["shard_row"].to_numpy(), num_perm, store)
     return DedupBatch(combined, spilled, ordered_keys)
-

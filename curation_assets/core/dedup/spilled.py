@@ -12,7 +12,10 @@ at a time, the signatures of the documents it asks for, and keeps those.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import ContextManager, Iterator, Protocol
 
 import numpy as np
 import pandas as pd
@@ -24,8 +27,20 @@ SPILL_COLUMNS = ("record_id", "content_key", "prompt_key", "response_key", "sign
 ROW_GROUP_ROWS = 8192
 
 
-def spill(rows: pd.DataFrame, signatures: np.ndarray, path: Path) -> None:
-    """One signed shard's keys and signatures (``rows`` in the shard's row order) as a Parquet file."""
+@dataclass(frozen=True)
+class SpilledFile:
+    """Where a signed shard's signatures were spilled (a path of the store the batch reads them from)."""
+
+    path: str
+
+
+class ParquetOpener(Protocol):
+    def parquet_file(self, path: str) -> ContextManager[pq.ParquetFile]: ...
+
+
+def spill(rows: pd.DataFrame, signatures: np.ndarray, path: Path | str, filesystem=None) -> None:
+    """One signed shard's keys and signatures (``rows`` in the shard's row order) as a Parquet file
+    (of ``filesystem``, a pyarrow filesystem, when given)."""
     values = np.ascontiguousarray(signatures, dtype="<u4")
     width = values.shape[1] * 4
     offsets = pa.py_buffer(np.arange(len(rows) + 1, dtype=np.int32) * width)
@@ -35,15 +50,16 @@ def spill(rows: pd.DataFrame, signatures: np.ndarray, path: Path) -> None:
         "signature": blobs,
     })
     # Uncompressed: MinHash values do not compress, and reading them back should cost no decoding.
-    pq.write_table(table, path, compression="none", row_group_size=ROW_GROUP_ROWS)
+    pq.write_table(table, str(path), filesystem=filesystem, compression="none", row_group_size=ROW_GROUP_ROWS)
 
 
 class SpilledSignatures:
     """The signatures of a batch's rows by position (``signatures[positions]``, as an array's), kept
     in one spill file per shard; a row's file and place are its ``shard`` and ``shard_row``."""
 
-    def __init__(self, files: dict[int, Path], shard: np.ndarray, shard_row: np.ndarray, num_perm: int) -> None:
-        self.files = files
+    def __init__(self, files: dict[int, Path | str], shard: np.ndarray, shard_row: np.ndarray, num_perm: int,
+                 store: ParquetOpener | None = None) -> None:
+        self.files, self._store = files, store
         self._shard, self._shard_row, self._num_perm = shard, shard_row, num_perm
         self._known = np.zeros(0, dtype=np.int64)
         self._values = np.zeros((0, num_perm), dtype=np.uint32)
@@ -66,7 +82,8 @@ class SpilledSignatures:
             at = np.flatnonzero(shards == shard)
             rows = self._shard_row[missing[at]]
             order = np.argsort(rows, kind="stable")
-            values[at[order]] = _read_signatures(self.files[int(shard)], rows[order], self._num_perm)
+            with _opened(self.files[int(shard)], self._store) as parquet:
+                values[at[order]] = _read_signatures(parquet, rows[order], self._num_perm)
         known = np.concatenate((self._known, missing))
         order = np.argsort(known, kind="stable")
         self._known, self._values = known[order], np.concatenate((self._values, values))[order]
@@ -77,9 +94,17 @@ class SpilledSignatures:
         return self._values[np.searchsorted(self._known, positions)]
 
 
-def _read_signatures(path: Path, rows: np.ndarray, num_perm: int) -> np.ndarray:
+@contextmanager
+def _opened(path: Path | str, store: ParquetOpener | None) -> Iterator[pq.ParquetFile]:
+    if store is None:
+        yield pq.ParquetFile(path)
+    else:
+        with store.parquet_file(str(path)) as parquet:
+            yield parquet
+
+
+def _read_signatures(parquet: pq.ParquetFile, rows: np.ndarray, num_perm: int) -> np.ndarray:
     """The signatures at ``rows`` (ascending) of one spill file, reading only the row groups holding them."""
-    parquet = pq.ParquetFile(path)
     sizes = [parquet.metadata.row_group(group).num_rows for group in range(parquet.metadata.num_row_groups)]
     starts = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
     group_of = np.searchsorted(starts, rows, side="right") - 1
