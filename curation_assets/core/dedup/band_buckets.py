@@ -115,6 +115,13 @@ class BucketCandidates:
 def bucket_candidates(entries: Entries, taking_part: np.ndarray | None = None) -> BucketCandidates:
     """The candidate pairs of whole buckets: ``entries`` hold every entry of each bucket they touch.
     ``taking_part`` (sorted batch references) leaves the other batch documents out."""
+    # Most entries are alone in their bucket: keep only keys met twice or more before the full sort.
+    by_key = np.argsort(entries.key, kind="stable")
+    sorted_keys = entries.key[by_key]
+    repeated = np.zeros(len(sorted_keys), dtype=bool)
+    repeated[1:] = sorted_keys[1:] == sorted_keys[:-1]
+    repeated[:-1] |= repeated[1:]
+    entries = entries.take(np.sort(by_key[repeated]))
     if taking_part is not None:
         is_batch = entries.group == BATCH
         at = np.minimum(np.searchsorted(taking_part, entries.ref), max(len(taking_part) - 1, 0))

@@ -32,7 +32,7 @@ from curation_assets.core.records import as_records, as_rejections
 from curation_assets.core.located import LOCATION_COLUMNS, FrameTexts, TextSource
 from curation_assets.core.text.shingles import Shingles, shingle_hashes
 from curation_assets.core.dedup.signing import ShingleSpec, sign_texts, worker_count
-from curation_assets.core.dedup.similarity import Edges, ShingleSets, components, verify
+from curation_assets.core.dedup.similarity import SCREEN_MARGIN, Edges, ShingleSets, components, pair_estimates, verify
 from curation_assets.core.stage_result import StageResult
 
 STAGE = "dedup"
@@ -289,8 +289,10 @@ def near_duplicates(
     boilerplate = None
     # Every text this pass reads, read in one go: a read touches every shard the documents are in.
     counted = Boilerplate.sampled(batch_size) if settings.boilerplate_share is not None else np.zeros(0, np.int64)
-    shingles.read(np.union1d(np.unique(pairs), counted).astype(np.int64))
+    # Pairs whose MinHash estimate rules them out are dropped unread (verify() drops them the same way).
     all_signatures.prefetch(np.unique(pairs))
+    likely = pairs[pair_estimates(all_signatures, pairs) >= settings.threshold - SCREEN_MARGIN] if len(pairs) else pairs
+    shingles.read(np.union1d(np.unique(likely), counted).astype(np.int64))
     if settings.boilerplate_share is not None and batch_size:
         boilerplate = Boilerplate.of_documents(batch_size, shingles.shingles_of, settings.boilerplate_share,
                                                settings.boilerplate_min_documents)
