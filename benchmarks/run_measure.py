@@ -58,6 +58,8 @@ class TreePeaks:
     largest_command: str = ""
     tree_bytes: int = 0
     tree_processes: int = 0
+    tree_at_seconds: float = 0.0  # when the tree's peak was sampled, after the sampler started
+    tree_pss_bytes: int = 0  # the peak of the tree's proportional set size: shared pages split, not repeated
     most_processes: int = 0
     samples: int = 0
     cpu_ticks_seen: dict[tuple[int, int], int] = field(default_factory=dict)
@@ -147,6 +149,19 @@ def _read_stat(pid: int) -> ProcessStat | None:
                        cpu_ticks=int(fields[11]) + int(fields[12]), rss_bytes=int(fields[21]) * PAGE_BYTES)
 
 
+def _pss_bytes(pid: int) -> int:
+    """A process's proportional set size: each shared page divided among the processes sharing it
+    (forked workers share their parent's pages, which a sum of RSS counts once per process)."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as file:
+            for line in file:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
 def descendants(table: dict[int, ProcessStat], root: int) -> list[ProcessStat]:
     children: dict[int, list[int]] = {}
     for stat in table.values():
@@ -182,6 +197,7 @@ class TreeSampler(threading.Thread):
         self._stopped = threading.Event()
 
     def run(self) -> None:
+        self.started = time.monotonic()
         self.sample()
         while not self._stopped.wait(self.interval):
             self.sample()
@@ -208,6 +224,8 @@ class TreeSampler(threading.Thread):
         total = sum(stat.rss_bytes for stat in tree)
         if total > peaks.tree_bytes:
             peaks.tree_bytes, peaks.tree_processes = total, len(tree)
+            peaks.tree_at_seconds = time.monotonic() - self.started
+        peaks.tree_pss_bytes = max(peaks.tree_pss_bytes, sum(_pss_bytes(stat.pid) for stat in tree))
         largest = max(tree, key=lambda stat: stat.rss_bytes)
         if largest.rss_bytes > peaks.largest_bytes:
             peaks.largest_bytes, peaks.largest_command = largest.rss_bytes, command_line(largest.pid)
@@ -337,7 +355,9 @@ def print_measurement(measurement: RunMeasurement, records: int) -> None:
     print(f"peak RSS, largest process: {peaks.largest_bytes / MIB:,.0f} MiB  ({peaks.largest_command})")
     print(f"peak RSS, whole tree:      {peaks.tree_bytes / MIB:,.0f} MiB  (sum over {peaks.tree_processes} processes "
           f"at one instant, shared pages counted once per process; up to {peaks.most_processes} processes; "
-          f"{peaks.samples} samples every {SAMPLE_SECONDS} s)")
+          f"{peaks.samples} samples every {SAMPLE_SECONDS} s; at {peaks.tree_at_seconds:.0f} s)")
+    print(f"peak PSS, whole tree:      {peaks.tree_pss_bytes / MIB:,.0f} MiB  (shared pages divided among the "
+          f"processes sharing them: what the tree really occupies)")
     print(f"load average:      start {_load(m.load_start)}   end {_load(m.load_end)}   (1/5/15 min, "
           f"{os.cpu_count()} cores)")
     if m.leftover_pids:
