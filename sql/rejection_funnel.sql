@@ -9,6 +9,8 @@ SELECT
 FROM rejections
 GROUP BY stage, reason
 ORDER BY
-    CASE stage WHEN 'load' THEN 0 WHEN 'verify' THEN 1 WHEN 'mix' THEN 2 WHEN 'clean' THEN 3
-               WHEN 'decontaminate' THEN 4 WHEN 'dedup' THEN 5 ELSE 9 END,
+    -- The stages in the order records pass them (a synthetic batch's generation before its verification).
+    CASE stage WHEN 'load' THEN 0 WHEN 'synthetic' THEN 1 WHEN 'verify' THEN 2 WHEN 'combine' THEN 3
+               WHEN 'mix' THEN 4 WHEN 'clean' THEN 5 WHEN 'decontaminate' THEN 6 WHEN 'dedup' THEN 7
+               WHEN 'split' THEN 8 ELSE 9 END,
     records DESC, reason;
