@@ -74,9 +74,13 @@ def _texts_holding(folder: Path, secret: str) -> list[str]:
     return found
 
 
-def test_code_that_hunts_for_the_api_key_finds_nothing_and_the_key_is_in_no_output(tmp_path):
+@pytest.mark.parametrize("sandbox", ["bwrap", "unsandboxed"])
+def test_code_that_hunts_for_the_api_key_finds_nothing_and_the_key_is_in_no_output(tmp_path, sandbox):
+    """In the sandbox the hunt finds nothing; run unsandboxed (a config's explicit choice) it reads the
+    key from its parent's environment, and the redaction where details leave the stage removes it."""
     config = demo_config_dict()
     config["llm"].update(model="test-model", api_key_env="OPENAI_API_KEY", timeout_seconds=5.0, max_requests_per_run=500)
+    config.setdefault("verify", {})["code_sandbox"] = sandbox
     with ChatServer(reply=stealing_reply) as server:
         config["llm"]["base_url"] = server.base_url
         path = tmp_path / "demo-llm.yaml"
@@ -90,6 +94,10 @@ def test_code_that_hunts_for_the_api_key_finds_nothing_and_the_key_is_in_no_outp
     with duckdb.connect(str(tmp_path / "data" / "warehouse.duckdb"), read_only=True) as connection:
         rows = connection.execute("SELECT reason, detail FROM rejections WHERE stage = 'verify' "
                                   "AND reason = 'tests_failed'").fetchall()
-    assert rows and all("stolen: " in detail for _, detail in rows)  # the code ran and found nothing
+    assert rows and all("stolen: " in detail for _, detail in rows)  # the code ran
+    if sandbox == "bwrap":
+        assert all("API_KEY" not in detail for _, detail in rows)  # and found nothing
+    else:
+        assert any("OPENAI_API_KEY=[OPENAI_API_KEY redacted]" in detail for _, detail in rows)
     assert KEY not in run.stdout + run.stderr
     assert _texts_holding(tmp_path, KEY) == []

@@ -7,6 +7,8 @@ import unicodedata
 
 import pandas as pd
 
+from curation_assets.core.secrets import redact_secrets
+
 TEXT_FIELDS = ("instruction", "input", "response")
 
 # Column order is part of the contract: every record table in the warehouse has exactly these.
@@ -87,6 +89,8 @@ def as_rejections(frame: pd.DataFrame, stage: str) -> pd.DataFrame:
     for column in REJECTION_COLUMNS:
         if column not in frame:
             frame[column] = None
+    if len(frame):  # a detail says what a check saw, which may be a secret (core/secrets.py)
+        frame["detail"] = redact_secrets(frame["detail"].astype(object).tolist())
     return frame.loc[:, list(REJECTION_COLUMNS)].astype(REJECTION_DTYPES).reset_index(drop=True)
 
 

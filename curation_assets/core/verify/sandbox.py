@@ -39,6 +39,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterator
 
+from curation_assets.core.secrets import redact_secrets
 from curation_assets.core.synthetic.json_reply import code_block
 
 _OUTPUT_LIMIT_BYTES = 1 << 20
@@ -230,6 +231,9 @@ def run_tests(solution: str, tests: str, timeout_seconds: float, memory_mb: int,
                 return SandboxResult(False, "timeout", f"still running after {timeout_seconds:g} s", isolation)
         with open(output_path, "rb") as handle:
             text = handle.read(_OUTPUT_LIMIT_BYTES).decode("utf-8", errors="replace")
+    # What the code printed goes into repair prompts (and from there to the LLM and its cache) and
+    # rejection details: whatever secret it found is replaced as it leaves the sandbox.
+    text = redact_secrets([text])[0]
     if returncode == 0:
         return SandboxResult(True, None, "", isolation)
     return SandboxResult(False, *_classify(returncode, text), isolation)
