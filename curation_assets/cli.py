@@ -17,6 +17,7 @@ import os
 import sys
 from pathlib import Path
 
+from curation_assets.abandoned_runs import fail_abandoned_runs, run_owner_tags
 from curation_assets.config import CONFIG_ENV, PipelineConfig, load_config
 from curation_assets.storage.sql_files import sql
 from curation_assets.storage.warehouse import Warehouse
@@ -79,7 +80,11 @@ def execute_curate_job(dagster_home: Path, tags: dict[str, str], in_process: boo
 
     run_config = {"execution": {"config": {"in_process": in_process}}}
     with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
-        return dg.execute_job(dg.reconstructable(curate_job), instance, tags=tags, run_config=run_config).success
+        for run_id in fail_abandoned_runs(instance):
+            print(f"curation: run {run_id} was left started by a curation process that is gone; marked failed",
+                  file=sys.stderr)
+        return dg.execute_job(dg.reconstructable(curate_job), instance, tags={**tags, **run_owner_tags()},
+                              run_config=run_config).success
 
 
 def summary(store: Warehouse, output_dir: Path) -> None:
