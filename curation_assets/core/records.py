@@ -96,3 +96,15 @@ def as_rejections(frame: pd.DataFrame, stage: str) -> pd.DataFrame:
 
 def empty_rejections(stage: str) -> pd.DataFrame:
     return as_rejections(pd.DataFrame({"reason": pd.Series([], dtype="string")}), stage)
+
+
+def over_long_fields(texts: dict, limit: int) -> str | None:
+    """Which of a record's texts are longer than ``limit`` characters, said for a rejection detail."""
+    over = [f"{name} ({len(text):,} characters)" for name, text in texts.items()
+            if isinstance(text, str) and len(text) > limit]
+    return f"{', '.join(over)} longer than {limit:,}" if over else None
+
+
+def cut_to(texts: dict, limit: int) -> dict:
+    """The texts as a rejection keeps them: each cut to ``limit`` characters (the source keeps the whole)."""
+    return {name: text[:limit] if isinstance(text, str) else text for name, text in texts.items()}

@@ -28,6 +28,8 @@ from curation_assets.core.load.settings import FileSource
 from curation_assets.core.settings import FileFormat
 from curation_assets.core.records import (
     TEXT_FIELDS,
+    cut_to,
+    over_long_fields,
     as_records,
     as_rejections,
     empty_records,
@@ -506,6 +508,9 @@ class _RecordBuilder:
                 elif wrong_type:
                     rejected.append(self._rejection(item.position, item_index, "non_text_field",
                                                     "; ".join(wrong_type), texts))
+                elif too_long := over_long_fields(texts, source.max_field_chars):
+                    rejected.append(self._rejection(item.position, item_index, "too_long", too_long,
+                                                    cut_to(texts, source.max_field_chars)))
                 else:
                     kept.append({
                         "record_id": record_id(source.name, item.position, item_index, texts["instruction"],

@@ -32,6 +32,9 @@ class RecordOrigin(Strict):
     kind: Kind
     license: str
     encoding: str = "utf-8"
+    # A record with a longer instruction, input or response is rejected at load (``too_long``);
+    # checks.max_text_chars, the suites' bound on every table, stays a guard against a bug.
+    max_field_chars: int = Field(default=100_000, ge=1)
 
     @field_validator("encoding")
     @classmethod

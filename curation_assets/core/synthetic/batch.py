@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from curation_assets.core.synthetic.settings import BatchConfig
-from curation_assets.core.records import as_records, as_rejections, empty_records, empty_rejections, record_id
+from curation_assets.core.records import (as_records, as_rejections, cut_to, empty_records, empty_rejections,
+                                          over_long_fields, record_id)
 from curation_assets.core.synthetic import lineage as lineage_
 from curation_assets.core.synthetic.augment import TRANSFORMS
 from curation_assets.core.synthetic.llm_tasks import LLM_TASKS, Complete
@@ -33,6 +34,17 @@ class BatchResult:
 
 
 def _frames(batch: BatchConfig, rows: list[dict], rejected: list[dict], planned: int, notes: dict) -> BatchResult:
+    fitting = []
+    for row in rows:
+        texts = {name: row[name] for name in ("instruction", "input", "response")}
+        too_long = over_long_fields(texts, batch.max_field_chars)
+        if too_long is None:
+            fitting.append(row)
+            continue
+        cut = cut_to(texts, batch.max_field_chars)
+        rejected.append(_rejection(batch, row["source_position"], "too_long", too_long, row["lineage"],
+                                   cut["instruction"], cut["input"], cut["response"]))
+    rows = fitting
     for row in rows + rejected:
         row.update(source=batch.name, kind="synthetic")
         row["lineage"] = lineage_.dumps(row["lineage"])

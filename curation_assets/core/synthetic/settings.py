@@ -40,6 +40,9 @@ class BatchConfig(Strict):
     from_source: str | None = Field(default=None, description="The source whose records seed the task.")
     transform: Literal["typos", "casing", "gender_swap"] | None = None
     sampling: SamplingConfig = SamplingConfig()
+    # A generated record with a longer instruction, input or response is rejected (``too_long``), as
+    # a loaded one is: a runaway reply fails its record, not the batch's checks.
+    max_field_chars: int = Field(default=100_000, ge=1)
     license: str | None = None
     # Extraction tasks carry Faker's fake e-mails and phones on purpose: redacting them would
     # turn "extract the e-mail" into "<EMAIL>". Their batches say `pii: keep`.

@@ -553,3 +553,18 @@ def test_a_ragged_csv_row_is_one_rejection_and_the_rest_of_the_file_loads(tmp_pa
     assert loaded.rejections["reason"].tolist() == ["ragged_csv_row", "ragged_csv_row"]
     assert loaded.rejections["detail"].tolist() == ["line 3: 3 fields, the header has 2",
                                                     "line 5: 1 fields, the header has 2"]
+
+
+def test_an_over_long_field_is_a_rejection_of_its_record_and_the_rest_loads(tmp_path):
+    path = write_jsonl(tmp_path / "logs.jsonl", [
+        {"question": "first", "answer": "one"},
+        {"question": "Tell me everything.", "answer": "x" * 12_000},
+        {"question": "third", "answer": "three"},
+    ])
+    loaded = load_source(source_config(path, "jsonl", max_field_chars=10_000), path)
+    assert_balanced(loaded)
+    assert loaded.records["instruction"].tolist() == ["first", "third"]
+    (row,) = loaded.rejections.itertuples(index=False)
+    assert (row.reason, row.source_position) == ("too_long", 2)
+    assert row.detail == "response (12,000 characters) longer than 10,000"
+    assert len(row.response) == 10_000  # kept as far as the bound: the file has the whole

@@ -107,3 +107,18 @@ def test_the_cache_key_covers_model_messages_and_sampling():
     assert base.key() == ChatRequest.of("m", [{"role": "user", "content": "hi"}], seed=1, temperature=0.7).key()
     assert base.key() != ChatRequest.of("m2", [{"role": "user", "content": "hi"}], temperature=0.7, seed=1).key()
     assert base.key() != ChatRequest.of("m", [{"role": "user", "content": "hi"}], temperature=0.7, seed=2).key()
+
+
+def test_a_generated_record_over_the_bound_is_rejected_and_the_batch_goes_on(make_records):
+    from curation_assets.core.synthetic.batch import transform_batch
+    from curation_assets.core.synthetic.settings import BatchConfig
+
+    seeds = make_records(dict(instruction="Say hello.", response="Hello."),
+                         dict(instruction="Tell me everything.", response="y" * 5_000))
+    batch = BatchConfig(name="cased", task="augment", transform="casing", count=2, from_source="demo",
+                        max_field_chars=1_000)
+    result = transform_batch(batch, seeds, "test", "2026-01-01T00:00:00Z")
+    assert result.records["instruction"].str.lower().tolist() == ["say hello."]
+    (row,) = result.rejections.itertuples(index=False)
+    assert row.reason == "too_long" and row.stage == "synthetic"
+    assert row.detail == "response (5,000 characters) longer than 1,000" and len(row.response) == 1_000
