@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 from pathlib import Path
 
 from curation_assets.abandoned_runs import fail_abandoned_runs, run_owner_tags
@@ -42,7 +43,7 @@ def register_partitions(config: PipelineConfig, dagster_home: Path) -> dict[str,
         return register_batches(instance, config)
 
 
-def run(config_path: str | None) -> int:
+def run(config_path: str | None, verbose: bool = False) -> int:
     if config_path:
         os.environ[CONFIG_ENV] = str(Path(config_path).absolute())
     config = load_config(os.environ.get(CONFIG_ENV))
@@ -52,7 +53,10 @@ def run(config_path: str | None) -> int:
     for batch in config.catalog().inactive_batches():
         print(f"curation: batch {batch.name} ({batch.task}) is inactive: it needs an LLM endpoint (llm.base_url)")
     in_process = config.engine.runs_in_process(source_bytes(config))
-    if not execute_curate_job(home, tags, in_process):
+    if not verbose:  # warnings about Dagster's own APIs, on every run, that a user cannot act on
+        for category in ("BetaWarning", "PreviewWarning", "SupersessionWarning"):
+            warnings.filterwarnings("ignore", category=getattr(__import__("dagster"), category, Warning))
+    if not execute_curate_job(home, tags, in_process, verbose):
         print("curation: the materialization failed; see the log above", file=sys.stderr)
         return 1
     summary(config.open_warehouse(), config.output_dir())
@@ -69,7 +73,8 @@ def source_bytes(config: PipelineConfig) -> int:
     return total
 
 
-def execute_curate_job(dagster_home: Path, tags: dict[str, str], in_process: bool = False) -> bool:
+def execute_curate_job(dagster_home: Path, tags: dict[str, str], in_process: bool = False,
+                       verbose: bool = True) -> bool:
     """The ``curate`` job, run from this process (as ``dagster job execute`` would, without a second
     interpreter importing Dagster and the definitions again: seconds on every run). Its steps run in
     the executor's processes, which rebuild the job by importing ``curation_assets.definitions``, or,
@@ -78,7 +83,10 @@ def execute_curate_job(dagster_home: Path, tags: dict[str, str], in_process: boo
 
     from curation_assets.definitions import curate_job
 
-    run_config = {"execution": {"config": {"in_process": in_process}}}
+    # Quiet by default: one line per step (step_lines.py) and Dagster's warnings and errors only.
+    run_config = {"execution": {"config": {"in_process": in_process}},
+                  "loggers": {"console": {"config": {"log_level": "DEBUG" if verbose else "WARNING"}},
+                              "step_lines": {"config": {"enabled": not verbose}}}}
     with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
         for run_id in fail_abandoned_runs(instance):
             print(f"curation: run {run_id} was left started by a curation process that is gone; marked failed",
@@ -122,12 +130,13 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     run_parser = commands.add_parser("run", help="materialize the whole graph")
     run_parser.add_argument("--config", help=f"pipeline YAML (default: ${CONFIG_ENV}, else the built-in demo)")
+    run_parser.add_argument("--verbose", action="store_true", help="Dagster's whole event log instead of a line per step")
     sql_parser = commands.add_parser("sql", help="answer a SQL query over the warehouse (any shard store)")
     sql_parser.add_argument("statement", help="e.g. \"SELECT stage, reason, count(*) FROM rejections GROUP BY ALL\"")
     sql_parser.add_argument("--config", help=f"pipeline YAML (default: ${CONFIG_ENV}, else the built-in demo)")
     arguments = parser.parse_args(argv)
     if arguments.command == "run":
-        return run(arguments.config)
+        return run(arguments.config, arguments.verbose)
     if arguments.command == "sql":
         return query(arguments.config, arguments.statement)
     return 2

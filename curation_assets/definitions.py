@@ -10,6 +10,7 @@ import os
 
 import dagster as dg
 
+from curation_assets.step_lines import step_lines
 from curation_assets.config import PipelineConfig, load_config
 from curation_assets.defs import (
     clean,
@@ -94,6 +95,7 @@ def build_definitions(config: PipelineConfig) -> dg.Definitions:
         jobs=jobs(config, assets),
         resources=resources(config),
         executor=EXECUTOR,
+        loggers={"console": dg.colored_console_logger, "step_lines": step_lines},
     )
 
 
