@@ -19,7 +19,7 @@ import warnings
 from pathlib import Path
 
 from curation_assets.abandoned_runs import fail_abandoned_runs, run_owner_tags
-from curation_assets.config import CONFIG_ENV, PipelineConfig, load_config
+from curation_assets.config import CONFIG_ENV, ConfigError, PipelineConfig, load_config
 from curation_assets.storage.sql_files import sql
 from curation_assets.storage.warehouse import Warehouse
 
@@ -57,8 +57,9 @@ def run(config_path: str | None, verbose: bool = False) -> int:
         for category in ("BetaWarning", "PreviewWarning", "SupersessionWarning"):
             warnings.filterwarnings("ignore", category=getattr(__import__("dagster"), category, Warning))
     if not execute_curate_job(home, tags, in_process, verbose):
-        print("curation: the materialization failed; see the log above", file=sys.stderr)
-        return 1
+        print("curation: the run failed (the FAILED step above says why; --verbose shows Dagster's whole log)",
+              file=sys.stderr)
+        return RUN_FAILED_EXIT
     summary(config.open_warehouse(), config.output_dir())
     return 0
 
@@ -125,6 +126,10 @@ def query(config_path: str | None, statement: str) -> int:
     return 0
 
 
+CONFIG_ERROR_EXIT = 2  # the config is wrong: nothing ran
+RUN_FAILED_EXIT = 1  # a step failed (a source, a check): what ran is in the Dagster instance
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="curation", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -135,10 +140,16 @@ def main(argv: list[str] | None = None) -> int:
     sql_parser.add_argument("statement", help="e.g. \"SELECT stage, reason, count(*) FROM rejections GROUP BY ALL\"")
     sql_parser.add_argument("--config", help=f"pipeline YAML (default: ${CONFIG_ENV}, else the built-in demo)")
     arguments = parser.parse_args(argv)
-    if arguments.command == "run":
-        return run(arguments.config, arguments.verbose)
-    if arguments.command == "sql":
-        return query(arguments.config, arguments.statement)
+    try:
+        if arguments.command == "run":
+            return run(arguments.config, arguments.verbose)
+        if arguments.command == "sql":
+            return query(arguments.config, arguments.statement)
+    except ConfigError as error:
+        if getattr(arguments, "verbose", False):
+            raise
+        print(f"curation: {error}", file=sys.stderr)
+        return CONFIG_ERROR_EXIT
     return 2
 
 

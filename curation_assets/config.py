@@ -7,10 +7,12 @@ belong to whoever runs the pipeline, and can be overridden by environment variab
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import os
 import re
+import typing
 from pathlib import Path
 
 import yaml
@@ -210,4 +212,45 @@ def load_config(path: str | os.PathLike | None = None) -> PipelineConfig:
     try:
         return PipelineConfig(**raw, base_dir=str(config_path.parent))
     except ValidationError as error:
-        raise ConfigError(f"config file {config_path} is invalid:\n{error}") from error
+        raise ConfigError(f"config file {config_path} is invalid:\n{described(error)}") from error
+
+
+def described(error: ValidationError) -> str:
+    """One line per problem: where (``sources.0.license``), what, and for an unknown key the
+    closest known one."""
+    lines = []
+    for item in error.errors():
+        where = ".".join(str(part) for part in item["loc"]) or "(the config)"
+        message = item["msg"]
+        value = item.get("input")
+        if item["type"] == "extra_forbidden":
+            close = difflib.get_close_matches(str(item["loc"][-1]), _keys_at(PipelineConfig, item["loc"][:-1]), n=1)
+            message += f"; did you mean '{close[0]}'?" if close else ""
+        elif not isinstance(value, (dict, list)) and item["type"] != "missing":
+            message += f" (got {value!r})"
+        lines.append(f"  {where}: {message}")
+    return "\n".join(lines)
+
+
+def _keys_at(model: type[BaseModel], location: tuple) -> list[str]:
+    """The keys the section at ``location`` (a validation error's, list indices included) accepts."""
+    current: object = model
+    for part in location:
+        if isinstance(part, int):
+            continue
+        fields = current.model_fields if isinstance(current, type) and issubclass(current, BaseModel) else {}
+        if part not in fields:
+            return []
+        current = _model_in(fields[part].annotation)
+    return list(current.model_fields) if isinstance(current, type) and issubclass(current, BaseModel) else []
+
+
+def _model_in(annotation: object) -> type[BaseModel] | None:
+    """The settings model an annotation holds (``X``, ``list[X]``, ``X | None``), if any."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for argument in typing.get_args(annotation):
+        found = _model_in(argument)
+        if found is not None:
+            return found
+    return None

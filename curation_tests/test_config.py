@@ -130,16 +130,37 @@ def test_duplicate_source_names_are_a_config_error_naming_them(tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("extra_yaml", "key"),
+    ("extra_yaml", "key", "meant"),
     [
-        ("split:\n  eval_fraction: 0.1\n  sead: 3\n", "split.sead"),
-        ("dedupe:\n  fields: [instruction]\n", "dedupe"),
+        ("split:\n  eval_fraction: 0.1\n  sead: 3\n", "split.sead", "seed"),
+        ("dedupe:\n  fields: [instruction]\n", "dedupe", "dedup"),
+        ("dedup:\n  near_duplicates:\n    treshold: 0.7\n", "dedup.near_duplicates.treshold", "threshold"),
+        ("clean:\n  colour: blue\n", "clean.colour", None),
     ],
 )
-def test_unknown_key_is_a_config_error_naming_it(tmp_path, extra_yaml, key):
+def test_unknown_key_is_a_config_error_naming_it_and_the_key_meant(tmp_path, extra_yaml, key, meant):
     message = config_error(write_config(tmp_path, one_source() + extra_yaml))
-    assert key in message
-    assert "Extra inputs are not permitted" in message
+    assert f"  {key}: Extra inputs are not permitted" in message
+    assert (f"did you mean '{meant}'?" in message) if meant else ("did you mean" not in message)
+
+
+def test_a_misspelled_source_key_is_named_with_the_key_meant(tmp_path):
+    text = one_source().replace("license:", "licence:")
+    message = config_error(write_config(tmp_path, text))
+    assert "sources.0.license: Field required" in message
+    assert "sources.0.licence: Extra inputs are not permitted; did you mean 'license'?" in message
+
+
+def test_the_cli_says_a_config_error_in_a_few_lines_and_exits_2(tmp_path):
+    import subprocess
+    import sys
+
+    path = write_config(tmp_path, one_source() + "split:\n  sead: 3\n")
+    run = subprocess.run([sys.executable, "-m", "curation_assets.cli", "run", "--config", str(path)],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2
+    assert run.stderr.startswith(f"curation: config file {path} is invalid:")
+    assert "Traceback" not in run.stderr and len(run.stderr.splitlines()) == 2
 
 
 def test_out_of_range_settings_are_config_errors(tmp_path):
