@@ -20,6 +20,7 @@ from pathlib import Path
 
 from curation_assets.abandoned_runs import fail_abandoned_runs, run_owner_tags
 from curation_assets.config import CONFIG_ENV, ConfigError, PipelineConfig, load_config
+from curation_assets.engine.process_ties import run_process_mark
 from curation_assets.storage.sql_files import sql
 from curation_assets.storage.warehouse import Warehouse
 
@@ -44,6 +45,11 @@ def register_partitions(config: PipelineConfig, dagster_home: Path) -> dict[str,
 
 
 def run(config_path: str | None, verbose: bool = False) -> int:
+    with run_process_mark():
+        return _run(config_path, verbose)
+
+
+def _run(config_path: str | None, verbose: bool) -> int:
     if config_path:
         os.environ[CONFIG_ENV] = str(Path(config_path).absolute())
     config = load_config(os.environ.get(CONFIG_ENV))

@@ -10,6 +10,7 @@ from pydantic import PrivateAttr
 
 from curation_assets.config import PipelineConfig
 from curation_assets.engine.pool import using_engine
+from curation_assets.engine.process_ties import end_with_run
 from curation_assets.engine.settings import EngineConfig
 from curation_assets.llm.cache import LLMCache
 from curation_assets.llm.client import Budget, LLMClient, RetryPolicy
@@ -48,6 +49,7 @@ class EngineResource(dg.ConfigurableResource):
         return EngineConfig.model_validate_json(self.settings_json)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        end_with_run()  # a step process of a curation run ends with it (process_ties.py)
         self._scope = using_engine(self.settings)
         self._scope.__enter__()
 

@@ -24,6 +24,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Callable, Iterator, Sequence, TypeVar
 
 from curation_assets.core.memory import freeze_startup_objects, return_free_memory
+from curation_assets.engine.process_ties import end_with_run
 from curation_assets.engine.settings import EngineConfig
 
 Task = TypeVar("Task")
@@ -94,12 +95,13 @@ def _pool(workers: int, tasks: int) -> tuple[ProcessPoolExecutor, bool]:
     method = _start_method()
     context = multiprocessing.get_context(method)
     if method == "fork" or _SCOPES == 0:
-        return ProcessPoolExecutor(max_workers=min(workers, tasks), mp_context=context), False
+        return ProcessPoolExecutor(max_workers=min(workers, tasks), mp_context=context,
+                                   initializer=end_with_run), False
     key = (os.getpid(), workers, method)
     with _POOLS_LOCK:
         if key not in _POOLS:
             # A spawned pool starts its workers as tasks need them: fewer tasks, fewer processes.
-            _POOLS[key] = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+            _POOLS[key] = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=end_with_run)
         return _POOLS[key], True
 
 
