@@ -53,6 +53,10 @@ def _run(config_path: str | None, verbose: bool) -> int:
     if config_path:
         os.environ[CONFIG_ENV] = str(Path(config_path).absolute())
     config = load_config(os.environ.get(CONFIG_ENV))
+    missing = [f"source '{source.name}': {config.source_path(source)} does not exist" for source in config.sources
+               if not config.source_path(source).exists()]
+    if missing:  # found before anything runs, rather than as a failed step
+        raise ConfigError("; ".join(missing))
     home = _dagster_home()
     os.environ["DAGSTER_HOME"] = str(home)
     tags = register_partitions(config, home)
@@ -90,9 +94,9 @@ def execute_curate_job(dagster_home: Path, tags: dict[str, str], in_process: boo
 
     from curation_assets.definitions import curate_job
 
-    # Quiet by default: one line per step (step_lines.py) and Dagster's warnings and errors only.
+    # Quiet by default: one line per step (step_lines.py), failures included, and not Dagster's log.
     run_config = {"execution": {"config": {"in_process": in_process}},
-                  "loggers": {"console": {"config": {"log_level": "DEBUG" if verbose else "WARNING"}},
+                  "loggers": {"console": {"config": {"log_level": "DEBUG" if verbose else "CRITICAL"}},
                               "step_lines": {"config": {"enabled": not verbose}}}}
     with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
         for run_id in fail_abandoned_runs(instance):

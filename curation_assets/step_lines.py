@@ -54,11 +54,14 @@ class _StepLines(logging.Handler):
         super().__init__(level=logging.DEBUG)
         self._tables: dict[str, dict[str, _Table]] = defaultdict(dict)
         self._failed_checks: dict[str, list[str]] = defaultdict(list)
+        self._step_failed = False
 
     def emit(self, record: logging.LogRecord) -> None:
         meta = getattr(record, "dagster_meta", None) or {}
         event = meta.get("dagster_event")
         step = meta.get("step_key")
+        if event is not None and event.event_type_value == "PIPELINE_FAILURE":
+            self.run_failed(event)
         if event is None or step is None:
             return
         kind = event.event_type_value
@@ -73,12 +76,14 @@ class _StepLines(logging.Handler):
         elif kind == "STEP_SUCCESS":
             self._print(step, f"{event.event_specific_data.duration_ms / 1000:6.1f} s", self._details(step))
         elif kind == "STEP_FAILURE":
-            error = event.event_specific_data.error
-            cause = error.cause if error is not None and error.cause is not None else error
-            message = (cause.message if cause is not None else "").strip().splitlines()
             failed = self._failed_checks.pop(step, [])
-            detail = f"failed checks: {', '.join(failed)}" if failed else (message[0] if message else "failed")
+            detail = f"failed checks: {', '.join(failed)}" if failed else _first_line(event.event_specific_data.error)
             self._print(step, "FAILED", detail)
+            self._step_failed = True
+
+    def run_failed(self, event) -> None:
+        if not self._step_failed:  # a failure outside any step (a resource, the run's set-up)
+            self._print("run", "FAILED", _first_line(getattr(event.event_specific_data, "error", None)))
 
     def _details(self, step: str) -> str:
         tables = self._tables.pop(step, {})
@@ -93,6 +98,17 @@ class _StepLines(logging.Handler):
     @staticmethod
     def _print(step: str, status: str, detail: str) -> None:
         print(f"  {step:<28} {status:>8}  {detail}".rstrip(), file=sys.stderr, flush=True)
+
+
+def _first_line(error) -> str:
+    """The root cause's first line, its exception named without its module (``SourceError: ...``)."""
+    while error is not None and error.cause is not None:
+        error = error.cause
+    lines = (error.message if error is not None else "").strip().splitlines()
+    if not lines:
+        return "failed"
+    name, _, message = lines[0].partition(": ")
+    return f"{name.rsplit('.', 1)[-1]}: {message}" if message and " " not in name else lines[0]
 
 
 @dg.logger(config_schema={"enabled": dg.Field(bool, default_value=False)},

@@ -274,3 +274,38 @@ def test_base_dir_reserved_names_and_unknown_encodings_are_config_errors(tmp_pat
     text = one_source().replace("    license: MIT\n", "    license: MIT\n    encoding: not-a-codec\n")
     message = config_error(write_config(tmp_path, text, name="codec.yaml"))
     assert "sources.0.encoding" in message and "unknown encoding 'not-a-codec'" in message
+
+
+def test_the_cli_says_a_missing_source_file_before_anything_runs(tmp_path):
+    import subprocess
+    import sys
+
+    path = write_config(tmp_path, one_source(path="data/nowhere.jsonl"))
+    run = subprocess.run([sys.executable, "-m", "curation_assets.cli", "run", "--config", str(path)],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2
+    assert run.stderr == f"curation: source 'logs': {tmp_path / 'data' / 'nowhere.jsonl'} does not exist\n"
+    assert not (tmp_path / ".dagster").exists()  # nothing ran
+
+
+@pytest.mark.slow
+def test_a_failing_step_is_one_line_with_its_cause_and_exit_1(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "logs.jsonl").write_text('{"q": "Why?", "answr": "Because."}\n', encoding="utf-8")
+    path = write_config(tmp_path, one_source().replace("response: a}", "response: answer}"))
+    environment = {**os.environ, "DAGSTER_HOME": str(tmp_path / ".dagster")}
+    run = subprocess.run([sys.executable, "-m", "curation_assets.cli", "run", "--config", str(path)],
+                         cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 1
+    lines = [line for line in run.stderr.splitlines() if line.strip()]
+    assert "Traceback" not in run.stderr and "Not executing" not in run.stderr, run.stderr[-3000:]
+    failing = [line for line in lines if line.startswith("  ") and " FAILED " in line]
+    assert len(failing) == 1, run.stderr
+    (failed,) = failing
+    assert failed.split()[:2] == ["raw_logs", "FAILED"]
+    assert "SourceError: source 'logs'" in failed and "(did you mean 'answr' for 'answer'?)" in failed, failed
+    assert lines[-1].startswith("curation: the run failed")

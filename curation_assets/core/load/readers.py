@@ -14,6 +14,7 @@ Parquet row index (0-based). Exploded elements also carry their index as ``item`
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 import json
 import math
@@ -532,7 +533,10 @@ class _RecordBuilder:
         """A mapped field that no parsed record of the whole file has is a mapping mistake, not bad records."""
         never_seen = [field_path for field_path, count in self.seen_fields.items() if count == 0]
         if self.parsed_records and never_seen:
+            present = sorted(self.keys_seen)
+            meant = [f"'{name}' for '{field_path}'" for field_path in never_seen
+                     for name in difflib.get_close_matches(field_path, present, n=1)]
             raise SourceError(
                 f"{self.where}: mapped field(s) {', '.join(never_seen)} found in no record; "
-                f"fields present: {', '.join(sorted(self.keys_seen)[:20])}"
+                f"fields present: {', '.join(present[:20])}" + (f" (did you mean {', '.join(meant)}?)" if meant else "")
             )

@@ -568,3 +568,10 @@ def test_an_over_long_field_is_a_rejection_of_its_record_and_the_rest_loads(tmp_
     assert (row.reason, row.source_position) == ("too_long", 2)
     assert row.detail == "response (12,000 characters) longer than 10,000"
     assert len(row.response) == 10_000  # kept as far as the bound: the file has the whole
+
+
+def test_a_misspelled_mapped_field_is_named_with_the_field_meant(tmp_path):
+    path = write_jsonl(tmp_path / "logs.jsonl", [{"question": "a", "answr": "b"}])
+    with pytest.raises(SourceError) as raised:
+        load_source(source_config(path, "jsonl"), path)
+    assert str(raised.value).endswith("fields present: answr, question (did you mean 'answr' for 'answer'?)")
