@@ -30,6 +30,7 @@ from curation_assets.defs.automation import automation_sensor, with_refresh_cond
 from curation_assets.defs.partitions import arrivals_job
 from curation_assets.defs.resources import LLMResource, WarehouseResource
 from curation_assets.defs.schedules import DAILY_JOB
+from curation_assets.defs.side_tables import side_table_specs
 
 CURATE_JOB = "curate"
 # In graph order: where records come from, then the stages they go through, then what reports on them.
@@ -73,7 +74,7 @@ def resources(config: PipelineConfig) -> dict[str, dg.ConfigurableResource]:
 
 def jobs(config: PipelineConfig, assets: list[dg.AssetsDefinition]) -> list[dg.JobDefinition]:
     """``curate`` (the whole graph), and a job per kind of arrival: an inbox file, a day of batches."""
-    found = [dg.define_asset_job(CURATE_JOB, selection=dg.AssetSelection.all(), description="The whole graph.",
+    found = [dg.define_asset_job(CURATE_JOB, selection=dg.AssetSelection.all().materializable(), description="The whole graph.",
                                  tags={"curation/pipeline": CURATE_JOB})]
     partitioned = [key for asset in assets for key in asset.keys if asset.partitions_def is not None]
     if config.inbox is not None:
@@ -88,8 +89,9 @@ def jobs(config: PipelineConfig, assets: list[dg.AssetsDefinition]) -> list[dg.J
 def build_definitions(config: PipelineConfig) -> dg.Definitions:
     domains = dg.Definitions.merge(*(domain.definitions(config) for domain in DOMAINS))
     assets = [with_refresh_condition(asset) for asset in domains.assets]
+    produced = {key.to_user_string() for asset in assets for key in asset.keys}
     return dg.Definitions(
-        assets=assets,
+        assets=[*assets, *side_table_specs(produced, config.has_llm_endpoint())],
         sensors=[*domains.sensors, automation_sensor()],
         schedules=domains.schedules,
         jobs=jobs(config, assets),

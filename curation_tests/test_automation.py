@@ -21,7 +21,7 @@ def _defs(workdir, long_response_chars: int) -> dg.Definitions:
 
 
 def _materialize_raw(defs: dg.Definitions, instance: dg.DagsterInstance) -> bool:
-    raw = [asset for asset in defs.assets if dg.AssetKey("raw_notes") in asset.keys]
+    raw = [asset for asset in defs.assets if isinstance(asset, dg.AssetsDefinition) and dg.AssetKey("raw_notes") in asset.keys]
     return dg.materialize(raw, resources={"warehouse": defs.resources["warehouse"]}, instance=instance,
                           raise_on_error=False).success
 
@@ -57,6 +57,8 @@ def test_roots_have_no_condition_and_every_stage_has_one():
     defs = _defs_for_shape()
     graph = defs.resolve_asset_graph()
     for key in graph.get_all_asset_keys():
+        if not graph.get(key).is_materializable:
+            continue  # the side tables (defs/side_tables.py): written by their producer, never run
         condition = graph.get(key).automation_condition
         is_root = key.to_user_string().startswith("raw_") or key.to_user_string() == "synthetic_batches"
         assert (condition is None) == is_root, key

@@ -14,7 +14,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.browser]
 EXPECTED_ASSETS = {
     "raw_support_logs", "raw_faq_export", "raw_math_drills", "raw_tool_snippets", "raw_inbox", "combined",
     "deduplicated", "cleaned", "train", "eval", "exports", "statistics", "ladder", "data_card", "synthetic_batches",
-    "verified_synthetic", "mixed", "decontaminated",
+    "verified_synthetic", "mixed", "decontaminated", "rejections", "duplicate_clusters", "mix_report",
 }
 DEMO_BATCHES = 6  # the demo's rule and transform batches; its LLM batches need an endpoint
 
@@ -51,7 +51,7 @@ def test_materialize_all_from_the_ui_succeeds(dagster_dev):
             executable_path=CHROMIUM, args=CHROMIUM_ARGS
         )
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page = browser.new_page(viewport={"width": 1400, "height": 2000})  # the catalog renders visible rows only
             skip_community_dialog(page, url)
 
             page.goto(f"{url}/assets")  # the catalog: every asset of the code location, one link each

@@ -64,5 +64,5 @@ def arrivals_job(name: str, description: str, partitioned: list[dg.AssetKey]):
     then everything downstream; the configured sources are not re-read. It selects every partitioned
     asset, each skipping keys that are not its own, so that none shows another's arrivals as missing
     partitions (which would hold back the automation of what reads it)."""
-    return dg.define_asset_job(name, selection=dg.AssetSelection.assets(*partitioned).downstream(),
+    return dg.define_asset_job(name, selection=dg.AssetSelection.assets(*partitioned).downstream().materializable(),
                                description=description, tags={"curation/pipeline": name})

@@ -1,0 +1,53 @@
+"""The warehouse tables stages write beside their records, as nodes of the lineage graph.
+
+``rejections``, ``duplicate_clusters``, ``conflicts``, ``dedup_history``, ``mix_report`` and
+``llm_cache`` are written inside the transaction of the asset that produces them (a blocking check
+failing publishes none of them), so they are not materialized on their own. Declared here as
+asset specs downstream of their producers, they appear in the UI's lineage graph and catalog with
+what they hold and where to query them.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+GROUP = "warehouse_tables"
+# Stages whose rejections go to ``rejections`` (raw source assets are found by their prefix).
+REJECTING = ("raw_inbox", "synthetic_batches", "verified_synthetic", "combined", "mixed", "cleaned",
+             "decontaminated", "deduplicated", "splits")
+
+SIDE_TABLES = {
+    "rejections": "Every record a stage dropped, with stage, reason and detail, and its text and lineage: "
+                  "in = out + rejected for every stage. The data card's drop funnel is built from it.",
+    "duplicate_clusters": "Near-duplicate clusters: representative kept, members, their Jaccard to it.",
+    "conflicts": "Groups of records with the same prompt and different answers (or one answer to many "
+                 "prompts), and what the conflict policy kept.",
+    "dedup_history": "Keys and MinHash signatures of every record dedup published: later batches are "
+                     "deduplicated against them.",
+    "mix_report": "Per domain: achieved vs target share, real records, synthetic admitted of available.",
+    "llm_cache": "Every LLM request and reply (keyed by request), so re-runs replay instead of calling again.",
+}
+PRODUCERS = {
+    "duplicate_clusters": ("deduplicated",),
+    "conflicts": ("deduplicated",),
+    "dedup_history": ("deduplicated",),
+    "mix_report": ("mixed",),
+    "llm_cache": ("synthetic_batches", "verified_synthetic"),
+}
+
+
+def side_table_specs(asset_keys: set[str], uses_llm: bool) -> list[dg.AssetSpec]:
+    """A spec per side table whose producers are in the graph (``asset_keys``); ``llm_cache`` only
+    where an LLM endpoint is configured."""
+    specs = []
+    for table, description in SIDE_TABLES.items():
+        if table == "llm_cache" and not uses_llm:
+            continue
+        if table == "rejections":
+            producers = sorted(key for key in asset_keys if key.startswith("raw_") or key in REJECTING)
+        else:
+            producers = [key for key in PRODUCERS[table] if key in asset_keys]
+        if producers:
+            specs.append(dg.AssetSpec(table, deps=producers, description=description, group_name=GROUP,
+                                      kinds={"duckdb"}, metadata={"dagster/table_name": f"main.{table}"}))
+    return specs
