@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import socket
 
+from curation_assets.engine.process_ties import alive
+
 HOST_TAG = "curation/host"
 PID_TAG = "curation/pid"
 
@@ -21,12 +23,13 @@ def run_owner_tags() -> dict[str, str]:
 
 
 def _running_curation(pid: int) -> bool:
+    if not alive(pid):
+        return False
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as file:
-            command = file.read().replace(b"\0", b" ")
+            return b"curation" in file.read()
     except OSError:
         return False
-    return b"curation" in command
 
 
 def fail_abandoned_runs(instance) -> list[str]:

@@ -64,8 +64,10 @@ def _run(config_path: str | None, verbose: bool) -> int:
         print(f"curation: batch {batch.name} ({batch.task}) is inactive: it needs an LLM endpoint (llm.base_url)")
     in_process = config.engine.runs_in_process(source_bytes(config))
     if not verbose:  # warnings about Dagster's own APIs, on every run, that a user cannot act on
-        for category in ("BetaWarning", "PreviewWarning", "SupersessionWarning"):
-            warnings.filterwarnings("ignore", category=getattr(__import__("dagster"), category, Warning))
+        import dagster as dg
+
+        for category in (dg.BetaWarning, dg.PreviewWarning, dg.SupersessionWarning):
+            warnings.filterwarnings("ignore", category=category)
     if not execute_curate_job(home, tags, in_process, verbose):
         print("curation: the run failed (the FAILED step above says why; --verbose shows Dagster's whole log)",
               file=sys.stderr)

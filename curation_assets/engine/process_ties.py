@@ -46,12 +46,13 @@ def end_with_run() -> None:
 
 
 def _watch(run_pid: int) -> None:
-    while _alive(run_pid):
+    while alive(run_pid):
         time.sleep(WATCH_SECONDS)
     os._exit(1)  # the run is gone: nothing this process writes would be published or read
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie, killed and not yet reaped, does not)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

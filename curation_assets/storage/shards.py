@@ -98,6 +98,11 @@ class VersionFolder:
         return Version(self.table, self.partition, self.version, tuple(files), rows, written_bytes)
 
 
+def _fresh_name(prefix: str) -> str:
+    """A folder name no other writer picks, sorting by when it was made."""
+    return f"{prefix}{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{uuid.uuid4().hex[:8]}"
+
+
 def file_list_literal(files: list[str] | tuple[str, ...]) -> str:
     """Shard paths as a SQL list literal, for view definitions (which take no parameters)."""
     return "[" + ", ".join("'" + file.replace("'", "''") + "'" for file in files) + "]"
@@ -157,7 +162,7 @@ class ShardStore:
 
     def new_version(self, table: str, partition: str) -> "VersionFolder":
         """An empty folder for a new version's shards, which whoever writes them fills part by part."""
-        name = f"v{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{uuid.uuid4().hex[:8]}"
+        name = _fresh_name("v")
         folder = f"{self._folder(table, partition)}/{name}"
         self.filesystem.create_dir(folder, recursive=True)
         return VersionFolder(table, partition, name, self.uri_of(folder))
@@ -247,7 +252,7 @@ class ShardStore:
         for info in self.filesystem.get_file_info(pafs.FileSelector(root, allow_not_found=True)):
             if info.mtime is not None and now - info.mtime.timestamp() > STALE_SCRATCH_SECONDS:
                 self.filesystem.delete_dir(info.path)
-        folder = f"{root}/{name}-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{uuid.uuid4().hex[:8]}"
+        folder = f"{root}/{_fresh_name(name + '-')}"
         self.filesystem.create_dir(folder, recursive=True)
         try:
             yield self.uri_of(folder)

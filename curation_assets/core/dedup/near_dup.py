@@ -289,7 +289,7 @@ def near_duplicates(
     boilerplate = None
     # Every text this pass reads, read in one go: a read touches every shard the documents are in.
     counted = Boilerplate.sampled(batch_size) if settings.boilerplate_share is not None else np.zeros(0, np.int64)
-    # Pairs whose MinHash estimate rules them out are dropped unread (verify() drops them the same way).
+    # Pairs whose MinHash estimate rules them out are dropped here, unread (verify() would drop them too).
     all_signatures.prefetch(np.unique(pairs))
     likely = pairs[pair_estimates(all_signatures, pairs) >= settings.threshold - SCREEN_MARGIN] if len(pairs) else pairs
     shingles.read(np.union1d(np.unique(likely), counted).astype(np.int64))
@@ -297,7 +297,7 @@ def near_duplicates(
         boilerplate = Boilerplate.of_documents(batch_size, shingles.shingles_of, settings.boilerplate_share,
                                                settings.boilerplate_min_documents)
     sets = ShingleSets(shingles.shingles_of, boilerplate)
-    edges, near_misses = verify(pairs, all_signatures, sets, settings.threshold)
+    edges, near_misses = verify(likely, all_signatures, sets, settings.threshold)
 
     universe = _universe(records, history)
     labels = components(batch_size + history_size, edges.pairs)
