@@ -32,9 +32,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
-from fsspec.implementations.arrow import ArrowFSWrapper
 
 from curation_assets.core.records import RECORD_COLUMNS, RECORD_DTYPES, REJECTION_COLUMNS, REJECTION_DTYPES
+from curation_assets.storage.remote_files import RemoteFiles
 
 # The partition of a table published whole.
 WHOLE_TABLE = "_all"
@@ -113,18 +113,6 @@ def partition_folder(partition: str) -> str:
     return quote(partition, safe="") or WHOLE_TABLE
 
 
-class _RemoteFiles(ArrowFSWrapper):
-    """A pyarrow filesystem as the fsspec filesystem DuckDB takes, answering for one URI scheme."""
-
-    def __init__(self, filesystem: pafs.FileSystem, scheme: str) -> None:
-        self._scheme = scheme  # a URI's (gs://), which may not be the filesystem's name (gcs)
-        super().__init__(filesystem)
-
-    @property
-    def protocol(self) -> tuple[str, ...]:
-        return (self._scheme,)
-
-
 class ShardStore:
     """Writes and deletes versions under one root; knows nothing of which version is current."""
 
@@ -154,7 +142,7 @@ class ShardStore:
         filesystem (``read_parquet('s3://...')`` with no httpfs extension)."""
         connection = duckdb.connect(database)
         if self.scheme is not None:
-            connection.register_filesystem(_RemoteFiles(self.filesystem, self.scheme))
+            connection.register_filesystem(RemoteFiles(self.filesystem, self.scheme))
         return connection
 
     def _folder(self, table: str, partition: str) -> str:

@@ -58,3 +58,25 @@ def test_shard_reads_by_row_and_by_footer_work_on_s3(s3, tmp_path):
     with store.connect_duckdb() as connection:
         assert connection.execute("SELECT count(*) FROM read_parquet($files)", {"files": [file]}).fetchall() == [(30,)]
 
+
+
+def test_duckdb_reads_every_row_group_of_a_large_remote_file_in_parallel(s3, tmp_path):
+    """The signature spill files are uncompressed and have many row groups: reading them through
+    fsspec's plain pyarrow wrapper failed with short reads ("Out of buffer") most of the time."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    store = Warehouse(tmp_path / "warehouse.duckdb", s3.new_bucket_uri()).shards
+    rows = 40_000
+    generator = np.random.default_rng(7)
+    table = pa.table({"record_id": [f"r{i:07d}" for i in range(rows)],
+                      "signature": [generator.bytes(256) for _ in range(rows)]})
+    path = f"{store.root}/spill/signatures.parquet"
+    pq.write_table(table, path, filesystem=store.filesystem, compression="none", row_group_size=2_000)
+    expected = [(rows, rows * 256)]
+    for _ in range(5):
+        with store.connect_duckdb() as connection:
+            connection.execute("SET threads = 4")
+            answer = connection.execute("SELECT count(*), sum(octet_length(signature)) FROM read_parquet($files)",
+                                        {"files": [store.uri_of(path)]}).fetchall()
+        assert answer == expected
