@@ -42,6 +42,8 @@ WAREHOUSE_ENV = "CURATION_WAREHOUSE"
 SHARDS_ENV = "CURATION_SHARDS"
 OUTPUT_DIR_ENV = "CURATION_OUTPUT_DIR"
 INBOX_ENV = "CURATION_INBOX"
+# `curation run --sample N`: every source is read only up to its N-th line, row or item.
+SAMPLE_ENV = "CURATION_SAMPLE_RECORDS"
 DEMO_CONFIG_PATH = Path(__file__).parent / "demo" / "demo.yaml"
 _ENV_REFERENCE = re.compile(r"\$\{(?P<name>[A-Z_][A-Z0-9_]*)(?::-(?P<default>[^}]*))?\}")
 
@@ -128,6 +130,11 @@ class PipelineConfig(Strict):
     def open_warehouse(self) -> Warehouse:
         size = ShardSize(self.warehouse.shard_records, self.warehouse.shard_bytes)
         return Warehouse(self.warehouse_path(), self.shards_uri(), size, self.warehouse.memory_limit)
+
+    def sample_records(self) -> int | None:
+        """How many leading lines or items of each source a sample run reads (None: all)."""
+        value = os.environ.get(SAMPLE_ENV)
+        return int(value) if value else None
 
     def output_dir(self) -> Path:
         return Path(os.environ.get(OUTPUT_DIR_ENV) or self.export.output_dir).absolute()

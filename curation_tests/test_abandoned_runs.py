@@ -58,6 +58,11 @@ def test_a_killed_run_is_marked_failed_by_the_next(tmp_path):
     assert "rejected (dedup:exact_duplicate" in step_lines["deduplicated"]
     assert "train: " in step_lines["splits"] and step_lines["data_card"].endswith(" s"), stderr
     assert len(lines) <= len(step_lines) + 25, stderr  # the telemetry notice (a first run's) and little else
+    # A progress line (records or shards done of the total, rate) for every long step; on a pipe, plain lines.
+    for label in ("cleaned", "decontaminated", "deduplicated: signing", "deduplicated", "splits", "exports",
+                  "data_card: profiling train"):
+        assert any(line.startswith(f"  {label}: 100%") for line in lines), (label, stderr)
+    assert "\r" not in stderr
     statuses = {run.run_id: run.status for run in _runs(tmp_path)}
     assert statuses.pop(abandoned.run_id) == dg.DagsterRunStatus.FAILURE
     assert list(statuses.values()) == [dg.DagsterRunStatus.SUCCESS]

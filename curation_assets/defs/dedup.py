@@ -124,7 +124,8 @@ def definitions(config: PipelineConfig) -> dg.Definitions:
     def decide(shards: DecisionInput) -> Decision:
         partitions = near.band_partitions or max(len(shards.groups), worker_count(shards.workers))
         shuffle = BandShuffle(shards.shards_uri, shards.shared_scratch, partitions)
-        signed = map_shards(SignAndShuffle(shuffle), shards.groups, config, shards.shards_uri, shards.workers)
+        signed = map_shards(SignAndShuffle(shuffle), shards.groups, config, shards.shards_uri, shards.workers,
+                            label="deduplicated: signing")
         batch = combine(signed, near.num_perm, bands_of(config.dedup)[0], shards.warehouse.shards)
         shards.context.log.info(f"deduplicated: {len(batch):,} records signed in {len(shards.groups)} shards, "
                                 f"band keys in {partitions} partitions")

@@ -17,6 +17,7 @@ from curation_assets.defs.publishing import reconciliation_result, record_check_
 from curation_assets.defs.resources import WarehouseResource
 from curation_assets.engine.load_files import ChunkOutput, RangeTask, load_range, write_chunk
 from curation_assets.engine.pool import map_tasks
+from curation_assets.engine.progress import StepProgress
 
 GROUP = "sources"
 
@@ -49,20 +50,24 @@ def raw_asset(config: PipelineConfig, source: SourceConfig) -> dg.AssetsDefiniti
         def output(index: int) -> ChunkOutput:
             return ChunkOutput(kept_folder.part(index), rejected_folder.part(index), suite, store.shards.root_uri)
 
+        sample = config.sample_records()
         try:
             if source.format == "jsonl":
                 check_source_file(source, path)
-                ranges = jsonl_line_ranges(path, config.warehouse.shard_records)
+                ranges = jsonl_line_ranges(path, config.warehouse.shard_records, max_lines=sample)
                 tasks = [RangeTask(source, str(path), line_range, output(index)) for index, line_range in enumerate(ranges)]
                 outcomes = []  # a file of one range (under shard_records lines) loads in this process
-                for outcome in map_tasks(load_range, tasks, config.engine.workers):
-                    outcomes.append(outcome)
-                    context.log.info(f"{source.name}: {sum(o.records_in for o in outcomes):,} records read from {path}")
+                with StepProgress(table, total=ranges[-1].end if ranges else 0, unit="B") as progress:
+                    for task, outcome in zip(tasks, map_tasks(load_range, tasks, config.engine.workers)):
+                        outcomes.append(outcome)
+                        progress.advance(task.line_range.end - task.line_range.start)
+                        context.log.info(f"{source.name}: {sum(o.records_in for o in outcomes):,} records read from {path}")
                 check_fields_seen(source, path, FieldsSeen.merged([o.fields_seen for o in outcomes]),
                                   sum(o.records_in for o in outcomes))
             else:
                 outcomes = [write_chunk(loaded, output(index)) for index, loaded in
-                            enumerate(load_source_chunks(source, path, chunk_items=config.warehouse.shard_records))]
+                            enumerate(load_source_chunks(source, path, chunk_items=config.warehouse.shard_records,
+                                                         max_items=sample))]
         except BaseException:
             store.discard(kept_folder, rejected_folder)
             raise
@@ -98,6 +103,7 @@ def raw_asset(config: PipelineConfig, source: SourceConfig) -> dg.AssetsDefiniti
                 "license": source.license,
                 "kind": source.kind,
                 "blank_lines_skipped": totals["blank"],
+                **({"sampled_first_items": sample} if sample else {}),
             },
             check_results=checks,
         )

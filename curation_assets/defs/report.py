@@ -19,6 +19,7 @@ from curation_assets.defs.inbox import INBOX_TABLE
 from curation_assets.defs.resources import WarehouseResource
 from curation_assets.defs.split import EVAL_KEY, TRAIN_KEY
 from curation_assets.engine.pool import map_tasks
+from curation_assets.engine.progress import tracked
 from curation_assets.engine.shard_reports import (CandidateTask, ProfileTask, profile_shard, read_positions,
                                                   shard_ladder_candidates, sorted_batches)
 from curation_assets.storage.sql_files import sql
@@ -60,7 +61,8 @@ def split_profile(store: Warehouse, split: str, config: PipelineConfig) -> dict:
     rate = sample_rate(row_count(store, split), settings.profile_sample)
     with store.reading(split) as files:
         tasks = [ProfileTask(part, file, store.shards.root_uri, settings, rate) for part, file in enumerate(files)]
-        merged = merge_parts(list(map_tasks(profile_shard, tasks, config.engine.workers)), settings)
+        merged = merge_parts(list(tracked(map_tasks(profile_shard, tasks, config.engine.workers),
+                                          f"data_card: profiling {split}", len(tasks), "shards")), settings)
         return finish(merged, settings, lambda positions: read_positions(store.shards, files, positions))
 
 
@@ -72,7 +74,8 @@ def write_train_ladder(store: Warehouse, config: PipelineConfig, folder) -> tupl
     limit = max((int(size) for size in settings.ladder_sizes if size != "all"), default=0)
     with store.reading("train") as files:
         tasks = [CandidateTask(file, store.shards.root_uri, settings.ladder_seed, limit) for file in files]
-        results = list(map_tasks(shard_ladder_candidates, tasks, config.engine.workers))
+        results = list(tracked(map_tasks(shard_ladder_candidates, tasks, config.engine.workers), "ladder",
+                               len(tasks), "shards"))
         source_counts = dict(sum((counts for _, counts in results), Counter()))
         total = sum(source_counts.values())
         candidates = ladder_candidates(pd.concat([frame for frame, _ in results], ignore_index=True),

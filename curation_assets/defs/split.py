@@ -78,7 +78,8 @@ def definitions(config: PipelineConfig) -> dg.Definitions:
             tasks = shard_tasks([(file,) for file in files], outputs, SPLIT_STAGE, config, store.shards.root_uri)
             records = sum(store.shards.rows_in(file) for file in files)
             workers = workers_for(config.engine.workers, records, config.engine.parallel_min_records)
-            outcomes = run_shards(tasks, workers, lambda message: context.log.info(f"splits: {message}"))
+            outcomes = run_shards(tasks, workers, lambda message: context.log.info(f"splits: {message}"), "splits",
+                                  records)
             versions = finished_versions(outputs, tasks, outcomes)
             split_files = {name: list(versions[name].files) for name in ("train", "eval")}
             # The split drops nothing: every deduplicated record is in exactly one split.

@@ -153,7 +153,8 @@ def _run_stage(context: dg.AssetExecutionContext, config: PipelineConfig, store:
                                           rows_per_output_shard(store.shards, files))
                 tasks = [ShardTask(index, (), tuple(outputs), APPLY_DECISIONS, config, store.shards.root_uri, payload)
                          for index, payload in enumerate(payloads)]
-            outcomes = run_shards(tasks, workers, lambda message: context.log.info(f"{table}: {message}"))
+            outcomes = run_shards(tasks, workers, lambda message: context.log.info(f"{table}: {message}"), table,
+                                  sum(rows.values()))
             clock.lap("judge" if decision is None else "apply")
             versions = finished_versions(outputs, tasks, outcomes)
             kept, rejected = versions[KEPT], versions[REJECTED]

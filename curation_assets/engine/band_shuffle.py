@@ -33,6 +33,7 @@ from curation_assets.core.dedup.lsh import band_keys
 from curation_assets.core.dedup.minhash import EMPTY
 from curation_assets.core.dedup.spilled import SpilledFile, spill
 from curation_assets.engine.pool import map_tasks
+from curation_assets.engine.progress import tracked
 from curation_assets.storage.shards import ShardSize, ShardStore
 
 ENTRY_SCHEMA = pa.schema([("band", pa.int16()), ("key", pa.uint64()), ("ref", pa.int64()), ("group", pa.uint8()),
@@ -185,7 +186,8 @@ class ShuffledIndex:
         refs = _write_refs(self._store, f"{self._shuffle.folder}/taking-part-{self._rounds}.parquet", taking_part)
         tasks = [ReduceTask(self._shuffle.shards_uri, self._files, partition, refs)
                  for partition in range(self._shuffle.partitions)]
-        return merged(list(map_tasks(reduce_partition, tasks, self._workers)))
+        return merged(list(tracked(map_tasks(reduce_partition, tasks, self._workers), "deduplicated: band buckets",
+                                   len(tasks), "partitions")))
 
     def pairs(self, members: np.ndarray | None = None) -> np.ndarray:
         if members is None:

@@ -28,6 +28,7 @@ from curation_assets.core.located import located
 from curation_assets.core.records import as_records, as_rejections, empty_records, empty_rejections
 from curation_assets.core.stage_result import StageResult
 from curation_assets.engine.pool import map_tasks
+from curation_assets.engine.progress import tracked
 from curation_assets.engine.shard_stage import ShardStage, read_group
 from curation_assets.storage.shards import ShardSize, ShardStore
 
@@ -49,12 +50,13 @@ class MapTask:
 
 
 def map_shards(function: Callable[[pd.DataFrame, int, PipelineConfig], Any], groups: list[tuple[str, ...]],
-               config: PipelineConfig, shards_uri: str, workers: int) -> Iterator[Any]:
+               config: PipelineConfig, shards_uri: str, workers: int, label: str | None = None) -> Iterator[Any]:
     """``function(shard, index, config)`` over every shard on the pool, results in shard order as
-    they come (the caller reduces each before the next arrives). ``function`` must be module-level
-    (spawned workers import it)."""
+    they come (the caller reduces each before the next arrives), counted on a progress bar when
+    ``label`` is given. ``function`` must be module-level (spawned workers import it)."""
     tasks = [MapTask(index, files, shards_uri, config) for index, files in enumerate(groups)]
-    return map_tasks(_MappedFunction(function), tasks, workers)
+    results = map_tasks(_MappedFunction(function), tasks, workers)
+    return results if label is None else tracked(results, label, len(tasks), "shards")
 
 
 @dataclass(frozen=True)

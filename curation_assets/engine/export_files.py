@@ -11,6 +11,7 @@ from pathlib import Path
 from curation_assets.core.export.files import EXPORT_COLUMNS, PlannedFile, ShardRows, WrittenFile, write_file
 from curation_assets.core.export.settings import ExportConfig
 from curation_assets.engine.pool import map_tasks
+from curation_assets.engine.progress import StepProgress
 from curation_assets.storage.shards import ShardSize, ShardStore
 
 
@@ -34,7 +35,12 @@ def write_export_files(planned: list[PlannedFile], output_dir: Path, settings: E
     # A spawned worker takes seconds to start: an export smaller than two full files is written here.
     if sum(file.records for file in planned) < 2 * settings.records_per_file:
         workers = 1
-    return list(map_tasks(write_export_file, tasks, workers))
+    written = []
+    with StepProgress("exports", sum(file.records for file in planned)) as progress:
+        for file, result in zip(planned, map_tasks(write_export_file, tasks, workers)):
+            written.append(result)
+            progress.advance(file.records)
+    return written
 
 
 def shard_rows(store: ShardStore, files: list[str]) -> list[ShardRows]:

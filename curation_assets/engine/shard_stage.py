@@ -22,6 +22,7 @@ from curation_assets.core.reconcile import Reconciliation
 from curation_assets.core.records import as_records, empty_records
 from curation_assets.core.stage_result import StageResult
 from curation_assets.engine.pool import map_tasks
+from curation_assets.engine.progress import StepProgress
 from curation_assets.storage.shards import ShardSize, ShardStore, Version, VersionFolder, file_list_literal
 
 KEPT = "kept"
@@ -140,11 +141,16 @@ def shard_tasks(groups: list[tuple[str, ...]], outputs: list[ShardOutput], stage
             for index, (group, payload) in enumerate(zip(groups, payloads))]
 
 
-def run_shards(tasks: list[ShardTask], workers: int, progress: Callable[[str], None]) -> list[ShardOutcome]:
+def run_shards(tasks: list[ShardTask], workers: int, progress: Callable[[str], None], label: str,
+               total_records: int) -> list[ShardOutcome]:
+    """Every task's outcome, in task order; ``progress`` (the step's log) hears of each shard done, and
+    a bar labelled ``label`` counts records up to ``total_records`` (engine/progress.py)."""
     outcomes = []
-    for outcome in map_tasks(run_shard, tasks, workers):
-        outcomes.append(outcome)
-        progress(f"shard {len(outcomes)} / {len(tasks)} done ({sum(o.rows_in for o in outcomes):,} records)")
+    with StepProgress(label, total_records) as bar:
+        for outcome in map_tasks(run_shard, tasks, workers):
+            outcomes.append(outcome)
+            bar.advance(outcome.rows_in)
+            progress(f"shard {len(outcomes)} / {len(tasks)} done ({sum(o.rows_in for o in outcomes):,} records)")
     return outcomes
 
 

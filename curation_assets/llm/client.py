@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import openai
 
 from curation_assets.core.synthetic.chat import ChatOutcome, ChatRequest
+from curation_assets.engine.progress import StepProgress
 from curation_assets.llm.cache import LLMCache, utc_now
 
 
@@ -125,9 +126,11 @@ class LLMClient:
             self.cache.start()
             try:
                 every = max(1, min(100, len(missing) // 10))
-                with ThreadPoolExecutor(max_workers=self.max_concurrency, thread_name_prefix="llm") as pool:
+                with ThreadPoolExecutor(max_workers=self.max_concurrency, thread_name_prefix="llm") as pool, \
+                        StepProgress("LLM requests", len(missing), unit="requests") as bar:
                     for done, outcome in enumerate(pool.map(self._complete_one, missing.values()), start=1):
                         fresh[outcome.key] = outcome
+                        bar.advance(1)
                         if self.progress is not None and (done % every == 0 or done == len(missing)):
                             self.progress(f"LLM requests answered {done:,} / {len(missing):,} "
                                           f"({len(requests) - len(missing):,} more from the cache)")

@@ -113,17 +113,22 @@ def load_source(source: FileSource, path: Path) -> LoadedSource:
     )
 
 
-def load_source_chunks(source: FileSource, path: Path, chunk_items: int | None) -> Iterator[LoadedSource]:
+def load_source_chunks(source: FileSource, path: Path, chunk_items: int | None,
+                       max_items: int | None = None) -> Iterator[LoadedSource]:
     """The file's records ``chunk_items`` items at a time, so a big JSONL file never sits in memory whole
-    (other formats come as one chunk). File-level problems are raised as the whole file would raise them,
+    (other formats come as one chunk); only its first ``max_items`` items (lines, rows, array elements)
+    when given (a sample). File-level problems are raised as the whole file would raise them,
     after the last chunk when they can only be told then (a mapped field no record has)."""
     where = f"source '{source.name}' ({path})"
     try:
         _check_file(path, where)
         if source.format == "jsonl":
-            chunks = _jsonl_chunks(path, source.encoding, chunk_items)
+            chunks = _jsonl_chunks(path, source.encoding, chunk_items, max_items)
         else:
-            chunks = iter([read_items(path, source.format, source.encoding, where)])
+            read = read_items(path, source.format, source.encoding, where)
+            if max_items is not None:
+                read = FileItems(read.items[:max_items], read.blank_lines, read.columns)
+            chunks = iter([read])
         builder = _RecordBuilder(source, where)
         any_items = False
         for read in chunks:
@@ -150,14 +155,15 @@ class LineRange:
 _SCAN_BYTES = 1 << 24
 
 
-def jsonl_line_ranges(path: Path, lines_per_range: int) -> list[LineRange]:
-    """The file cut after every ``lines_per_range``-th line (one scan of its bytes for line ends), so
-    that ranges can be read on several workers with the line numbers reading it whole gives."""
+def jsonl_line_ranges(path: Path, lines_per_range: int, max_lines: int | None = None) -> list[LineRange]:
+    """The file (its first ``max_lines`` lines when given) cut after every ``lines_per_range``-th line
+    (one scan of its bytes for line ends), so that ranges can be read on several workers with the
+    line numbers reading it whole gives."""
     ends: list[int] = []  # byte offset just past each range's last line end
-    size = path.stat().st_size
+    size = path.stat().st_size if max_lines is None else _end_of_line(path, max_lines)
     lines_in_range, offset = 0, 0
     with path.open("rb") as handle:
-        while block := handle.read(_SCAN_BYTES):
+        while offset < size and (block := handle.read(min(_SCAN_BYTES, size - offset))):
             newlines = np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == 10)
             # Line ends that close a range: the (lines_per_range - lines_in_range)-th, then every k-th.
             closing = newlines[lines_per_range - lines_in_range - 1 :: lines_per_range]
@@ -171,6 +177,19 @@ def jsonl_line_ranges(path: Path, lines_per_range: int) -> list[LineRange]:
         ranges.append(LineRange(start, end, first_line))
         start, first_line = end, first_line + lines_per_range
     return ranges
+
+
+def _end_of_line(path: Path, line: int) -> int:
+    """The byte offset just past line ``line``'s end (the file's size if it has fewer lines)."""
+    seen, offset = 0, 0
+    with path.open("rb") as handle:
+        while block := handle.read(_SCAN_BYTES):
+            newlines = np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == 10)
+            if seen + len(newlines) >= line:
+                return offset + int(newlines[line - seen - 1]) + 1
+            seen += len(newlines)
+            offset += len(block)
+    return offset
 
 
 def load_jsonl_range(source: FileSource, path: Path, line_range: LineRange) -> tuple[LoadedSource, "FieldsSeen"]:
@@ -238,13 +257,16 @@ def _read_jsonl(path: Path, encoding: str, where: str) -> FileItems:
     return FileItems([item for chunk in chunks for item in chunk.items], sum(chunk.blank_lines for chunk in chunks))
 
 
-def _jsonl_chunks(path: Path, encoding: str, chunk_items: int | None) -> Iterator[FileItems]:
-    """The file's items, ``chunk_items`` at a time (all at once for None), each chunk with the blank
-    lines skipped since the previous one."""
+def _jsonl_chunks(path: Path, encoding: str, chunk_items: int | None,
+                  max_lines: int | None = None) -> Iterator[FileItems]:
+    """The file's items (of its first ``max_lines`` lines when given), ``chunk_items`` at a time (all
+    at once for None), each chunk with the blank lines skipped since the previous one."""
     items: list[RawItem] = []
     blank = 0
     with path.open("rb") as handle:
         for line_number, raw_line in enumerate(handle, start=1):
+            if max_lines is not None and line_number > max_lines:
+                break
             if not raw_line.strip():
                 blank += 1
                 continue
