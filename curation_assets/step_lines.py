@@ -101,8 +101,10 @@ class _StepLines(logging.Handler):
 
 
 def _first_line(error) -> str:
-    """The root cause's first line, its exception named without its module (``SourceError: ...``)."""
-    while error is not None and error.cause is not None:
+    """The first line of the outermost error not Dagster's own (its wrapper says only that a step
+    failed; our SourceError says which file and why, where the pyarrow error beneath it would not),
+    its exception named without its module (``SourceError: ...``)."""
+    while error is not None and error.cause is not None and (error.cls_name or "").startswith("Dagster"):
         error = error.cause
     lines = (error.message if error is not None else "").strip().splitlines()
     if not lines:

@@ -290,22 +290,27 @@ def test_the_cli_says_a_missing_source_file_before_anything_runs(tmp_path):
 
 @pytest.mark.slow
 def test_a_failing_step_is_one_line_with_its_cause_and_exit_1(tmp_path):
+    """An unmapped field and an unreadable file: each source's step fails in one line naming it."""
     import os
     import subprocess
     import sys
 
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "logs.jsonl").write_text('{"q": "Why?", "answr": "Because."}\n', encoding="utf-8")
-    path = write_config(tmp_path, one_source().replace("response: a}", "response: answer}"))
+    (tmp_path / "data" / "broken.parquet").write_bytes(b"PAR1 cut short by a failed copy")
+    text = (one_source().replace("response: a}", "response: answer}")
+            + one_source(name="broken", path="data/broken.parquet", format_="parquet").split("\n", 1)[1])
+    path = write_config(tmp_path, text)
     environment = {**os.environ, "DAGSTER_HOME": str(tmp_path / ".dagster")}
     run = subprocess.run([sys.executable, "-m", "curation_assets.cli", "run", "--config", str(path)],
                          cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=300)
     assert run.returncode == 1
     lines = [line for line in run.stderr.splitlines() if line.strip()]
     assert "Traceback" not in run.stderr and "Not executing" not in run.stderr, run.stderr[-3000:]
-    failing = [line for line in lines if line.startswith("  ") and " FAILED " in line]
-    assert len(failing) == 1, run.stderr
-    (failed,) = failing
-    assert failed.split()[:2] == ["raw_logs", "FAILED"]
+    failing = {line.split()[0]: line for line in lines if line.startswith("  ") and " FAILED " in line}
+    assert set(failing) == {"raw_logs", "raw_broken"}, run.stderr
+    failed = failing["raw_logs"]
     assert "SourceError: source 'logs'" in failed and "(did you mean 'answr' for 'answer'?)" in failed, failed
+    broken = failing["raw_broken"]
+    assert f"SourceError: source 'broken' ({tmp_path / 'data' / 'broken.parquet'}): not a readable Parquet file" in broken
     assert lines[-1].startswith("curation: the run failed")
