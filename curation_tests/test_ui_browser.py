@@ -62,6 +62,13 @@ def test_materialize_all_from_the_ui_succeeds(dagster_dev):
                 listed = {text.split("\n")[0] for text in page.locator("a").all_inner_texts()}
             assert EXPECTED_ASSETS <= listed, sorted(EXPECTED_ASSETS - listed)
 
+            # The side tables are nodes of the lineage graph, downstream of the stages that write them.
+            for table, producer in (("rejections", "cleaned"), ("duplicate_clusters", "deduplicated")):
+                page.goto(f"{url}/assets/{table}?view=lineage")
+                expect(page.get_by_text(producer, exact=True).first).to_be_visible(timeout=60_000)
+                expect(page.get_by_text(table, exact=True).first).to_be_visible(timeout=60_000)
+                page.screenshot(path=str(screenshot_dir / f"dagster_ui_lineage_{table}.png"))
+
             page.goto(f"{url}/asset-groups")
             expect(page.get_by_text("sources", exact=True).first).to_be_visible(timeout=60_000)  # graph loaded
             page.screenshot(path=str(screenshot_dir / "dagster_ui_lineage.png"))
