@@ -14,6 +14,8 @@ from collections import defaultdict
 
 import dagster as dg
 
+from curation_assets.defs.side_tables import SIDE_TABLES
+
 # Reasons shown per step: the rest are summed under "...".
 SHOWN_REASONS = 3
 
@@ -68,7 +70,8 @@ class _StepLines(logging.Handler):
         if kind == "ASSET_MATERIALIZATION":
             materialization = event.event_specific_data.materialization
             asset = materialization.asset_key.to_user_string()
-            self._tables[step].setdefault(asset, _Table()).add(materialization)
+            if asset not in SIDE_TABLES:  # written beside the step's records; the step's line says what it dropped
+                self._tables[step].setdefault(asset, _Table()).add(materialization)
         elif kind == "ASSET_CHECK_EVALUATION":
             evaluation = event.event_specific_data
             if not evaluation.passed:

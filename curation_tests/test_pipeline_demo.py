@@ -233,3 +233,18 @@ def test_demo_benchmark_overlaps_are_dropped_before_the_splits(demo_run):
     event = next(e for e in result.get_asset_materialization_events()
                  if e.asset_key.to_user_string() == "decontaminated")
     assert event.materialization.metadata["contaminated_by_benchmark"].value == {"demo_benchmark": len(details)}
+
+
+def test_the_side_tables_are_materialized_by_the_steps_that_write_them(demo_run):
+    result, folder = demo_run
+    writers: dict[str, set[str]] = {}
+    for event in result.get_asset_materialization_events():
+        materialization = event.step_materialization_data.materialization
+        table = materialization.asset_key.to_user_string()
+        if table in ("rejections", "duplicate_clusters", "conflicts", "dedup_history", "mix_report"):
+            writers.setdefault(table, set()).add(materialization.metadata["written_by"].value)
+            rows = query(folder / "warehouse.duckdb", f"SELECT count(*) FROM main.{table}")[0][0]
+            assert materialization.metadata["dagster/row_count"].value <= rows  # at the time it was written
+    assert writers["duplicate_clusters"] == writers["conflicts"] == writers["dedup_history"] == {"deduplicated"}
+    assert writers["mix_report"] == {"mixed"}
+    assert {"raw_support_logs", "mixed", "cleaned", "deduplicated"} <= writers["rejections"], writers["rejections"]

@@ -15,6 +15,7 @@ from curation_assets.core.load.settings import SourceConfig
 from curation_assets.core.reconcile import reconcile_counts
 from curation_assets.defs.publishing import reconciliation_result, record_check_specs, rejection_metadata, summary_metadata
 from curation_assets.defs.resources import WarehouseResource
+from curation_assets.defs.side_tables import report_side_tables
 from curation_assets.engine.load_files import ChunkOutput, RangeTask, load_range, write_chunk
 from curation_assets.engine.pool import map_tasks
 from curation_assets.engine.progress import StepProgress
@@ -88,6 +89,7 @@ def raw_asset(config: PipelineConfig, source: SourceConfig) -> dg.AssetsDefiniti
         published = all(check.passed for check in checks)
         if published:
             store.publish_versions(kept, rejected, whole_stage=False, quarantine=table)
+            report_side_tables(context, store, table)
         else:
             store.quarantine_versions(table, kept, rejected)
             failed = ", ".join(check.check_name for check in checks if not check.passed)

@@ -11,6 +11,7 @@ from curation_assets.checks.gx_factory import GxSuite
 from curation_assets.core.reconcile import Reconciliation
 from curation_assets.core.records import RECORD_COLUMNS, RECORD_DTYPES
 from curation_assets.core.report.markdown import markdown_table
+from curation_assets.defs.side_tables import report_side_tables
 from curation_assets.storage.shards import Version
 from curation_assets.storage.warehouse import Warehouse
 
@@ -139,6 +140,7 @@ def publish_or_quarantine_versions(context: dg.AssetExecutionContext, warehouse:
     if passed:
         warehouse.publish_versions(version, rejected, whole_stage=True, quarantine=table, also=also,
                                    also_versions=also_versions)
+        report_side_tables(context, warehouse, table)
     else:
         warehouse.quarantine_versions(table, version, rejected, also_versions=also_versions)
         failed = ", ".join(check.check_name for check in checks if not check.passed)
@@ -168,8 +170,10 @@ def check_and_publish(
     extra_checks: list[dg.AssetCheckResult] | None = None,
     also=None,
     validation: dg.AssetCheckResult | None = None,
+    uses_llm: bool = False,
 ) -> dg.MaterializeResult:
-    """``validation``: the record suite's verdict on ``output.records`` when the caller already has it."""
+    """``validation``: the record suite's verdict on ``output.records`` when the caller already has it;
+    ``uses_llm``: the step wrote the LLM cache."""
     checks = [validation or evaluate_suite(output.asset_key, output.records, output.suite)]
     if output.reconciliation is not None:
         checks.append(reconciliation_result(output.asset_key, output.reconciliation))
@@ -177,6 +181,8 @@ def check_and_publish(
     published = publish_or_quarantine(
         context, warehouse, output.table, output.records, rejections, checks, stage=stage, source=source, also=also
     )
+    if published:
+        report_side_tables(context, warehouse, output.table, uses_llm=uses_llm)
     metadata = {
         **stage_metadata(output.table, warehouse, output.records, rejections, stage, published),
         **(extra_metadata or {}),
@@ -208,8 +214,11 @@ class PartitionPublisher:
             self.context.log.error(f"{label}: checks failed; quarantined as quarantine.{quarantine}")
         return published
 
-    def result(self, keys: list[str], metadata: dict) -> dg.MaterializeResult:
-        """The step's result: the table metadata of partitions ``keys`` and the merged check verdicts."""
+    def result(self, keys: list[str], metadata: dict, uses_llm: bool = False) -> dg.MaterializeResult:
+        """The step's result: the table metadata of partitions ``keys`` and the merged check verdicts;
+        ``uses_llm``: the step wrote the LLM cache."""
+        if any(check.passed for check in self.checks):
+            report_side_tables(self.context, self.warehouse, self.table, uses_llm=uses_llm)
         records = self.warehouse.read_records(self.table, missing_ok=True)
         records = records[records["source"].isin(keys)]
         return dg.MaterializeResult(

@@ -51,3 +51,23 @@ def side_table_specs(asset_keys: set[str], uses_llm: bool) -> list[dg.AssetSpec]
             specs.append(dg.AssetSpec(table, deps=producers, description=description, group_name=GROUP,
                                       kinds={"duckdb"}, metadata={"dagster/table_name": f"main.{table}"}))
     return specs
+
+
+def written_by(producer: str, uses_llm: bool = False) -> list[str]:
+    """The side tables asset ``producer`` writes when it publishes."""
+    tables = ["rejections"] if producer.startswith("raw_") or producer in REJECTING else []
+    return tables + [table for table, producers in PRODUCERS.items()
+                     if producer in producers and (table != "llm_cache" or uses_llm)]
+
+
+def report_side_tables(context: dg.AssetExecutionContext, warehouse, producer: str, uses_llm: bool = False) -> None:
+    """A materialization of each side table ``producer`` has just written (in its publishing
+    transaction): the tables' Events tab in the UI shows which run and step wrote them, and their rows."""
+    for table in written_by(producer, uses_llm):
+        try:
+            rows = int(warehouse.read_frame(f"SELECT count(*) AS n FROM main.{table}")["n"].iloc[0])
+        except Exception:  # noqa: BLE001 - a table this run did not create (nothing was ever rejected)
+            continue
+        context.log_event(dg.AssetMaterialization(
+            asset_key=table, description=f"written by {producer}",
+            metadata={"dagster/row_count": rows, "written_by": producer, "dagster/table_name": f"main.{table}"}))

@@ -106,7 +106,7 @@ def definitions(config: PipelineConfig) -> dg.Definitions:
         metadata = {"batches": dg.MetadataValue.json(per_batch)}
         if llm_client is not None:
             metadata["llm"] = dg.MetadataValue.json(vars(llm_client.stats))
-        return publisher.result(list(per_batch), metadata)
+        return publisher.result(list(per_batch), metadata, uses_llm=llm_client is not None)
 
     return dg.Definitions(
         assets=[synthetic_batches],

@@ -62,6 +62,7 @@ def definitions(config: PipelineConfig) -> dg.Definitions:
             extra["llm"] = dg.MetadataValue.json(vars(client.stats))
         output = StageOutput(VERIFIED_KEY, VERIFIED_KEY.path[-1], result.kept, suite,
                              reconcile_ids(records["record_id"], result.kept["record_id"], result.rejected["record_id"]))
-        return check_and_publish(context, store, output, result.rejected, stage=verify.STAGE, extra_metadata=extra)
+        return check_and_publish(context, store, output, result.rejected, stage=verify.STAGE, extra_metadata=extra,
+                                 uses_llm=client is not None)
 
     return dg.Definitions(assets=[verified_synthetic])
