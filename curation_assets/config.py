@@ -16,7 +16,7 @@ import typing
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from curation_assets.checks.settings import ChecksConfig
 from curation_assets.core.clean.settings import CleanConfig
@@ -66,8 +66,25 @@ class ScheduleConfig(Strict):
     running: bool = Field(default=True, description="Whether the schedule starts out running in the Dagster daemon.")
 
 
+class AssetsConfig(Strict):
+    """Who owns the graph's assets and how they are tagged, as the Dagster catalog shows and filters them."""
+
+    owners: list[str] = Field(default_factory=list,
+                              description="Each an email or 'team:<name>'; set on every asset.")
+    tags: dict[str, str] = Field(default_factory=dict, description="Set on every asset (the UI filters by them).")
+
+    @field_validator("owners")
+    @classmethod
+    def _owner_form(cls, owners: list[str]) -> list[str]:
+        bad = [owner for owner in owners if not (owner.startswith("team:") and len(owner) > 5) and "@" not in owner]
+        if bad:
+            raise ValueError(f"owners must be emails or 'team:<name>'; got {', '.join(map(repr, bad))}")
+        return owners
+
+
 class PipelineConfig(Strict):
     sources: list[SourceConfig] = Field(min_length=1)
+    assets: AssetsConfig = AssetsConfig()
     warehouse: WarehouseConfig = WarehouseConfig()
     engine: EngineConfig = EngineConfig()
     llm: LLMConfig = LLMConfig()
@@ -163,8 +180,9 @@ class PipelineConfig(Strict):
         return self.judge_enabled() or any(batch.generator_kind == "llm" for batch in self.catalog().active_batches())
 
     def version(self) -> str:
-        """A short hash of everything the user configured (not where the file happens to live)."""
-        payload = json.dumps(self.model_dump(mode="json", exclude={"base_dir"}), sort_keys=True)
+        """A short hash of everything the user configured that shapes the data (not where the file
+        happens to live, nor who owns the assets)."""
+        payload = json.dumps(self.model_dump(mode="json", exclude={"base_dir", "assets"}), sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()[:12]
 
     def stage_version(self, *parts: BaseModel) -> str:

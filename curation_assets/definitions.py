@@ -88,10 +88,11 @@ def jobs(config: PipelineConfig, assets: list[dg.AssetsDefinition]) -> list[dg.J
 
 def build_definitions(config: PipelineConfig) -> dg.Definitions:
     domains = dg.Definitions.merge(*(domain.definitions(config) for domain in DOMAINS))
-    assets = [with_refresh_condition(asset) for asset in domains.assets]
+    assets = [with_refresh_condition(asset).map_asset_specs(lambda spec: owned(spec, config))
+              for asset in domains.assets]
     produced = {key.to_user_string() for asset in assets for key in asset.keys}
     return dg.Definitions(
-        assets=[*assets, *side_table_specs(produced, config.has_llm_endpoint())],
+        assets=[*assets, *(owned(spec, config) for spec in side_table_specs(produced, config.has_llm_endpoint()))],
         sensors=[*domains.sensors, automation_sensor()],
         schedules=domains.schedules,
         jobs=jobs(config, assets),
@@ -99,6 +100,12 @@ def build_definitions(config: PipelineConfig) -> dg.Definitions:
         executor=EXECUTOR,
         loggers={"console": dg.colored_console_logger, "step_lines": step_lines},
     )
+
+
+def owned(spec: dg.AssetSpec, config: PipelineConfig) -> dg.AssetSpec:
+    """``spec`` with the configured owners and tags (``assets`` section), beside its own tags."""
+    return spec.replace_attributes(owners=list(config.assets.owners) or spec.owners,
+                                   tags={**spec.tags, "curation/pipeline": CURATE_JOB, **config.assets.tags})
 
 
 defs = build_definitions(load_config())

@@ -109,3 +109,33 @@ def test_curation_run_runs_in_one_process_unless_told_and_auto_goes_by_the_input
     assert 5_000_000 < size < auto.in_process_max_bytes  # the shared datasets: about 8 MB
     assert auto.runs_in_process(size)
     assert not auto.runs_in_process(auto.in_process_max_bytes)
+
+
+def test_every_asset_has_the_configured_owners_and_tags_and_described_columns():
+    import dagster as dg
+
+    from curation_assets.config import load_config
+    from curation_assets.definitions import build_definitions
+
+    graph = build_definitions(load_config()).resolve_asset_graph()  # the demo: owners team:data-curation
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        assert node.owners == ["team:data-curation"], key
+        assert node.tags.get("project") == "demo" and node.tags.get("curation/pipeline") == "curate", key
+    for table in ("rejections", "duplicate_clusters", "mix_report"):
+        schema = graph.get(dg.AssetKey(table)).metadata["dagster/column_schema"]
+        assert schema.columns and all(column.description for column in schema.columns), table
+
+
+def test_owners_must_be_emails_or_teams(tmp_path):
+    import pytest
+    import yaml
+
+    from curation_assets.config import ConfigError, load_config
+
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump({"sources": [{"name": "a", "path": "a.jsonl", "format": "jsonl", "kind": "real",
+                                                  "license": "x", "fields": {"instruction": "q", "response": "r"}}],
+                                     "assets": {"owners": ["alice"]}}), encoding="utf-8")
+    with pytest.raises(ConfigError, match="owners must be emails or 'team:<name>'; got 'alice'"):
+        load_config(path)

@@ -248,3 +248,39 @@ def test_the_side_tables_are_materialized_by_the_steps_that_write_them(demo_run)
     assert writers["duplicate_clusters"] == writers["conflicts"] == writers["dedup_history"] == {"deduplicated"}
     assert writers["mix_report"] == {"mixed"}
     assert {"raw_support_logs", "mixed", "cleaned", "deduplicated"} <= writers["rejections"], writers["rejections"]
+
+
+def test_every_side_table_column_is_described_as_the_warehouse_has_it(demo_run, tmp_path):
+    import duckdb
+
+    from curation_assets.defs.side_tables import COLUMNS
+    from curation_assets.storage.sql_files import sql
+
+    _, folder = demo_run
+    with duckdb.connect(str(tmp_path / "cache.duckdb")) as connection:  # the demo has no LLM endpoint
+        connection.execute(sql("create_llm_cache"))
+        actual = {"llm_cache": connection.execute("DESCRIBE main.llm_cache").fetchall()}
+    for table in COLUMNS.keys() - {"llm_cache"}:
+        actual[table] = query(folder / "warehouse.duckdb", f"DESCRIBE main.{table}")
+    for table, columns in COLUMNS.items():
+        assert [(name, type_) for name, type_, _ in columns] == [(row[0], row[1]) for row in actual[table]], table
+        assert all(description for _, _, description in columns)
+
+
+def test_tabular_metadata_is_dagster_table_values_with_typed_columns(demo_run):
+    import dagster as dg
+
+    result, _ = demo_run
+    metadata = {}
+    for event in result.get_asset_materialization_events():
+        materialization = event.step_materialization_data.materialization
+        metadata.setdefault(materialization.asset_key.to_user_string(), {}).update(materialization.metadata)
+    preview = metadata["cleaned"]["preview"]
+    assert isinstance(preview, dg.TableMetadataValue) and 0 < len(preview.records) <= 8
+    types = {column.name: column.type for column in preview.schema.columns}
+    assert types["source_position"] == "int" and types["instruction"] == "string" and "lineage" not in types
+    mix = metadata["mixed"]["achieved_vs_target"]
+    assert {record.data["domain"] for record in mix.records} == {"code", "general", "math", "multilingual"}
+    funnel = metadata["data_card"]["drop_funnel"]
+    assert [column.type for column in funnel.schema.columns] == ["string", "string", "int"]
+    assert sum(record.data["records"] for record in funnel.records) > 0

@@ -47,6 +47,23 @@ REJECTION_COLUMNS = (
     "kind",
     "lineage",
 )
+# What each column holds: the warehouse catalog's column descriptions (Dagster's column schema).
+RECORD_COLUMN_DESCRIPTIONS = {
+    "record_id": "Stable id: a hash of the source and the record's place in it (or of a synthetic record's origin).",
+    "source": "The configured source, synthetic batch or inbox file (inbox/<file>) the record came from.",
+    "source_position": "Where in its source: the line (JSONL), row (CSV, Parquet) or element (JSON array), from 1.",
+    "instruction": "The prompt: what the model is asked to do.",
+    "input": "Optional context for the instruction (empty when none).",
+    "response": "The answer the model should learn to give.",
+    "kind": "real (written by people or logged) or synthetic (generated).",
+    "lineage": "JSON: license, generator, prompt version, the rewrites applied, and where each came from.",
+}
+REJECTION_COLUMN_DESCRIPTIONS = {
+    **RECORD_COLUMN_DESCRIPTIONS,
+    "stage": "The stage that dropped the record (load, synthetic, verify, mix, clean, decontaminate, dedup, split).",
+    "reason": "Why, as a short code (exact_duplicate, pii, contaminated, ...): the funnel groups by stage and reason.",
+    "detail": "The evidence: the rule's finding, the duplicate's id, the benchmark matched (secrets redacted).",
+}
 REJECTION_DTYPES = {**RECORD_DTYPES, "stage": "string", "reason": "string", "detail": "string"}
 REJECTION_DTYPES["source_position"] = "Int64"  # a file-level problem may have no position
 

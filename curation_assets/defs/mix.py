@@ -5,18 +5,15 @@ import dagster as dg
 
 from curation_assets.config import PipelineConfig
 from curation_assets.core.mix import mix
-from curation_assets.core.report.markdown import markdown_table
+from curation_assets.defs.publishing import metadata_table
 from curation_assets.defs.stage_asset import Decision, DecisionInput, stage_asset
 from curation_assets.storage.sql_files import sql
 
 
-def _report_markdown(report) -> str:
-    def target(share) -> str:
-        return "-" if share is None or share != share else f"{share:.3f}"
-
-    return markdown_table(["domain", "target", "achieved", "real", "synthetic admitted / available"], [
-        [row.domain, target(row.target_share), f"{row.achieved_share:.3f}", row.real_records,
-         f"{row.synthetic_admitted} / {row.synthetic_available}"] for row in report.itertuples(index=False)])
+def _report_table(report) -> dg.MetadataValue:
+    return metadata_table(["domain", "target share", "achieved share", "real", "synthetic admitted", "synthetic available"], [
+        [row.domain, row.target_share, round(float(row.achieved_share), 4), int(row.real_records),
+         int(row.synthetic_admitted), int(row.synthetic_available)] for row in report.itertuples(index=False)])
 
 
 def _write_report(report):
@@ -38,7 +35,7 @@ def definitions(config: PipelineConfig) -> dg.Definitions:
         return Decision(records.loc[:, ["record_id", "shard", "shard_row"]], dropped, metadata={
             "synthetic_fraction": round(synthetic / kept, 4) if kept else 0.0,
             "max_synthetic_fraction": config.mix.max_synthetic_fraction,
-            "achieved_vs_target": dg.MetadataValue.md(_report_markdown(report)),
+            "achieved_vs_target": _report_table(report),
         }, side_tables=_write_report(report))
 
     mixed = stage_asset(

@@ -1,16 +1,16 @@
 """What every record asset does after its pure stage ran: check, then publish or quarantine."""
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Iterable, Sequence
 
 import dagster as dg
+import numpy as np
 import pandas as pd
 
 from curation_assets.checks.gx_checks import evaluate_suite, gx_check_spec
 from curation_assets.checks.gx_factory import GxSuite
 from curation_assets.core.reconcile import Reconciliation
-from curation_assets.core.records import RECORD_COLUMNS, RECORD_DTYPES
-from curation_assets.core.report.markdown import markdown_table
+from curation_assets.core.records import RECORD_COLUMN_DESCRIPTIONS, RECORD_COLUMNS, RECORD_DTYPES
 from curation_assets.defs.side_tables import report_side_tables
 from curation_assets.storage.shards import Version
 from curation_assets.storage.warehouse import Warehouse
@@ -19,7 +19,8 @@ RECONCILIATION_CHECK = "reconciliation"
 _PREVIEW_ROWS = 8
 _PREVIEW_CELL_CHARS = 80
 _SCHEMA = dg.TableSchema(
-    columns=[dg.TableColumn(name, "BIGINT" if RECORD_DTYPES[name] == "int64" else "VARCHAR") for name in RECORD_COLUMNS]
+    columns=[dg.TableColumn(name, "BIGINT" if RECORD_DTYPES[name] == "int64" else "VARCHAR",
+                            description=RECORD_COLUMN_DESCRIPTIONS[name]) for name in RECORD_COLUMNS]
 )
 
 
@@ -59,9 +60,45 @@ def merge_check_results(asset_key: dg.AssetKey, name: str, results: list[dg.Asse
     )
 
 
-def preview_markdown(frame: pd.DataFrame, rows: int = _PREVIEW_ROWS) -> str:
+def metadata_table(headers: Sequence[str], rows: Iterable[Sequence], max_cell_chars: int | None = None) -> dg.MetadataValue:
+    """Rows as Dagster's table metadata (sortable columns in the UI): whole numbers and decimals keep
+    their type, anything else becomes text (clipped to ``max_cell_chars``), missing values empty."""
+    rows = [list(row) for row in rows]
+
+    def kind(column: int) -> str:
+        values = [row[column] for row in rows if row[column] is not None and not _missing(row[column])]
+        if values and all(isinstance(value, (int, np.integer)) and not isinstance(value, bool) for value in values):
+            return "int"
+        if values and all(isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+                          for value in values):
+            return "float"
+        return "string"
+
+    kinds = [kind(column) for column in range(len(headers))]
+
+    def cell(value, kind_: str):
+        if value is None or _missing(value):
+            return None
+        if kind_ == "int":
+            return int(value)
+        if kind_ == "float":
+            return float(value)
+        text = str(value)
+        return text if max_cell_chars is None or len(text) <= max_cell_chars else text[: max_cell_chars - 1] + "…"
+
+    return dg.MetadataValue.table(
+        records=[dg.TableRecord({header: cell(value, kind_) for header, value, kind_ in zip(headers, row, kinds)})
+                 for row in rows],
+        schema=dg.TableSchema(columns=[dg.TableColumn(header, kind_) for header, kind_ in zip(headers, kinds)]))
+
+
+def _missing(value) -> bool:
+    return pd.api.types.is_scalar(value) and bool(pd.isna(value))
+
+
+def preview_table(frame: pd.DataFrame, rows: int = _PREVIEW_ROWS) -> dg.MetadataValue:
     columns = [column for column in frame.columns if column != "lineage"]
-    return markdown_table(columns, frame[columns].head(rows).itertuples(index=False), _PREVIEW_CELL_CHARS)
+    return metadata_table(columns, frame[columns].head(rows).itertuples(index=False), _PREVIEW_CELL_CHARS)
 
 
 def table_metadata(table: str, warehouse: Warehouse, records: pd.DataFrame) -> dict:
@@ -77,7 +114,7 @@ def summary_metadata(table: str, warehouse: Warehouse, rows: int, preview: pd.Da
         "dagster/column_schema": _SCHEMA,
         "dagster/table_name": f"main.{table}",
         "warehouse": dg.MetadataValue.path(str(warehouse.path)),
-        "preview": dg.MetadataValue.md(preview_markdown(preview)),
+        "preview": preview_table(preview),
         "records_by_source": dg.MetadataValue.json(by_source),
     }
 

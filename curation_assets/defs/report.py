@@ -12,8 +12,8 @@ from curation_assets.core.report.data_card import render_data_card
 from curation_assets.core.report.ladders import (ladder_candidates, ladder_order, ladder_problems, rung_sizes,
                                                  whole_rung_problems, write_ladder)
 from curation_assets.core.report.split_profile import finish, merge_parts, sample_rate
-from curation_assets.core.report.markdown import markdown_table
 from curation_assets.defs.load import raw_table
+from curation_assets.defs.publishing import metadata_table
 from curation_assets.defs.export import EXPORTS_KEY
 from curation_assets.defs.inbox import INBOX_TABLE
 from curation_assets.defs.resources import WarehouseResource
@@ -118,7 +118,7 @@ def definitions(config: PipelineConfig) -> dg.Definitions:
             metadata={
                 "dagster/row_count": len(profiles),
                 "percentiles": "approximate (approx_quantile, t-digest); record counts exact",
-                "records_per_table": dg.MetadataValue.md(markdown_table(["table", "records"], rows)),
+                "records_per_table": metadata_table(["table", "records"], rows),
             },
             check_results=[dg.AssetCheckResult(
                 check_name=BALANCE_CHECK,
@@ -145,8 +145,7 @@ def definitions(config: PipelineConfig) -> dg.Definitions:
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": len(table),
-                "rungs": dg.MetadataValue.md(markdown_table(
-                    ["size", "by source"], [[row.size, row.by_source] for row in table.itertuples()])),
+                "rungs": metadata_table(["size", "by source"], [[int(row.size), row.by_source] for row in table.itertuples()]),
                 "folder": dg.MetadataValue.path(str(folder)),
             },
             check_results=[dg.AssetCheckResult(check_name="rungs_nested_with_source_mix", passed=not problems,
@@ -177,12 +176,12 @@ def definitions(config: PipelineConfig) -> dg.Definitions:
         card_path = data_cards.write_card(html, figures, config.output_dir())
         missing = data_cards.missing_sections(html)
         images = html.count(data_cards.INLINE_PNG)
-        funnel_md = markdown_table(["stage", "reason", "records"],
-                                    [[row["stage"], row["reason"], row["records"]] for row in drop_funnel])
+        funnel_table = metadata_table(["stage", "reason", "records"],
+                                      [[row["stage"], row["reason"], int(row["records"])] for row in drop_funnel])
         return dg.MaterializeResult(
             metadata={
                 "path": dg.MetadataValue.path(str(card_path)),
-                "drop_funnel": dg.MetadataValue.md(funnel_md),
+                "drop_funnel": funnel_table,
                 "train_lengths": dg.MetadataValue.json(profiles["train"]["lengths"]),
                 "profiled_records": dg.MetadataValue.json(
                     {name: {"records": profile["records"], "tokens_and_language_on": profile["profiled_records"]}

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import dagster as dg
 
+from curation_assets.core.records import REJECTION_COLUMN_DESCRIPTIONS, REJECTION_COLUMNS
+
 GROUP = "warehouse_tables"
 # Stages whose rejections go to ``rejections`` (raw source assets are found by their prefix).
 REJECTING = ("raw_inbox", "synthetic_batches", "verified_synthetic", "combined", "mixed", "cleaned",
@@ -26,6 +28,54 @@ SIDE_TABLES = {
                      "deduplicated against them.",
     "mix_report": "Per domain: achieved vs target share, real records, synthetic admitted of available.",
     "llm_cache": "Every LLM request and reply (keyed by request), so re-runs replay instead of calling again.",
+}
+COLUMNS = {  # (name, type, description) of each side table's columns, as sql/create_*.sql make them
+    "rejections": [(name, "BIGINT" if name == "source_position" else "VARCHAR", REJECTION_COLUMN_DESCRIPTIONS[name])
+                   for name in REJECTION_COLUMNS],
+    "duplicate_clusters": [
+        ("cluster_id", "VARCHAR", "The cluster's id (stable for the same members)."),
+        ("representative_id", "VARCHAR", "The member kept (best by source rank, then quality), or one published earlier."),
+        ("size", "BIGINT", "Members, the representative included."),
+        ("member_ids", "VARCHAR[]", "Every member, the representative first."),
+        ("jaccard", "DOUBLE[]", "Each member's exact shingle Jaccard to the representative."),
+        ("estimated_jaccard", "DOUBLE[]", "The same, as MinHash estimated it."),
+    ],
+    "conflicts": [
+        ("conflict_id", "VARCHAR", "The group's id."),
+        ("kind", "VARCHAR", "conflicting_response (one prompt, different answers) or reused_response (one answer, "
+                            "different prompts)."),
+        ("size", "BIGINT", "Records in the group."),
+        ("record_ids", "VARCHAR[]", "Every record of the group."),
+        ("kept_ids", "VARCHAR[]", "Those the conflict policy kept."),
+        ("policy", "VARCHAR", "The configured policy that decided."),
+        ("shared_text", "VARCHAR", "The prompt (or answer) they share."),
+    ],
+    "dedup_history": [
+        ("record_id", "VARCHAR", "A record dedup published, in any run."),
+        ("source", "VARCHAR", "Its source."), ("source_position", "BIGINT", "Its place in the source."),
+        ("kind", "VARCHAR", "real or synthetic."), ("instruction", "VARCHAR", "Its prompt."),
+        ("input", "VARCHAR", "Its input."), ("response", "VARCHAR", "Its answer."),
+        ("content_key", "VARCHAR", "Hash of the normalized prompt, input and answer (exact duplicates)."),
+        ("prompt_key", "VARCHAR", "Hash of the normalized prompt and input (conflicts)."),
+        ("response_key", "VARCHAR", "Hash of the normalized answer (reused answers)."),
+        ("scheme", "VARCHAR", "The settings the keys and signature were made with."),
+        ("signature", "BLOB", "MinHash signature: num_perm little-endian uint32 values."),
+    ],
+    "mix_report": [
+        ("domain", "VARCHAR", "The mixing domain."), ("target_share", "DOUBLE", "The configured share (empty: none)."),
+        ("achieved_share", "DOUBLE", "The share of mixed records in the domain."),
+        ("real_records", "BIGINT", "Real records kept."),
+        ("synthetic_available", "BIGINT", "Synthetic records that reached the mix."),
+        ("synthetic_admitted", "BIGINT", "Synthetic records kept."),
+        ("records", "BIGINT", "Records kept in the domain."),
+    ],
+    "llm_cache": [
+        ("request_key", "VARCHAR", "Hash of model, messages and sampling: the cache key."),
+        ("model", "VARCHAR", "The model asked."), ("request", "VARCHAR", "The request (JSON)."),
+        ("content", "VARCHAR", "The reply."), ("finish_reason", "VARCHAR", "Why the reply ended."),
+        ("prompt_tokens", "BIGINT", "Tokens sent."), ("completion_tokens", "BIGINT", "Tokens received."),
+        ("received_at", "VARCHAR", "When (UTC)."), ("run_id", "VARCHAR", "The Dagster run that asked."),
+    ],
 }
 PRODUCERS = {
     "duplicate_clusters": ("deduplicated",),
@@ -48,8 +98,11 @@ def side_table_specs(asset_keys: set[str], uses_llm: bool) -> list[dg.AssetSpec]
         else:
             producers = [key for key in PRODUCERS[table] if key in asset_keys]
         if producers:
+            schema = dg.TableSchema(columns=[dg.TableColumn(name, type_, description=text)
+                                             for name, type_, text in COLUMNS[table]])
             specs.append(dg.AssetSpec(table, deps=producers, description=description, group_name=GROUP,
-                                      kinds={"duckdb"}, metadata={"dagster/table_name": f"main.{table}"}))
+                                      kinds={"duckdb"}, metadata={"dagster/table_name": f"main.{table}",
+                                                                  "dagster/column_schema": schema}))
     return specs
 
 

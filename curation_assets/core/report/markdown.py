@@ -1,4 +1,4 @@
-"""Markdown tables, the one way every Dagster metadata table and dedup view is written."""
+"""Markdown tables: the dedup views in Dagster metadata (texts side by side, which a table value would clip)."""
 
 from __future__ import annotations
 

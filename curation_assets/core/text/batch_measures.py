@@ -118,7 +118,7 @@ def split_word_stats(texts: EncodedTexts) -> tuple[np.ndarray, np.ndarray]:
 
 
 def symbol_counts(texts: EncodedTexts) -> np.ndarray:
-    """Per text: runs of '#', non-overlapping '...' and each '\u2026' (``len(re.findall(r"#+|\.\.\.|\u2026", text))``)."""
+    r"""Per text: runs of '#', non-overlapping '...' and each '\u2026' (``len(re.findall(r"#+|\.\.\.|\u2026", text))``)."""
     return _symbol_counts(texts.data, texts.starts, texts.ends)
 
 
