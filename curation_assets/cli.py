@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from curation_assets.abandoned_runs import fail_abandoned_runs, run_owner_tags
 from curation_assets.config import (CONFIG_ENV, OUTPUT_DIR_ENV, SAMPLE_ENV, SHARDS_ENV, WAREHOUSE_ENV, ConfigError,
                                     PipelineConfig, load_config)
 from curation_assets.engine.progress import PROGRESS_ENV
+from curation_assets.quiet import QUIET_ENV, silence_api_warnings
 from curation_assets.engine.process_ties import run_process_mark
 from curation_assets.storage.sql_files import sql
 from curation_assets.storage.warehouse import Warehouse
@@ -69,11 +69,8 @@ def _run(config_path: str | None, verbose: bool, sample: int | None, select: str
     os.environ["DAGSTER_HOME"] = str(home)
     if not verbose:
         os.environ[PROGRESS_ENV] = "1"  # the steps draw progress bars (engine/progress.py)
-        import dagster as dg
-
-        # Warnings about Dagster's own APIs, on every run, that a user cannot act on.
-        for category in (dg.BetaWarning, dg.PreviewWarning, dg.SupersessionWarning):
-            warnings.filterwarnings("ignore", category=category)
+        os.environ[QUIET_ENV] = "1"  # and load the definitions without Dagster's API warnings (quiet.py)
+        silence_api_warnings()
     selection = selected_assets(select) if select else None
     tags = register_partitions(config, home)
     for batch in config.catalog().inactive_batches():

@@ -10,6 +10,11 @@ import os
 
 import dagster as dg
 
+from curation_assets.quiet import quiet, silence_api_warnings
+
+if quiet():  # before the assets below are built: building them raises the warnings
+    silence_api_warnings()
+
 from curation_assets.step_lines import step_lines
 from curation_assets.config import PipelineConfig, load_config
 from curation_assets.defs import (
