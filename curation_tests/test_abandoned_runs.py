@@ -48,7 +48,7 @@ def test_a_killed_run_is_marked_failed_by_the_next(tmp_path):
     assert abandoned.status == dg.DagsterRunStatus.STARTED  # nothing could report its end
 
     again = _curation_run(tmp_path)
-    _, stderr = again.communicate(timeout=600)
+    stdout, stderr = again.communicate(timeout=600)
     assert again.returncode == 0, stderr[-3000:]
     assert f"run {abandoned.run_id} was left started" in stderr
     # By default a line per step (rows, rejections by reason), no event log, no warnings about Dagster's APIs.
@@ -63,6 +63,8 @@ def test_a_killed_run_is_marked_failed_by_the_next(tmp_path):
                   "data_card: profiling train"):
         assert any(line.startswith(f"  {label}: 100%") for line in lines), (label, stderr)
     assert "\r" not in stderr
+    # Then the summary: every table's rows, the rejections by stage:reason, the mix against its targets.
+    assert "Warehouse: " in stdout and "rejected  dedup:exact_duplicate" in stdout and "Mix (achieved vs target share):" in stdout
     statuses = {run.run_id: run.status for run in _runs(tmp_path)}
     assert statuses.pop(abandoned.run_id) == dg.DagsterRunStatus.FAILURE
     assert list(statuses.values()) == [dg.DagsterRunStatus.SUCCESS]
