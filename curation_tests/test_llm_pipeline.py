@@ -146,3 +146,31 @@ def test_in_equals_out_plus_rejected_for_the_synthetic_stages(runs):
         "SELECT count(*) FROM rejections WHERE stage = 'synthetic' AND source NOT LIKE 'llm_%'") == planned_rule
     assert count("SELECT count(*) FROM main.synthetic_batches") == count(
         "SELECT count(*) FROM main.verified_synthetic") + count("SELECT count(*) FROM rejections WHERE stage = 'verify'")
+
+
+def test_a_failing_batch_fails_alone_and_the_others_flow_downstream(tmp_path, monkeypatch):
+    """An endpoint that refuses the key fails the LLM batches; the rule and transform batches of the
+    same run are published and reach train, and the warning check names the failed batches."""
+    monkeypatch.setenv("CURATION_WAREHOUSE", str(tmp_path / "warehouse.duckdb"))
+    monkeypatch.setenv("CURATION_OUTPUT_DIR", str(tmp_path / "exports"))
+    with ChatServer() as server:
+        server.always = "401"
+        config = demo_config_dict()
+        config["llm"].update(base_url=server.base_url, model="test-model", api_key_env=None, timeout_seconds=1.0)
+        config["verify"]["judge"] = {"enabled": False}  # verification must not need the refused endpoint
+        path = tmp_path / "refused.yaml"
+        path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+        result = materialize_config(path)
+
+    assert result.success
+    evaluations = {(e.asset_key.to_user_string(), e.check_name): e for e in result.get_asset_check_evaluations()}
+    warning = evaluations[("synthetic_batches", "every_partition_published")]
+    assert not warning.passed
+    failed = warning.metadata["failed"].value
+    assert set(failed) == LLM_BATCHES and all("LLMFatalError" in why for why in failed.values()), failed
+    assert evaluations[("synthetic_batches", "gx_synthetic_batches")].passed
+    warehouse = tmp_path / "warehouse.duckdb"
+    published = {row[0] for row in query(warehouse, "SELECT DISTINCT source FROM main.synthetic_batches")}
+    assert published and not published & LLM_BATCHES
+    in_train = {row[0] for row in query(warehouse, "SELECT DISTINCT source FROM main.train")}
+    assert published & in_train  # the good batches went all the way

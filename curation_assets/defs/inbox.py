@@ -25,7 +25,7 @@ from curation_assets.core.reconcile import reconcile_counts
 from curation_assets.core.records import as_rejections, empty_records, record_id
 from curation_assets.core.load.readers import STAGE, SourceError, load_source
 from curation_assets.defs.partitions import ARRIVALS, is_inbox_key
-from curation_assets.defs.publishing import PartitionPublisher, record_check_specs
+from curation_assets.defs.publishing import PartitionPublisher, every_partition_check_spec, record_check_specs
 
 GROUP = "sources"
 INBOX_TABLE = "raw_inbox"
@@ -91,7 +91,7 @@ def definitions(config: PipelineConfig) -> dg.Definitions:
         description=(f"Files dropped into the inbox folder ({inbox.path}), one partition each, read with the inbox's "
                      f"field mapping; each file's records have source 'inbox/<file name>'."),
         code_version=config.stage_version(inbox, config.checks),
-        check_specs=record_check_specs(INBOX_KEY, suite),
+        check_specs=[*record_check_specs(INBOX_KEY, suite), every_partition_check_spec(INBOX_KEY)],
         tags={"source_kind": inbox.kind},
         required_resource_keys={"warehouse"},
     )

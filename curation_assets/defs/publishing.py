@@ -227,39 +227,76 @@ def check_and_publish(
     return dg.MaterializeResult(asset_key=output.asset_key, metadata=metadata, check_results=checks)
 
 
+EVERY_PARTITION_CHECK = "every_partition_published"
+
+
+def every_partition_check_spec(asset_key: dg.AssetKey) -> dg.AssetCheckSpec:
+    """A warning, not a block: a partition that fails is quarantined (or, failing to build, left as
+    last published) alone, and the others flow downstream."""
+    return dg.AssetCheckSpec(
+        name=EVERY_PARTITION_CHECK, asset=asset_key, blocking=False,
+        description="Every partition of the run passed its checks and was published. One that did not is "
+                    "quarantined alone (or, if it could not be built, keeps its last published rows); the "
+                    "others are published and flow downstream.")
+
+
 class PartitionPublisher:
     """Checks and publishes a partitioned asset's partitions one at a time, each replacing only its own
-    rows; a partition that fails a check is quarantined alone. One run may cover many partitions, so
-    the step reports one verdict per check: passed only when it passed for every partition."""
+    rows; a partition that fails a check is quarantined alone. One run may cover many partitions, and
+    each succeeds or fails on its own: the step's blocking verdicts are over what it published (so one
+    bad partition does not stop the others downstream; they fail only when nothing was published), and
+    ``every_partition_published`` (a warning) names the partitions quarantined or failed."""
 
     def __init__(self, context: dg.AssetExecutionContext, warehouse: Warehouse, asset_key: dg.AssetKey,
                  suite: GxSuite, stage: str):
         self.context, self.warehouse, self.asset_key, self.suite, self.stage = context, warehouse, asset_key, suite, stage
         self.table = asset_key.path[-1]
-        self.checks: list[dg.AssetCheckResult] = []
+        self.checks: list[dg.AssetCheckResult] = []  # of the published partitions
+        self.quarantined: dict[str, list[str]] = {}  # partition → its failed checks
+        self.failed: dict[str, str] = {}  # partition → why it could not be built
 
     def publish(self, key: str, records: pd.DataFrame, rejections: pd.DataFrame, reconciliation: Reconciliation,
                 quarantine: str, label: str) -> bool:
         """Publish partition ``key`` when its checks pass, else keep it in ``quarantine.<quarantine>``."""
         checks = [evaluate_suite(self.asset_key, records, self.suite), reconciliation_result(self.asset_key, reconciliation)]
-        self.checks.extend(checks)
         published = all(check.passed for check in checks)
         if published:
             self.warehouse.publish_partition(self.table, key, records, rejections, self.stage, quarantine=quarantine)
+            self.checks.extend(checks)
         else:
             self.warehouse.quarantine(quarantine, records, rejections)
-            self.context.log.error(f"{label}: checks failed; quarantined as quarantine.{quarantine}")
+            self.quarantined[key] = [check.check_name for check in checks if not check.passed]
+            self.context.log.error(f"{label}: checks failed; quarantined as quarantine.{quarantine}; "
+                                   "the other partitions go on")
         return published
 
+    def could_not_build(self, key: str, why: str, label: str) -> None:
+        """Partition ``key`` raised before it could be checked: it keeps its last published rows."""
+        self.failed[key] = why
+        self.context.log.error(f"{label} failed: {why}; it keeps its last published rows, the others go on")
+
     def result(self, keys: list[str], metadata: dict, uses_llm: bool = False) -> dg.MaterializeResult:
-        """The step's result: the table metadata of partitions ``keys`` and the merged check verdicts;
-        ``uses_llm``: the step wrote the LLM cache."""
-        if any(check.passed for check in self.checks):
+        """The step's result: the table metadata of partitions ``keys``, the blocking verdicts over the
+        published partitions, and the warning naming the others; ``uses_llm``: the step wrote the LLM cache."""
+        if self.checks:
             report_side_tables(self.context, self.warehouse, self.table, uses_llm=uses_llm)
         records = self.warehouse.read_records(self.table, missing_ok=True)
         records = records[records["source"].isin(keys)]
+        attempted = len(self.checks) // 2 + len(self.quarantined) + len(self.failed)
+        nothing_published = attempted > 0 and not self.checks
+        verdicts = [
+            dg.AssetCheckResult(asset_key=self.asset_key, check_name=name, passed=False,
+                                severity=dg.AssetCheckSeverity.ERROR,
+                                metadata={"partitions_published": 0, "partitions_quarantined": len(self.quarantined),
+                                          "partitions_failed": len(self.failed)})
+            if nothing_published else merge_check_results(self.asset_key, name, self.checks)
+            for name in (self.suite.check_name, RECONCILIATION_CHECK)]
+        verdicts.append(dg.AssetCheckResult(
+            asset_key=self.asset_key, check_name=EVERY_PARTITION_CHECK,
+            passed=not self.quarantined and not self.failed, severity=dg.AssetCheckSeverity.WARN,
+            metadata={"quarantined": dg.MetadataValue.json(self.quarantined),
+                      "failed": dg.MetadataValue.json(self.failed), "published": len(self.checks) // 2}))
         return dg.MaterializeResult(
             metadata={**table_metadata(self.table, self.warehouse, records), **metadata},
-            check_results=[merge_check_results(self.asset_key, name, self.checks)
-                           for name in (self.suite.check_name, RECONCILIATION_CHECK)],
+            check_results=verdicts,
         )

@@ -16,12 +16,13 @@ import faker
 
 from curation_assets.checks.suites import record_suite
 from curation_assets.config import PipelineConfig
+from curation_assets.core.secrets import redact_secrets
 from curation_assets.core.synthetic.settings import BatchConfig
 from curation_assets.core.reconcile import reconcile_counts
 from curation_assets.core.synthetic import batch as batches
 from curation_assets.core.synthetic.lineage import batch_fingerprint
 from curation_assets.defs.partitions import ARRIVALS, is_inbox_key, partition_changes, sync_partitions
-from curation_assets.defs.publishing import PartitionPublisher, record_check_specs
+from curation_assets.defs.publishing import PartitionPublisher, every_partition_check_spec, record_check_specs
 from curation_assets.defs.resources import step_resources
 from curation_assets.defs.schedules import daily_schedule
 from curation_assets.defs.load import raw_table
@@ -54,6 +55,13 @@ def _generate(batch: BatchConfig, config: PipelineConfig, store: Warehouse, llm_
     return batches.rule_batch(batch, license_, generated_at, fingerprint)
 
 
+def failure_summary(error: BaseException) -> str:
+    """``Type: first line`` of an error, secrets redacted (it goes to logs and metadata)."""
+    lines = str(error).strip().splitlines()
+    (text,) = redact_secrets([f"{type(error).__name__}: {lines[0] if lines else ''}".rstrip(": ")])
+    return text
+
+
 def definitions(config: PipelineConfig) -> dg.Definitions:
     """The batches' asset, the sensor that keeps their partitions in step with the config, and the
     daily schedule (when a batch is daily); nothing without active batches."""
@@ -74,7 +82,7 @@ def definitions(config: PipelineConfig) -> dg.Definitions:
         kinds={"duckdb", "python"},
         description=f"Synthetic batches, one partition each: {active}.",
         code_version=config.stage_version(config.synthetic, config.llm, config.checks),
-        check_specs=record_check_specs(SYNTHETIC_KEY, suite),
+        check_specs=[*record_check_specs(SYNTHETIC_KEY, suite), every_partition_check_spec(SYNTHETIC_KEY)],
         tags={"source_kind": "synthetic"},
         **step_resources(uses_llm),
     )
@@ -90,7 +98,14 @@ def definitions(config: PipelineConfig) -> dg.Definitions:
                 raise dg.Failure(f"partition {key!r} is not an active batch of the config, nor a day of an active "
                                  f"daily batch (active: {', '.join(active_names)}); run `curation run` to resync")
             batch = catalog.batch(key)
-            result = _generate(batch, config, store, llm_client)
+            try:
+                result = _generate(batch, config, store, llm_client)
+            except Exception as error:  # noqa: BLE001 - one batch's failure is its own: the others go on
+                why = failure_summary(error)
+                publisher.could_not_build(key, why, f"batch {key}")
+                per_batch[key] = {"task": batch.task, "generator": batch.generator_kind, "failed": why,
+                                  "published": False, "rows_kept": "as last published"}
+                continue
             published = publisher.publish(
                 key, result.records, result.rejections,
                 reconcile_counts(result.planned, len(result.records), len(result.rejections)),
@@ -103,6 +118,10 @@ def definitions(config: PipelineConfig) -> dg.Definitions:
                 "published": published, **result.notes,
             }
             context.log.info(f"batch {key}: {per_batch[key]}")
+        if per_batch and len(publisher.failed) == len(per_batch):
+            raise dg.Failure("every batch of the run failed: " + "; ".join(
+                f"{key}: {why}" for key, why in publisher.failed.items()),
+                metadata={"batches": dg.MetadataValue.json(per_batch)})
         metadata = {"batches": dg.MetadataValue.json(per_batch)}
         if llm_client is not None:
             metadata["llm"] = dg.MetadataValue.json(vars(llm_client.stats))
