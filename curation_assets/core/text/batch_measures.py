@@ -59,10 +59,12 @@ class EncodedTexts:
             found = remembered.find(texts, wanted)
             if found is not None:
                 return found
-        parts = [text.encode("utf-8", "surrogatepass") for text in texts]
-        byte_lengths = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
+        # Joined, then encoded in one call (not a call per text); only a non-ASCII text's length is measured.
+        byte_lengths = np.fromiter((len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+                                    for text in texts), dtype=np.int64, count=len(texts))
         ends = np.cumsum(byte_lengths)
-        encoded = cls(np.frombuffer(b"".join(parts), dtype=np.uint8), ends - byte_lengths, ends)
+        data = "".join(texts).encode("utf-8", "surrogatepass")
+        encoded = cls(np.frombuffer(data, dtype=np.uint8), ends - byte_lengths, ends)
         _REMEMBERED.insert(0, _Remembered(texts, encoded))
         del _REMEMBERED[_REMEMBERED_BATCHES:]
         return encoded
