@@ -59,12 +59,10 @@ class EncodedTexts:
             found = remembered.find(texts, wanted)
             if found is not None:
                 return found
-        # Joined, then encoded in one call (not a call per text); only a non-ASCII text's length is measured.
-        byte_lengths = np.fromiter((len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
-                                    for text in texts), dtype=np.int64, count=len(texts))
+        parts = [text.encode("utf-8", "surrogatepass") for text in texts]
+        byte_lengths = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
         ends = np.cumsum(byte_lengths)
-        data = "".join(texts).encode("utf-8", "surrogatepass")
-        encoded = cls(np.frombuffer(data, dtype=np.uint8), ends - byte_lengths, ends)
+        encoded = cls(np.frombuffer(b"".join(parts), dtype=np.uint8), ends - byte_lengths, ends)
         _REMEMBERED.insert(0, _Remembered(texts, encoded))
         del _REMEMBERED[_REMEMBERED_BATCHES:]
         return encoded

@@ -101,60 +101,36 @@ class HyperscanPrefilter:
         """``candidates`` of every text, found in one scan of the batch (a superset: see the module)."""
         database, always, always_if_empty = self._database()
         result: list[frozenset[str]] = [always] * len(texts)
-        if not len(texts):
-            return result
-        data, lengths, decided = self._scan_buffer(texts)
-        for row in decided:
-            text = texts[row]
-            result[row] = always_if_empty if not text else self._all
-        if database is None:
+        parts: list[bytes] = []
+        for row, text in enumerate(texts):
+            data = b""
+            if not text:
+                result[row] = always_if_empty
+            elif self._unicode_patterns and not text.isascii() and _ASCII_FOLDING.search(text):
+                result[row] = self._all
+            else:
+                try:
+                    data = text.encode("utf-8")
+                except UnicodeEncodeError:
+                    result[row] = self._all
+            parts.append(data)
+        if database is None or not parts:
             return result
         hits: list[tuple[int, int]] = []
-        database.scan(data, match_event_handler=_collect_end, context=hits)
+        database.scan(b"\n".join(parts), match_event_handler=_collect_end, context=hits)
         if not hits:
             return result
-        spans = lengths + 1
-        starts = np.cumsum(spans) - spans
+        lengths = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts)) + 1
+        starts = np.cumsum(lengths) - lengths
         pattern_ids, ends = np.array(hits, dtype=np.int64).T
         rows = np.searchsorted(starts, ends - 1, side="right") - 1  # the text holding the match's last byte
         found: dict[int, set[str]] = {}
         for row, pattern_id in set(zip(rows.tolist(), pattern_ids.tolist())):
-            if row not in decided:  # empty, unencodable and folding texts are decided already
+            if parts[row]:  # empty, unencodable and folding texts are decided already
                 found.setdefault(row, set(always)).add(self.keys[pattern_id])
         for row, keys in found.items():
             result[row] = frozenset(keys)
         return result
-
-    def _scan_buffer(self, texts: Sequence[str]) -> tuple[bytes, np.ndarray, set[int]]:
-        """The batch as one UTF-8 buffer with a newline after each text but the last, each text's
-        byte length in it, and the rows decided without a scan (empty; unencodable or folding texts,
-        whose bytes are left out). Joined and encoded in two calls, not an encoding per text; only a
-        non-ASCII text's byte length needs measuring."""
-        decided = {row for row, text in enumerate(texts) if not text}
-        if self._unicode_patterns:
-            decided.update(row for row, text in enumerate(texts)
-                           if text and not text.isascii() and _ASCII_FOLDING.search(text))
-        try:
-            data = _joined(texts, decided)
-        except UnicodeEncodeError:  # a lone surrogate somewhere: those texts are left out
-            decided.update(row for row, text in enumerate(texts) if row not in decided and not _encodable(text))
-            data = _joined(texts, decided)
-        lengths = np.fromiter((0 if row in decided else len(text) if text.isascii() else len(text.encode("utf-8"))
-                               for row, text in enumerate(texts)), dtype=np.int64, count=len(texts))
-        return data, lengths, decided
-
-
-def _joined(texts: Sequence[str], left_out: set[int]) -> bytes:
-    chosen = texts if not left_out else ["" if row in left_out else text for row, text in enumerate(texts)]
-    return "\n".join(chosen).encode("utf-8")
-
-
-def _encodable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def compiled_database(expressions: dict[int, bytes], flags: int):
