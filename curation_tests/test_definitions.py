@@ -64,9 +64,13 @@ def test_every_record_asset_has_a_blocking_suite_and_reconciliation():
     assert "no_instruction_in_both_splits" in checks_by_asset["eval"]
     assert "files_match_tables" in checks_by_asset["exports"]
     assert "pipeline_balances" in checks_by_asset["statistics"]
-    blocking = [spec.blocking for asset in defs.assets if isinstance(asset, dg.AssetsDefinition)
+    # Every check blocks, but the warning that a partition was quarantined or failed alone (the
+    # partitions beside it are published and flow on).
+    blocking = [(spec.name, spec.blocking) for asset in defs.assets if isinstance(asset, dg.AssetsDefinition)
                 for spec in asset.check_specs]
-    assert blocking and all(blocking)
+    warnings = [blocks for name, blocks in blocking if name == "every_partition_published"]
+    assert warnings and not any(warnings)
+    assert all(blocks for name, blocks in blocking if name != "every_partition_published")
 
 
 def test_shared_data_config_gives_one_raw_asset_per_source():

@@ -284,3 +284,33 @@ def test_tabular_metadata_is_dagster_table_values_with_typed_columns(demo_run):
     funnel = metadata["data_card"]["drop_funnel"]
     assert [column.type for column in funnel.schema.columns] == ["string", "string", "int"]
     assert sum(record.data["records"] for record in funnel.records) > 0
+
+
+def test_the_export_folder_loads_as_a_hugging_face_dataset_with_ids_and_sources(demo_run, tmp_path, monkeypatch):
+    import datasets
+    import yaml
+
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    _, folder = demo_run
+    exports = folder / "exports"
+    jsonl = {split: [json.loads(line) for line in (exports / name).read_text(encoding="utf-8").splitlines()]
+             for split, name in (("train", TRAIN_FILE), ("eval", EVAL_FILE))}
+    loaded = datasets.load_dataset(str(exports), cache_dir=str(tmp_path / "cache"))  # README.md's configs
+    assert set(loaded) == {"train", "eval"}
+    for split, examples in jsonl.items():
+        assert loaded[split]["id"] == [example["id"] for example in examples]
+        assert loaded[split][0]["messages"] == examples[0]["messages"]
+    ids = set(query(folder / "warehouse.duckdb", "SELECT record_id FROM main.train"))
+    assert {(example["id"],) for example in jsonl["train"]} == ids
+    assert {example["source"] for example in jsonl["train"]} >= {"support_logs", "faq_export"}
+    parquet = datasets.load_dataset("parquet", data_files={"train": str(exports / "data" / "train-*.parquet")},
+                                    cache_dir=str(tmp_path / "cache"))
+    assert parquet["train"]["id"] == loaded["train"]["id"]
+    card = (exports / "README.md").read_text(encoding="utf-8")
+    front = yaml.safe_load(card.split("---\n")[1])
+    assert front["size_categories"] == ["n<1K"] and front["language"] == ["de", "en"] and front["license"] == "other"
+    assert "## Sources and licenses" in card and "## Drop funnel" in card and "mix:domain_cap" not in card
+    manifest = json.loads((exports / "manifest.json").read_text())
+    assert [entry["path"] for entry in manifest["parquet"]["files"]] == [
+        f"data/{TRAIN_FILE[:-6]}.parquet", f"data/{EVAL_FILE[:-6]}.parquet"]

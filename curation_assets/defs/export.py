@@ -1,4 +1,5 @@
-"""exports: train/eval tables → training files (OpenAI chat or Alpaca JSONL) and a manifest.
+"""exports: train/eval tables → training files (JSONL, and Parquet under data/) in the configured format,
+a manifest, and a README.md dataset card that makes the folder a Hugging Face dataset.
 
 Each split is written as numbered files of ``export.records_per_file`` records
 (``train-00000-of-00003.jsonl``, ...; one file, ``train-00000-of-00001.jsonl``, for a small dataset),
@@ -8,12 +9,16 @@ records and SHA-256."""
 import dagster as dg
 
 from curation_assets.config import PipelineConfig
-from curation_assets.core.export.files import data_files_glob, listing, plan_files, remove_stale_files
+from curation_assets.core.export.dataset_card import dataset_card
+from curation_assets.core.export.files import (data_files_glob, listing, parquet_files_glob, parquet_name, plan_files,
+                                               remove_stale_files)
 from curation_assets.core.export.manifest import build_manifest, write_manifest
+from curation_assets.core.files import write_text_atomically
 from curation_assets.defs.resources import WarehouseResource
 from curation_assets.defs.split import EVAL_KEY, TRAIN_KEY
 from curation_assets.engine.export_files import shard_rows, write_export_files
 from curation_assets.engine.shard_stage import records_by_source
+from curation_assets.storage.sql_files import sql
 
 EXPORTS_KEY = dg.AssetKey("exports")
 FILES_CHECK = "files_match_tables"
@@ -29,7 +34,9 @@ def definitions(config: PipelineConfig) -> dg.Definitions:
         group_name="splits",
         kinds={"duckdb", "json"},
         description=(f"train-*-of-*.jsonl and eval-*-of-*.jsonl ({settings.records_per_file:,} records a file) "
-                     f"in {settings.format} format, plus manifest.json listing every file with its SHA-256."),
+                     f"in {settings.format} format" + (", their Parquet twins under data/" if settings.parquet else "")
+                     + ", manifest.json listing every file with its SHA-256, and a README.md dataset card "
+                       "(Hugging Face: load_dataset(folder))."),
         code_version=config.stage_version(settings),
         check_specs=[
             dg.AssetCheckSpec(
@@ -51,7 +58,7 @@ def definitions(config: PipelineConfig) -> dg.Definitions:
                                                                        settings.records_per_file)]
             written = write_export_files(planned, output_dir, settings, store.shards.root_uri, config.engine.workers)
             by_source = {split: records_by_source(store.shards, tables[split]) for split in SPLITS}
-        removed = remove_stale_files(output_dir, SPLITS, {file.name for file in written})
+        removed = remove_stale_files(output_dir, SPLITS, {file.name for file in written}, keep_parquet=settings.parquet)
         present = sorted({source for counts in by_source.values() for source in counts})
         manifest = build_manifest(
             written,
@@ -61,8 +68,15 @@ def definitions(config: PipelineConfig) -> dg.Definitions:
             kinds={source: config.catalog().kind_of(source) for source in present},
             export_format=settings.format,
             config_version=config.version(),
+            parquet_glob=parquet_files_glob,
+            parquet_path=parquet_name,
         )
         write_manifest(manifest, output_dir / "manifest.json")
+        mix = store.read_frame(sql("read_mix_report")).to_dict("records") if store.read_frame(
+            sql("table_exists"), {"table": "mix_report"})["present"].iloc[0] else []
+        card = dataset_card(manifest, config.report.title, list(config.clean.language.allowed), mix,
+                            store.read_frame(sql("rejection_funnel"), {"examples": 0}).to_dict("records"))
+        write_text_atomically(card, output_dir / "README.md")
         table = listing(written, output_dir, settings.format)
         store.replace_table("exports", table)
         problems = {file.name: file.problems for file in written if file.problems}

@@ -8,22 +8,35 @@ the files depend on the records and ``records_per_file`` only, never on how the 
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
 import pandas as pd
+import pyarrow.parquet as pq
 
-from curation_assets.core.export.formats import training_lines, write_jsonl_atomically
+from curation_assets.core.export.formats import training_examples, write_jsonl_atomically, write_parquet_atomically
+from curation_assets.core.files import file_sha256
 from curation_assets.core.export.manifest import read_back
 from curation_assets.core.export.settings import ExportConfig
 
-EXPORT_COLUMNS = ("record_id", "instruction", "input", "response")
+EXPORT_COLUMNS = ("record_id", "source", "instruction", "input", "response")
+PARQUET_FOLDER = "data"
 
 
 def file_name(split: str, index: int, count: int) -> str:
     return f"{split}-{index:05d}-of-{count:05d}.jsonl"
+
+
+def parquet_name(jsonl_name: str) -> str:
+    """The Parquet twin of a JSONL file, relative to the export folder."""
+    return f"{PARQUET_FOLDER}/{jsonl_name.removesuffix('.jsonl')}.parquet"
+
+
+def parquet_files_glob(split: str) -> str:
+    return f"{PARQUET_FOLDER}/{split}-*-of-*.parquet"
 
 
 def data_files_glob(split: str) -> str:
@@ -100,6 +113,7 @@ class WrittenFile:
     sha256: str
     # What is wrong with the file, when it does not hold one valid JSON line per record.
     problems: dict
+    parquet_sha256: str | None = None  # of its Parquet twin (parquet_name), when written
 
 
 def write_file(planned: PlannedFile, rows: Iterable[pd.DataFrame], output_dir: Path, settings: ExportConfig) -> WrittenFile:
@@ -107,14 +121,24 @@ def write_file(planned: PlannedFile, rows: Iterable[pd.DataFrame], output_dir: P
     hash and whether it holds one valid JSON line per planned record."""
     path = output_dir / planned.name
     frame = pd.concat(list(rows), ignore_index=True) if planned.slices else pd.DataFrame(columns=list(EXPORT_COLUMNS))
-    write_jsonl_atomically(training_lines(frame, settings.format, settings.system_prompt), path)
+    examples = training_examples(frame, settings.format, settings.system_prompt)
+    write_jsonl_atomically((json.dumps(example, ensure_ascii=False) + "\n" for example in examples), path)
     contents = read_back(path)
     problems = {} if contents.lines == planned.records and not contents.invalid else {
         "lines": contents.lines, "records": planned.records, "invalid": contents.invalid[:5]}
-    return WrittenFile(planned.split, planned.name, planned.records, contents.sha256, problems)
+    parquet_sha256 = None
+    if settings.parquet:
+        parquet_path = output_dir / parquet_name(planned.name)
+        write_parquet_atomically(examples, settings.format, parquet_path)
+        rows = pq.ParquetFile(parquet_path).metadata.num_rows
+        if rows != planned.records:
+            problems["parquet_rows"] = {"rows": rows, "records": planned.records}
+        parquet_sha256 = file_sha256(parquet_path)
+    return WrittenFile(planned.split, planned.name, planned.records, contents.sha256, problems, parquet_sha256)
 
 
-def remove_stale_files(output_dir: Path, splits: Iterable[str], current: set[str]) -> list[str]:
+def remove_stale_files(output_dir: Path, splits: Iterable[str], current: set[str],
+                       keep_parquet: bool = True) -> list[str]:
     """Delete the split files an earlier export left that this one did not write (another file
     count, or the single ``<split>.jsonl`` of earlier versions), so a glob finds only this export."""
     removed = []
@@ -123,6 +147,10 @@ def remove_stale_files(output_dir: Path, splits: Iterable[str], current: set[str
             if path.name not in current and (_is_export_of(split, path.name) or path.name == f"{split}.jsonl"):
                 path.unlink()
                 removed.append(path.name)
+        for path in sorted((output_dir / PARQUET_FOLDER).glob(f"{split}-*-of-*.parquet")):
+            if f"{path.stem}.jsonl" not in current or not keep_parquet:
+                path.unlink()
+                removed.append(f"{PARQUET_FOLDER}/{path.name}")
     return removed
 
 

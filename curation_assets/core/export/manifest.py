@@ -21,10 +21,13 @@ def build_manifest(
     kinds: dict[str, str],
     export_format: str,
     config_version: str,
+    parquet_glob=None,
+    parquet_path=None,
 ) -> dict:
     """Deterministic (no timestamps, no absolute paths), so identical inputs give an identical manifest.
 
-    ``data_files``: per split, the glob that matches its files; ``by_source``: per split, records per source.
+    ``data_files``: per split, the glob that matches its files; ``by_source``: per split, records per source;
+    ``parquet_glob(split)`` and ``parquet_path(jsonl name)`` name the Parquet twins, when they were written.
     """
     per_source: dict[str, dict] = {}
     for split_name, counts in by_source.items():
@@ -43,6 +46,11 @@ def build_manifest(
             for split_name, pattern in data_files.items()
         },
         "sources": dict(sorted(per_source.items())),
+        **({"parquet": {
+            "data_files": {split_name: parquet_glob(split_name) for split_name in data_files},
+            "files": [{"path": parquet_path(file.name), "split": file.split, "records": file.records,
+                       "sha256": file.parquet_sha256} for file in files],
+        }} if files and all(file.parquet_sha256 for file in files) else {}),
     }
 
 

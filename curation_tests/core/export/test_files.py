@@ -51,7 +51,7 @@ def test_a_written_file_is_read_back_and_a_short_or_broken_one_reported(make_rec
     assert written.sha256 == file_sha256(tmp_path / planned.name)
     assert [json.loads(line)["output"] for line in (tmp_path / planned.name).read_text().splitlines()] == ["A0", "A1", "A2"]
     short = write_file(planned, [frame.iloc[:2]], tmp_path, ExportConfig())
-    assert short.problems == {"lines": 2, "records": 3, "invalid": []}
+    assert short.problems == {"lines": 2, "records": 3, "invalid": [], "parquet_rows": {"rows": 2, "records": 3}}
     (tmp_path / "broken.jsonl").write_text('{"a": 1}\n{not json\n\n', encoding="utf-8")
     assert read_back(tmp_path / "broken.jsonl").invalid == ["line 2: Expecting property name enclosed in double quotes",
                                                             "line 3: Expecting value"]

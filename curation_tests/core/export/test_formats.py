@@ -1,4 +1,5 @@
-"""Training-file formats: OpenAI chat and Alpaca lines, byte-identical files whatever the row order."""
+"""Training-file formats: OpenAI chat, ShareGPT, Alpaca and prompt-completion lines led by id and source,
+byte-identical files whatever the row order, and their Parquet twins."""
 
 from __future__ import annotations
 
@@ -20,7 +21,10 @@ def export_frame(make_records):
 def test_openai_chat_lines_include_the_system_prompt_and_append_input_to_the_user_message(export_frame):
     lines = list(training_lines(export_frame, "openai_chat", system_prompt="You are concise."))
     assert all(line.endswith("\n") and line.count("\n") == 1 for line in lines)
-    assert [json.loads(line) for line in lines] == [
+    examples = [json.loads(line) for line in lines]
+    assert [(example.pop("id"), example.pop("source")) for example in examples] == [
+        (export_frame["record_id"].iloc[1], "alpha"), (export_frame["record_id"].iloc[0], "alpha")]
+    assert examples == [
         {"messages": [
             {"role": "system", "content": "You are concise."},
             {"role": "user", "content": "Say hello."},
@@ -41,16 +45,41 @@ def test_openai_chat_lines_have_no_system_message_without_a_prompt(export_frame)
         assert [[m["role"] for m in example["messages"]] for example in examples] == [["user", "assistant"]] * 2
 
 
-def test_alpaca_lines_have_instruction_input_output_in_that_order(export_frame):
+def test_alpaca_lines_have_id_source_instruction_input_output_in_that_order(export_frame):
     lines = list(training_lines(export_frame, "alpaca"))
-    assert lines[1] == '{"instruction": "Translate to French.", "input": "Good morning", "output": "Bonjour"}\n'
-    assert list(json.loads(lines[0])) == ["instruction", "input", "output"]
+    record_id = export_frame["record_id"].iloc[0]
+    assert lines[1] == (f'{{"id": "{record_id}", "source": "alpha", "instruction": "Translate to French.", '
+                        '"input": "Good morning", "output": "Bonjour"}\n')
+    assert list(json.loads(lines[0])) == ["id", "source", "instruction", "input", "output"]
+
+
+def test_sharegpt_and_prompt_completion_layouts(export_frame):
+    sharegpt = json.loads(list(training_lines(export_frame, "sharegpt", system_prompt="Be brief."))[1])
+    assert sharegpt["conversations"] == [{"from": "system", "value": "Be brief."},
+                                         {"from": "human", "value": "Translate to French.\n\nGood morning"},
+                                         {"from": "gpt", "value": "Bonjour"}]
+    completion = json.loads(list(training_lines(export_frame, "prompt_completion"))[1])
+    assert {key: completion[key] for key in ("prompt", "completion")} == {
+        "prompt": "Translate to French.\n\nGood morning", "completion": "Bonjour"}
+
+
+def test_parquet_twins_hold_the_same_examples_in_the_formats_schema(export_frame, tmp_path):
+    import pyarrow.parquet as pq
+
+    from curation_assets.core.export.formats import EXPORT_FORMATS, training_examples, write_parquet_atomically
+
+    for format_ in EXPORT_FORMATS:
+        examples = training_examples(export_frame, format_, "sys")
+        path = tmp_path / f"{format_}.parquet"
+        write_parquet_atomically(examples, format_, path)
+        assert pq.read_table(path).to_pylist() == examples, format_
+        assert not list(tmp_path.glob("*.partial"))
 
 
 def test_training_files_are_byte_identical_regardless_of_input_row_order(make_records, tmp_path):
     frame = make_records(*(dict(instruction=f"Q{i} \u00fc", input=str(i % 3), response=f"A{i}") for i in range(50)))
     shuffled = frame.sample(frac=1, random_state=7).reset_index(drop=True)
-    for format_ in ("openai_chat", "alpaca"):
+    for format_ in ("openai_chat", "sharegpt", "alpaca", "prompt_completion"):
         first, second = tmp_path / f"{format_}_1.jsonl", tmp_path / f"{format_}_2.jsonl"
         assert write_jsonl(training_lines(frame, format_, "sys"), first) == 50
         assert write_jsonl(training_lines(shuffled, format_, "sys"), second) == 50
@@ -59,5 +88,5 @@ def test_training_files_are_byte_identical_regardless_of_input_row_order(make_re
 
 
 def test_unknown_export_format_is_an_error(export_frame):
-    with pytest.raises(ValueError, match="unknown export format 'sharegpt'"):
-        list(training_lines(export_frame, "sharegpt"))
+    with pytest.raises(ValueError, match="unknown export format 'vicuna'"):
+        list(training_lines(export_frame, "vicuna"))
