@@ -1,13 +1,13 @@
-"""``curation run``: materialize the whole graph, then summarize.
+"""``curation``: the command line (``run``, ``validate``, ``report``, ``sql``).
 
-The graph's partitioned assets (``synthetic_batches``, ``raw_inbox``) share one space of dynamic
-partitions (batches, days of daily batches, inbox files), and ``dagster asset materialize --select
-'*'`` refuses a selection that mixes partitioned and unpartitioned assets without a partition. So
-this registers the partitions in the persistent Dagster instance (``$DAGSTER_HOME``, default
-``./.dagster``) and then executes the ``curate`` job (as ``dagster job execute -j curate`` would, from
-this process) with a partition range covering them all: one run, the whole graph, visible in
-``dagster dev``. Each step runs in a process of its own (Dagster's multiprocess executor), or, for
-a small input, all in this process (``engine.executor``).
+``curation run`` materializes the whole graph (or a selection), then summarizes. The graph's
+partitioned assets (``synthetic_batches``, ``raw_inbox``) share one space of dynamic partitions
+(batches, days of daily batches, inbox files), and ``dagster asset materialize --select '*'``
+refuses a selection that mixes partitioned and unpartitioned assets without a partition. So this
+registers the partitions in the persistent Dagster instance (``$DAGSTER_HOME``, default
+``./.dagster``) and then executes the ``curate`` job from this process with a partition range
+covering them all: one run, visible in ``dagster dev``. Each step runs in a process of its own
+(Dagster's multiprocess executor), or, for a small input, all in this process (``engine.executor``).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from curation_assets.abandoned_runs import fail_abandoned_runs, run_owner_tags
-from curation_assets.config import (CONFIG_ENV, OUTPUT_DIR_ENV, SAMPLE_ENV, SHARDS_ENV, WAREHOUSE_ENV, ConfigError,
+from curation_assets.config import (CONFIG_ENV, DEMO_CONFIG_PATH, OUTPUT_DIR_ENV, SAMPLE_ENV, SHARDS_ENV, WAREHOUSE_ENV, ConfigError,
                                     PipelineConfig, load_config)
 from curation_assets.engine.progress import PROGRESS_ENV
 from curation_assets.quiet import QUIET_ENV, silence_api_warnings
@@ -62,8 +62,7 @@ def _run(config_path: str | None, verbose: bool, sample: int | None, select: str
         raise ConfigError("; ".join(missing))
     home = _dagster_home()
     if sample is not None:
-        home = sample_run_environment(config, home, sample)
-        config = load_config(os.environ.get(CONFIG_ENV))
+        home = sample_run_environment(config, home, sample)  # the config's locations now read the sample's
         print(f"curation: a sample run: the first {sample:,} lines or items of each source, into "
               f"{config.warehouse_path().parent} (the main warehouse is not touched)", file=sys.stderr)
     os.environ["DAGSTER_HOME"] = str(home)
@@ -195,8 +194,9 @@ def validate(config_path: str | None, sample_items: int) -> int:
     """Exit 0 when the config and every input it names are usable, else 2 (one line per problem)."""
     from curation_assets.validate import validate_inputs
 
-    config = load_config(config_path or os.environ.get(CONFIG_ENV))
-    print(f"config {Path(config.base_dir).absolute()}: valid ({len(config.sources)} sources, "
+    path = Path(config_path or os.environ.get(CONFIG_ENV) or DEMO_CONFIG_PATH).absolute()
+    config = load_config(path)
+    print(f"config {path}: valid ({len(config.sources)} sources, "
           f"{len(config.synthetic.batches)} synthetic batches)")
     for batch in config.catalog().inactive_batches():
         print(f"  batch '{batch.name}': inactive: its task ({batch.task}) needs an LLM endpoint (llm.base_url)")
