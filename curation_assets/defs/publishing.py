@@ -252,6 +252,7 @@ class PartitionPublisher:
         self.context, self.warehouse, self.asset_key, self.suite, self.stage = context, warehouse, asset_key, suite, stage
         self.table = asset_key.path[-1]
         self.checks: list[dg.AssetCheckResult] = []  # of the published partitions
+        self.published: list[str] = []
         self.quarantined: dict[str, list[str]] = {}  # partition → its failed checks
         self.failed: dict[str, str] = {}  # partition → why it could not be built
 
@@ -263,6 +264,7 @@ class PartitionPublisher:
         if published:
             self.warehouse.publish_partition(self.table, key, records, rejections, self.stage, quarantine=quarantine)
             self.checks.extend(checks)
+            self.published.append(key)
         else:
             self.warehouse.quarantine(quarantine, records, rejections)
             self.quarantined[key] = [check.check_name for check in checks if not check.passed]
@@ -278,12 +280,11 @@ class PartitionPublisher:
     def result(self, keys: list[str], metadata: dict, uses_llm: bool = False) -> dg.MaterializeResult:
         """The step's result: the table metadata of partitions ``keys``, the blocking verdicts over the
         published partitions, and the warning naming the others; ``uses_llm``: the step wrote the LLM cache."""
-        if self.checks:
+        if self.published:
             report_side_tables(self.context, self.warehouse, self.table, uses_llm=uses_llm)
         records = self.warehouse.read_records(self.table, missing_ok=True)
         records = records[records["source"].isin(keys)]
-        attempted = len(self.checks) // 2 + len(self.quarantined) + len(self.failed)
-        nothing_published = attempted > 0 and not self.checks
+        nothing_published = not self.published and bool(self.quarantined or self.failed)
         verdicts = [
             dg.AssetCheckResult(asset_key=self.asset_key, check_name=name, passed=False,
                                 severity=dg.AssetCheckSeverity.ERROR,
@@ -295,7 +296,7 @@ class PartitionPublisher:
             asset_key=self.asset_key, check_name=EVERY_PARTITION_CHECK,
             passed=not self.quarantined and not self.failed, severity=dg.AssetCheckSeverity.WARN,
             metadata={"quarantined": dg.MetadataValue.json(self.quarantined),
-                      "failed": dg.MetadataValue.json(self.failed), "published": len(self.checks) // 2}))
+                      "failed": dg.MetadataValue.json(self.failed), "published": len(self.published)}))
         return dg.MaterializeResult(
             metadata={**table_metadata(self.table, self.warehouse, records), **metadata},
             check_results=verdicts,
