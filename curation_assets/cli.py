@@ -73,7 +73,8 @@ def _run(config_path: str | None, verbose: bool, sample: int | None, select: str
     selection = selected_assets(select) if select else None
     tags = register_partitions(config, home)
     for batch in config.catalog().inactive_batches():
-        print(f"curation: batch {batch.name} ({batch.task}) is inactive: it needs an LLM endpoint (llm.base_url)")
+        print(f"curation: batch {batch.name} ({batch.task}) is inactive: it needs an LLM endpoint (llm.base_url)",
+              file=sys.stderr)
     in_process = config.engine.runs_in_process(source_bytes(config))
     if not execute_curate_job(home, tags, in_process, verbose, selection):
         print("curation: the run failed (the FAILED step above says why; --verbose shows Dagster's whole log)",
