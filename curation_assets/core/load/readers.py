@@ -17,6 +17,7 @@ import csv
 import difflib
 import io
 import json
+import re
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -391,11 +392,19 @@ def _mapped_fields(source: FileSource) -> Iterator[tuple[str, str]]:
 
 
 def _lookup(value: Any, field_path: str) -> Any:
+    """The value at a dotted path; a whole-number step indexes a list, counting from the end when
+    negative (``messages.0.content``: the first turn's text; ``messages.-1.content``: the last's)."""
     for key in field_path.split("."):
-        if not isinstance(value, dict) or key not in value:
+        if isinstance(value, dict) and key in value:
+            value = value[key]
+        elif isinstance(value, (list, tuple)) and _LIST_INDEX.fullmatch(key) and -len(value) <= int(key) < len(value):
+            value = value[int(key)]
+        else:
             return _MISSING
-        value = value[key]
     return value
+
+
+_LIST_INDEX = re.compile(r"-?\d+")
 
 
 def _as_text(value: Any) -> str | None:

@@ -575,3 +575,30 @@ def test_a_misspelled_mapped_field_is_named_with_the_field_meant(tmp_path):
     with pytest.raises(SourceError) as raised:
         load_source(source_config(path, "jsonl"), path)
     assert str(raised.value).endswith("fields present: answr, question (did you mean 'answr' for 'answer'?)")
+
+
+def test_chat_logs_map_their_turns_with_list_indices(tmp_path):
+    """OpenAI ``messages`` and ShareGPT ``conversations`` logs, read as single-turn records: the first
+    user turn and the last assistant turn (a negative index counts from the end)."""
+    openai_rows = [
+        {"messages": [{"role": "user", "content": "How do I reset my password?"},
+                      {"role": "assistant", "content": "Use the link."},
+                      {"role": "user", "content": "It expired."},
+                      {"role": "assistant", "content": "Ask for a new one on the login page."}]},
+        {"messages": [{"role": "user", "content": "Hi"}]},  # no reply yet: index -1 is the user's turn
+    ]
+    loaded = load_source(source_config(write_jsonl(tmp_path / "chat.jsonl", openai_rows), "jsonl",
+                                       {"instruction": "messages.0.content", "response": "messages.-1.content"}),
+                         tmp_path / "chat.jsonl")
+    assert_balanced(loaded)
+    assert loaded.records[["instruction", "response"]].values.tolist() == [
+        ["How do I reset my password?", "Ask for a new one on the login page."], ["Hi", "Hi"]]
+    sharegpt = [{"conversations": [{"from": "human", "value": "Name a prime."}, {"from": "gpt", "value": "7"}]},
+                {"conversations": [{"from": "human", "value": "And another?"}]}]
+    path = write_jsonl(tmp_path / "sharegpt.jsonl", sharegpt)
+    loaded = load_source(source_config(path, "jsonl", {"instruction": "conversations.0.value",
+                                                       "response": "conversations.1.value"}), path)
+    assert_balanced(loaded)
+    assert loaded.records[["instruction", "response"]].values.tolist() == [["Name a prime.", "7"]]
+    # The second conversation has no turn 1: its record is quarantined, naming the line, not dropped silently.
+    assert loaded.rejections["source_position"].tolist() == [2]
