@@ -114,7 +114,7 @@ def test_unknown_format_is_a_config_error_naming_the_field(tmp_path):
     message = config_error(write_config(tmp_path, one_source(format_="xml")))
     assert str(tmp_path / "pipeline.yaml") in message
     assert "sources.0.format" in message
-    assert "'jsonl', 'json', 'csv' or 'parquet'" in message
+    assert "'jsonl', 'json', 'csv', 'parquet' or 'hf_disk'" in message
     assert "'xml'" in message
 
 

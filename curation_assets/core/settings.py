@@ -10,7 +10,8 @@ from pydantic import BaseModel, ConfigDict
 TextField = Literal["instruction", "input", "response"]
 Kind = Literal["real", "synthetic"]
 PiiAction = Literal["redact", "drop", "keep"]
-FileFormat = Literal["jsonl", "json", "csv", "parquet"]
+# hf_disk: a Hugging Face dataset saved with save_to_disk (a folder), or one of its .arrow files.
+FileFormat = Literal["jsonl", "json", "csv", "parquet", "hf_disk"]
 
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 

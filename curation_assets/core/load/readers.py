@@ -26,6 +26,7 @@ from typing import Any, Iterator
 import numpy as np
 import pandas as pd
 
+from curation_assets.core.load.hf_disk import HfDiskError, hf_disk_table
 from curation_assets.core.load.settings import FileSource
 from curation_assets.core.settings import FileFormat
 from curation_assets.core.records import (
@@ -79,22 +80,28 @@ class FileItems:
     columns: list[str] | None = None  # CSV and Parquet: the header; JSON items carry their own fields
 
 
-def read_items(path: Path, format: FileFormat, encoding: str, where: str) -> FileItems:
+def read_items(path: Path, format: FileFormat, encoding: str, where: str, split: str | None = None) -> FileItems:
     """Every item of the file, at its position; a JSONL line that cannot be parsed is an item with a problem.
+    ``split``: which split of a Hugging Face dataset-dict folder (format ``hf_disk``).
 
     Raises ``FileError`` (its message starting with ``where``) when the file cannot be read at all.
     """
-    _check_file(path, where)
-    reader = {"jsonl": _read_jsonl, "json": _read_json_array, "csv": _read_csv, "parquet": _read_parquet}
-    read = reader[format](path, encoding, where)
+    _check_file(path, where, folder_allowed=format == "hf_disk")
+    if format == "hf_disk":
+        read = _read_hf_disk(path, split, where)
+    else:
+        reader = {"jsonl": _read_jsonl, "json": _read_json_array, "csv": _read_csv, "parquet": _read_parquet}
+        read = reader[format](path, encoding, where)
     if not read.items:
         raise FileError(f"{where}: file holds no records")
     return read
 
 
-def _check_file(path: Path, where: str) -> None:
+def _check_file(path: Path, where: str, folder_allowed: bool = False) -> None:
     if not path.exists():
         raise FileError(f"{where}: file does not exist")
+    if folder_allowed and path.is_dir():
+        return
     if not path.is_file():
         raise FileError(f"{where}: path is not a file")
     if path.stat().st_size == 0:
@@ -122,11 +129,11 @@ def load_source_chunks(source: FileSource, path: Path, chunk_items: int | None,
     after the last chunk when they can only be told then (a mapped field no record has)."""
     where = f"source '{source.name}' ({path})"
     try:
-        _check_file(path, where)
+        _check_file(path, where, folder_allowed=source.format == "hf_disk")
         if source.format == "jsonl":
             chunks = _jsonl_chunks(path, source.encoding, chunk_items, max_items)
         else:
-            read = read_items(path, source.format, source.encoding, where)
+            read = read_items(path, source.format, source.encoding, where, source.split)
             if max_items is not None:
                 read = FileItems(read.items[:max_items], read.blank_lines, read.columns)
             chunks = iter([read])
@@ -238,7 +245,7 @@ class FieldsSeen:
 def check_source_file(source: FileSource, path: Path) -> None:
     """The file-level checks that come before reading (it exists, is a file, is not empty)."""
     try:
-        _check_file(path, f"source '{source.name}' ({path})")
+        _check_file(path, f"source '{source.name}' ({path})", folder_allowed=source.format == "hf_disk")
     except FileError as error:
         raise SourceError(str(error)) from error
 
@@ -369,6 +376,15 @@ def _read_parquet(path: Path, encoding: str, where: str) -> FileItems:
         table = pq.read_table(path)
     except (pa.ArrowInvalid, OSError) as error:
         raise FileError(f"{where}: not a readable Parquet file: {error}") from error
+    items = [RawItem(index, value=value) for index, value in enumerate(table.to_pylist())]
+    return FileItems(items, columns=list(table.column_names))
+
+
+def _read_hf_disk(path: Path, split: str | None, where: str) -> FileItems:
+    try:
+        table = hf_disk_table(path, split)
+    except HfDiskError as error:
+        raise FileError(f"{where}: {error}") from error
     items = [RawItem(index, value=value) for index, value in enumerate(table.to_pylist())]
     return FileItems(items, columns=list(table.column_names))
 

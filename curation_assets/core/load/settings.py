@@ -60,6 +60,7 @@ class FileSource(RecordOrigin):
     name: str
     path: str
     format: FileFormat
+    split: str | None = Field(default=None, description="hf_disk: the split of a dataset-dict folder (e.g. train).")
 
 
 class SourceConfig(FileSource):

@@ -602,3 +602,33 @@ def test_chat_logs_map_their_turns_with_list_indices(tmp_path):
     assert loaded.records[["instruction", "response"]].values.tolist() == [["Name a prime.", "7"]]
     # The second conversation has no turn 1: its record is quarantined, naming the line, not dropped silently.
     assert loaded.rejections["source_position"].tolist() == [2]
+
+
+def test_a_hugging_face_dataset_saved_to_disk_is_a_source(tmp_path):
+    """Folders written by the real ``datasets`` library (a DatasetDict and a Dataset) and one of their
+    .arrow files, read without it."""
+    import datasets
+
+    rows = {"question": ["What is 2+2?", "Name a colour.", "Capital of France?"], "answer": ["4", "Blue.", "Paris."]}
+    dataset_dict = datasets.DatasetDict({"train": datasets.Dataset.from_dict(rows),
+                                         "test": datasets.Dataset.from_dict({k: v[:1] for k, v in rows.items()})})
+    dataset_dict.save_to_disk(str(tmp_path / "qa"))
+    loaded = load_source(source_config(tmp_path / "qa", "hf_disk", split="train"), tmp_path / "qa")
+    assert_balanced(loaded)
+    assert_canonical(loaded)
+    assert loaded.records[["instruction", "response", "source_position"]].values.tolist() == [
+        ["What is 2+2?", "4", 0], ["Name a colour.", "Blue.", 1], ["Capital of France?", "Paris.", 2]]
+
+    with pytest.raises(SourceError, match="no split 'tran' .*did you mean 'train'"):
+        load_source(source_config(tmp_path / "qa", "hf_disk", split="tran"), tmp_path / "qa")
+    with pytest.raises(SourceError, match="splits train, test: set the source's 'split'"):
+        load_source(source_config(tmp_path / "qa", "hf_disk"), tmp_path / "qa")
+
+    dataset_dict["test"].save_to_disk(str(tmp_path / "one"))
+    assert load_source(source_config(tmp_path / "one", "hf_disk"), tmp_path / "one").records["response"].tolist() == ["4"]
+    (arrow_file,) = sorted((tmp_path / "qa" / "train").glob("*.arrow"))
+    assert len(load_source(source_config(arrow_file, "hf_disk"), arrow_file).records) == 3
+
+    (tmp_path / "plain").mkdir()
+    with pytest.raises(SourceError, match="not a Hugging Face dataset folder"):
+        load_source(source_config(tmp_path / "plain", "hf_disk"), tmp_path / "plain")
