@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from support import DEMO_CONFIG, materialize_config, query
+from support import DEMO_CONFIG, demo_config_dict, materialize_config, query
 from curation_assets.config import load_config
 from curation_assets.core.files import file_sha256
 from curation_assets.core.records import RECORD_COLUMNS
@@ -314,3 +314,50 @@ def test_the_export_folder_loads_as_a_hugging_face_dataset_with_ids_and_sources(
     manifest = json.loads((exports / "manifest.json").read_text())
     assert [entry["path"] for entry in manifest["parquet"]["files"]] == [
         f"data/{TRAIN_FILE[:-6]}.parquet", f"data/{EVAL_FILE[:-6]}.parquet"]
+
+
+def test_split_names_rename_the_exported_splits_and_retire_the_old_files(demo_run, tmp_path, monkeypatch):
+    import datasets
+    import yaml
+
+    _, first = demo_run
+    folder = tmp_path / "renamed"
+    folder.mkdir()
+    shutil.copy(first / "warehouse.duckdb", folder)  # its views read the demo run's shards
+    shutil.copytree(first / "exports", folder / "exports")  # an export under the default names
+    config = demo_config_dict()
+    config["export"]["split_names"] = {"eval": "validation"}
+    path = tmp_path / "renamed.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    monkeypatch.setenv("CURATION_WAREHOUSE", str(folder / "warehouse.duckdb"))
+    monkeypatch.setenv("CURATION_OUTPUT_DIR", str(folder / "exports"))
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    assert materialize_config(path, selection=["exports"]).success
+
+    exports = folder / "exports"
+    assert not list(exports.glob("eval-*")) and not list((exports / "data").glob("eval-*"))
+    assert (exports / "validation-00000-of-00001.jsonl").read_bytes() == (first / "exports" / EVAL_FILE).read_bytes()
+    manifest = json.loads((exports / "manifest.json").read_text())
+    assert list(manifest["splits"]) == ["train", "validation"]
+    loaded = datasets.load_dataset(str(exports), cache_dir=str(tmp_path / "cache"))
+    assert set(loaded) == {"train", "validation"}
+
+
+def test_split_names_are_validated(tmp_path):
+    from curation_assets.config import ConfigError, load_config
+
+    for names, message in (({"test": "x"}, "renames the splits train and eval only"),
+                           ({"eval": "my split"}, "a letter then letters"), ({"eval": "train"}, "different names")):
+        config = demo_config_dict()
+        config["export"]["split_names"] = names
+        path = tmp_path / "bad.yaml"
+        path.write_text(yaml_dump(config), encoding="utf-8")
+        with pytest.raises(ConfigError, match=message):
+            load_config(path)
+
+
+def yaml_dump(config: dict) -> str:
+    import yaml
+
+    return yaml.safe_dump(config, sort_keys=False)

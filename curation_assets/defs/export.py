@@ -12,7 +12,7 @@ from curation_assets.config import PipelineConfig
 from curation_assets.core.export.dataset_card import dataset_card
 from curation_assets.core.export.files import (data_files_glob, listing, parquet_files_glob, parquet_name, plan_files,
                                                remove_stale_files)
-from curation_assets.core.export.manifest import build_manifest, write_manifest
+from curation_assets.core.export.manifest import build_manifest, earlier_split_names, write_manifest
 from curation_assets.core.files import write_text_atomically
 from curation_assets.defs.resources import WarehouseResource
 from curation_assets.defs.split import EVAL_KEY, TRAIN_KEY
@@ -52,17 +52,22 @@ def definitions(config: PipelineConfig) -> dg.Definitions:
         store = warehouse.get()
         output_dir = config.output_dir()
         output_dir.mkdir(parents=True, exist_ok=True)
+        names = settings.split_names  # table → exported split name
+        exported = [names[split] for split in SPLITS]
         with store.reading("train") as train_files, store.reading("eval") as eval_files:
             tables = {"train": train_files, "eval": eval_files}
-            planned = [file for split in SPLITS for file in plan_files(split, shard_rows(store.shards, tables[split]),
-                                                                       settings.records_per_file)]
+            planned = [file for split in SPLITS for file in plan_files(
+                names[split], shard_rows(store.shards, tables[split]), settings.records_per_file)]
             written = write_export_files(planned, output_dir, settings, store.shards.root_uri, config.engine.workers)
-            by_source = {split: records_by_source(store.shards, tables[split]) for split in SPLITS}
-        removed = remove_stale_files(output_dir, SPLITS, {file.name for file in written}, keep_parquet=settings.parquet)
+            by_source = {names[split]: records_by_source(store.shards, tables[split]) for split in SPLITS}
+        # An earlier export under other split names (its manifest says which) leaves no file behind.
+        earlier = earlier_split_names(output_dir / "manifest.json")
+        removed = remove_stale_files(output_dir, sorted({*SPLITS, *exported, *earlier}),
+                                     {file.name for file in written}, keep_parquet=settings.parquet)
         present = sorted({source for counts in by_source.values() for source in counts})
         manifest = build_manifest(
             written,
-            data_files={split: data_files_glob(split) for split in SPLITS},
+            data_files={name: data_files_glob(name) for name in exported},
             by_source=by_source,
             licenses={source: config.catalog().license_of(source) for source in present},
             kinds={source: config.catalog().kind_of(source) for source in present},
@@ -80,15 +85,15 @@ def definitions(config: PipelineConfig) -> dg.Definitions:
         table = listing(written, output_dir, settings.format)
         store.replace_table("exports", table)
         problems = {file.name: file.problems for file in written if file.problems}
-        for split in SPLITS:
-            exported, in_table = manifest["splits"][split]["records"], sum(by_source[split].values())
-            if exported != in_table:
-                problems[split] = {"exported": exported, "records": in_table}
+        for name in exported:
+            records, in_table = manifest["splits"][name]["records"], sum(by_source[name].values())
+            if records != in_table:
+                problems[name] = {"exported": records, "records": in_table}
         return dg.MaterializeResult(
             metadata={
                 "output_dir": dg.MetadataValue.path(str(output_dir)),
-                "train_records": manifest["splits"]["train"]["records"],
-                "eval_records": manifest["splits"]["eval"]["records"],
+                "train_records": manifest["splits"][names["train"]]["records"],
+                "eval_records": manifest["splits"][names["eval"]]["records"],
                 "files": len(written),
                 "stale_files_removed": dg.MetadataValue.json(removed),
                 "format": settings.format,

@@ -54,6 +54,15 @@ def build_manifest(
     }
 
 
+def earlier_split_names(path: Path) -> list[str]:
+    """The split names an earlier export's manifest at ``path`` lists (none when there is no readable one)."""
+    try:
+        splits = json.loads(path.read_text(encoding="utf-8"))["splits"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+    return [name for name in splits if isinstance(name, str) and name.replace("_", "").isalnum()]
+
+
 def write_manifest(manifest: dict, path: Path) -> None:
     path.write_text(json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
 

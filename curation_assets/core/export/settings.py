@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from curation_assets.core.settings import Strict
 
@@ -20,7 +21,25 @@ class ExportConfig(Strict):
         description="Also write each file as Parquet under data/, with a README.md dataset card whose YAML "
                     "front matter makes the export folder a Hugging Face dataset (load_dataset(folder)).")
     system_prompt: str | None = None
+    split_names: dict[str, str] = Field(
+        default_factory=lambda: {"train": "train", "eval": "eval"},
+        description="The exported name of each split (files, manifest, dataset card): e.g. "
+                    "{train: train, eval: validation} or {eval: test}; the warehouse tables keep theirs.")
     records_per_file: int = Field(
         default=100_000, ge=1,
         description="Records per exported file (train-00000-of-00003.jsonl, ...): the files depend on this "
                     "and the records only, not on how the warehouse shards the tables.")
+
+    @field_validator("split_names")
+    @classmethod
+    def _split_names(cls, names: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(names) - {"train", "eval"})
+        if unknown:
+            raise ValueError(f"split_names renames the splits train and eval only; got {', '.join(unknown)}")
+        names = {"train": "train", "eval": "eval", **names}
+        bad = [name for name in names.values() if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name)]
+        if bad:
+            raise ValueError(f"split names must be a letter then letters, digits or underscores; got {', '.join(bad)}")
+        if names["train"] == names["eval"]:
+            raise ValueError("the two splits need different names")
+        return names
