@@ -29,9 +29,14 @@ SIDE_TABLES = {
     "mix_report": "Per domain: achieved vs target share, real records, synthetic admitted of available.",
     "llm_cache": "Every LLM request and reply (keyed by request), so re-runs replay instead of calling again.",
 }
+def _record_columns(names) -> list[tuple[str, str, str]]:
+    """Record columns as the warehouse types them, described once (core/records.py)."""
+    return [(name, "BIGINT" if name == "source_position" else "VARCHAR", REJECTION_COLUMN_DESCRIPTIONS[name])
+            for name in names]
+
+
 COLUMNS = {  # (name, type, description) of each side table's columns, as sql/create_*.sql make them
-    "rejections": [(name, "BIGINT" if name == "source_position" else "VARCHAR", REJECTION_COLUMN_DESCRIPTIONS[name])
-                   for name in REJECTION_COLUMNS],
+    "rejections": _record_columns(REJECTION_COLUMNS),
     "duplicate_clusters": [
         ("cluster_id", "VARCHAR", "The cluster's id (stable for the same members)."),
         ("representative_id", "VARCHAR", "The member kept (best by source rank, then quality), or one published earlier."),
@@ -51,10 +56,7 @@ COLUMNS = {  # (name, type, description) of each side table's columns, as sql/cr
         ("shared_text", "VARCHAR", "The prompt (or answer) they share."),
     ],
     "dedup_history": [
-        ("record_id", "VARCHAR", "A record dedup published, in any run."),
-        ("source", "VARCHAR", "Its source."), ("source_position", "BIGINT", "Its place in the source."),
-        ("kind", "VARCHAR", "real or synthetic."), ("instruction", "VARCHAR", "Its prompt."),
-        ("input", "VARCHAR", "Its input."), ("response", "VARCHAR", "Its answer."),
+        *_record_columns(("record_id", "source", "source_position", "kind", "instruction", "input", "response")),
         ("content_key", "VARCHAR", "Hash of the normalized prompt, input and answer (exact duplicates)."),
         ("prompt_key", "VARCHAR", "Hash of the normalized prompt and input (conflicts)."),
         ("response_key", "VARCHAR", "Hash of the normalized answer (reused answers)."),
