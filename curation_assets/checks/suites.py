@@ -36,4 +36,11 @@ def record_suite(name: str, config: PipelineConfig, require_text: bool) -> GxSui
         expectations.append(
             ("ExpectColumnValueLengthsToBeBetween", {"column": field, "min_value": minimum, "max_value": max_chars})
         )
+    expectations += [
+        ("ExpectColumnValuesToNotBeNull", {"column": "rejected_response"}),
+        ("ExpectColumnValueLengthsToBeBetween", {"column": "rejected_response", "min_value": 0, "max_value": max_chars}),
+        ("ExpectColumnValuesToNotBeNull", {"column": "earlier_turns"}),
+        # A JSON list of turn objects; turns' texts are bounded like the other texts' (per turn, at load).
+        ("ExpectColumnValuesToMatchRegex", {"column": "earlier_turns", "regex": r"^\[(?:\{.*\})?\]$"}),
+    ]
     return GxSuite.of(name, expectations)

@@ -19,6 +19,8 @@ RECORD_COLUMNS = (
     "instruction",
     "input",
     "response",
+    "rejected_response",
+    "earlier_turns",
     "kind",
     "lineage",
 )
@@ -29,10 +31,13 @@ RECORD_DTYPES = {
     "instruction": "string",
     "input": "string",
     "response": "string",
+    "rejected_response": "string",
+    "earlier_turns": "string",
     "kind": "string",
     "lineage": "string",
 }
 KINDS = ("real", "synthetic")
+NO_TURNS = "[]"  # earlier_turns of a single-turn record
 
 REJECTION_COLUMNS = (
     "record_id",
@@ -44,6 +49,8 @@ REJECTION_COLUMNS = (
     "instruction",
     "input",
     "response",
+    "rejected_response",
+    "earlier_turns",
     "kind",
     "lineage",
 )
@@ -52,9 +59,11 @@ RECORD_COLUMN_DESCRIPTIONS = {
     "record_id": "Stable id: a hash of the source and the record's place in it (or of a synthetic record's origin).",
     "source": "The configured source, synthetic batch or inbox file (inbox/<file>) the record came from.",
     "source_position": "Where in its source: the line (JSONL), row (CSV, Parquet) or element (JSON array), from 1.",
-    "instruction": "The prompt: what the model is asked to do.",
+    "instruction": "The prompt: what the model is asked to do; in a conversation, the final user turn.",
     "input": "Optional context for the instruction (empty when none).",
-    "response": "The answer the model should learn to give.",
+    "response": "The answer the model should learn to give (a preference pair's chosen answer); in a conversation, the final assistant turn.",
+    "rejected_response": "A preference pair's dispreferred answer to the same prompt; empty for a supervised (SFT) record.",
+    "earlier_turns": "JSON list of the conversation's turns ({role, content}) before the final user turn: system, user, assistant, tool; [] for a single-turn record.",
     "kind": "real (written by people or logged) or synthetic (generated).",
     "lineage": "JSON: license, generator, prompt version, the rewrites applied, and where each came from.",
 }
@@ -75,9 +84,12 @@ def normalize_text(text: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
-def record_id(source: str, position: int, item: int | None, instruction: str, input_: str, response: str) -> str:
+def record_id(source: str, position: int, item: int | None, instruction: str, input_: str, response: str,
+              rejected_response: str = "", earlier_turns: str = NO_TURNS) -> str:
     """A stable id: the hash of where the record came from and what it said when loaded."""
     parts = [source, str(position), "" if item is None else str(item), instruction, input_, response]
+    if rejected_response or earlier_turns != NO_TURNS:  # a single-turn record's id is as it always was
+        parts += [rejected_response, earlier_turns]
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:20]
 
 
@@ -94,8 +106,19 @@ def empty_records() -> pd.DataFrame:
     return as_records(pd.DataFrame({column: [] for column in RECORD_COLUMNS}))
 
 
+# A single-turn supervised record's values of the conversation and preference columns, which a
+# stage building single-turn records need not spell out.
+SINGLE_TURN_DEFAULTS = {"rejected_response": "", "earlier_turns": NO_TURNS}
+
+
 def as_records(frame: pd.DataFrame) -> pd.DataFrame:
-    """The frame with exactly the record columns, in order, with their dtypes."""
+    """The frame with exactly the record columns, in order, with their dtypes (a frame without the
+    conversation and preference columns holds single-turn supervised records)."""
+    defaults = {column: value if column not in frame else frame[column].fillna(value)
+                for column, value in SINGLE_TURN_DEFAULTS.items()
+                if column not in frame or frame[column].hasnans}
+    if defaults:
+        frame = frame.assign(**defaults)
     return frame.loc[:, list(RECORD_COLUMNS)].astype(RECORD_DTYPES).reset_index(drop=True)
 
 
@@ -105,7 +128,7 @@ def as_rejections(frame: pd.DataFrame, stage: str) -> pd.DataFrame:
     frame["stage"] = stage
     for column in REJECTION_COLUMNS:
         if column not in frame:
-            frame[column] = None
+            frame[column] = SINGLE_TURN_DEFAULTS.get(column)
     if len(frame):  # a detail says what a check saw, which may be a secret (core/secrets.py)
         frame["detail"] = redact_secrets(frame["detail"].astype(object).tolist())
     return frame.loc[:, list(REJECTION_COLUMNS)].astype(REJECTION_DTYPES).reset_index(drop=True)

@@ -53,7 +53,7 @@ def test_valid_records_pass_the_suite_with_every_expectation_evaluated(config, v
     assert result.asset_key == ASSET
     assert result.check_name == "gx_cleaned"
     assert result.severity == dg.AssetCheckSeverity.ERROR
-    assert result.metadata["evaluated_expectations"].value == len(suite.expectations) == 17
+    assert result.metadata["evaluated_expectations"].value == len(suite.expectations) == 21
     assert result.metadata["failed_expectations"].value == 0
     assert result.metadata["rows_validated"].value == 3
     assert failures_of(result) == {}
@@ -83,6 +83,8 @@ def duplicate_first_id(frame: pd.DataFrame) -> pd.DataFrame:
         pytest.param(set_cell("instruction", 1, "z" * (MAX_CHARS + 1)),
                      "expect_column_value_lengths_to_be_between(instruction)", ["z" * (MAX_CHARS + 1)],
                      id="instruction_too_long"),
+        pytest.param(set_cell("earlier_turns", 2, "user: hello"), "expect_column_values_to_match_regex(earlier_turns)",
+                     ["user: hello"], id="turns_not_a_json_list"),
         pytest.param(set_cell("input", 1, "i" * (MAX_CHARS + 1)),
                      "expect_column_value_lengths_to_be_between(input)", ["i" * (MAX_CHARS + 1)],
                      id="input_too_long"),

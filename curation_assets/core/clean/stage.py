@@ -16,6 +16,7 @@ A record is rejected by the first rule it fails.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
@@ -31,7 +32,9 @@ from curation_assets.core.clean.rewrites import formatting_rewrites
 from curation_assets.core.clean.settings import CleanConfig
 from curation_assets.core.clean.unsafe import (Blocklist, Classifier, UnsafeClassifier, compile_blocklist,
                                                load_classifier, read_blocklist_file)
-from curation_assets.core.rules import RuleRun, Step, run_rules
+from curation_assets.core.clean.turns import clean_more_texts, has_more_texts
+from curation_assets.core.records import as_rejections
+from curation_assets.core.rules import RuleRun, Step, excerpt, run_rules
 
 STAGE = "clean"
 
@@ -47,21 +50,24 @@ class CleanPlan:
 
     def __post_init__(self) -> None:
         settings, engine = self.settings, self.settings.prefilter
-        steps: list[Step] = [*formatting_rewrites(settings), MinimumLength(settings)]
+        formatting = formatting_rewrites(settings)
+        pii: list[Step] = []
         if settings.pii.enabled:
-            pii = settings.pii
-            scanner = PiiScanner(pii.types, engine, pii.secret_min_entropy, pii.secret_hex_min_entropy)
-            steps.append(PiiRedaction(scanner, self.pii_actions))
-        steps.extend(quality_rules(settings.quality, engine))
-        if settings.language.enabled:
-            steps.append(Language(settings.language))
+            scanner = PiiScanner(settings.pii.types, engine, settings.pii.secret_min_entropy,
+                                 settings.pii.secret_hex_min_entropy)
+            pii.append(PiiRedaction(scanner, self.pii_actions))
+        content: list[Step] = []
         blocklist = compile_blocklist(self.blocklist_terms, engine)
         if blocklist is not None:
-            steps.append(Blocklist(blocklist))
+            content.append(Blocklist(blocklist))
         if self.classifier is not None:
             unsafe = settings.unsafe
-            steps.append(UnsafeClassifier(self.classifier, unsafe.classifier, unsafe.classifier_threshold))
-        self.steps = steps
+            content.append(UnsafeClassifier(self.classifier, unsafe.classifier, unsafe.classifier_threshold))
+        language = [Language(settings.language)] if settings.language.enabled else []
+        self.steps: list[Step] = [*formatting, MinimumLength(settings), *pii, *quality_rules(settings.quality, engine),
+                                  *language, *content]
+        # A conversation's earlier turns and a pair's rejected answer (turns.py): what makes any text safe.
+        self.more_text_steps: list[Step] = [*formatting, *pii, *content]
 
     @classmethod
     def from_config(cls, config: PipelineConfig, extra_sources: Iterable[str] = ()) -> "CleanPlan":
@@ -93,7 +99,7 @@ class CleanReport:
 
     @classmethod
     def of(cls, run: RuleRun) -> "CleanReport":
-        report = cls(rewrites=run.rewrites, drops=run.drops, examples=run.examples,
+        report = cls(rewrites=Counter(run.rewrites), drops=Counter(run.drops), examples=dict(run.examples),
                      pii_records_dropped=run.drops.get("pii", 0))
         notes = run.notes.get(PiiRedaction.name, [])
         for note in notes:
@@ -140,7 +146,39 @@ def clean_records(
     """Clean every record; ``progress(done, total)`` is told every 10,000 records."""
     plan = settings if isinstance(settings, CleanPlan) else CleanPlan(settings)
     run = run_rules(frame, plan.steps, STAGE, plan.settings.examples_per_rule, progress)
-    return CleanResult(**vars(run), report=CleanReport.of(run))
+    result = CleanResult(**vars(run), report=CleanReport.of(run))
+    if has_more_texts(run.kept).any():
+        _clean_more_texts(result, frame, plan)
+    return result
+
+
+def _clean_more_texts(result: CleanResult, entered: pd.DataFrame, plan: CleanPlan) -> None:
+    """Earlier turns and rejected answers through the steps for them; their drops join the stage's."""
+    examples = plan.settings.examples_per_rule
+    kept, dropped, run = clean_more_texts(result.kept, entered, plan.more_text_steps, STAGE, examples)
+    result.kept = kept
+    result.rejected = as_rejections(pd.concat([result.rejected, dropped], ignore_index=True), STAGE)
+    report = result.report
+    report.rewrites.update(run.rewrites)
+    for reason, count in dropped["reason"].value_counts().items():
+        report.drops[reason] += int(count)
+        result.drops[reason] += int(count)
+        shown = report.examples.setdefault(reason, [])
+        for row in dropped[dropped["reason"] == reason].head(examples - len(shown)).itertuples(index=False):
+            shown.append({"record_id": row.record_id, "source": row.source, "detail": row.detail,
+                          "instruction": excerpt(row.instruction), "response": excerpt(row.response)})
+    report.pii_records_dropped = report.drops.get("pii", 0)
+    notes = run.notes.get(PiiRedaction.name, [])
+    for note in notes:
+        report.pii_by_type.update(note or {})
+    report.pii_records_redacted += sum(_redacted_only_beyond_final_exchange(lineage)
+                                       for lineage in kept["lineage"][has_more_texts(kept)])
+
+
+def _redacted_only_beyond_final_exchange(lineage_json: str) -> bool:
+    fields = {transform.split(":", 1)[0] for transform in json.loads(lineage_json).get(STAGE, [])
+              if transform.endswith(f":{PiiRedaction.name}")}
+    return bool(fields) and fields <= {"earlier_turns", "rejected_response"}
 
 
 @dataclass

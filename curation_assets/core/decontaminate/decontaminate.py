@@ -20,7 +20,8 @@ import pandas as pd
 from curation_assets.core.decontaminate.settings import BenchmarkConfig, DecontaminateConfig
 from curation_assets.core.files import file_sha256
 from curation_assets.core.load.readers import FileError, read_items
-from curation_assets.core.records import as_records, as_rejections, empty_rejections
+from curation_assets.core.load.conversations import read_turns
+from curation_assets.core.records import NO_TURNS, as_records, as_rejections, empty_rejections
 from curation_assets.core.stage_result import StageResult
 from curation_assets.core.text.tokens import word_ngrams, words
 
@@ -154,6 +155,13 @@ def decontaminate(frame: pd.DataFrame, index: BenchmarkIndex, settings: Decontam
             if found:
                 break
         contaminations.append(found)
+    # Every turn of a conversation and a pair's rejected answer reach the trainer: they are compared too.
+    for row, (turns, rejected) in enumerate(zip(frame["earlier_turns"], frame["rejected_response"])):
+        if contaminations[row] is None and (turns != NO_TURNS or rejected):
+            texts = [(f"earlier turn {number} ({turn['role']})", turn["content"])
+                     for number, turn in enumerate(read_turns(turns), 1)] + [("rejected_response", rejected)]
+            contaminations[row] = next((found for name, text in texts if text and (found := index.match(text, name))),
+                                       None)
     mask = pd.Series([found is not None for found in contaminations], index=frame.index)
     hits = [found for found in contaminations if found is not None]
     dropped = frame[mask].assign(

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from curation_assets.core.dedup.keep import repairs_of
-from curation_assets.core.dedup.keys import KEY_COLUMNS, record_keys
+from curation_assets.core.dedup.keys import turn_texts, KEY_COLUMNS, record_keys
 from curation_assets.core.located import LOCATION_COLUMNS
 from curation_assets.core.memory import return_free_memory
 from curation_assets.core.dedup.settings import DedupConfig
@@ -60,14 +60,20 @@ def bands_of(settings: DedupConfig) -> tuple[int, int]:
 
 
 def joined_texts(frame: pd.DataFrame, fields: Sequence[str]) -> list[str]:
-    """Per record its ``fields`` joined by newlines: the text near-duplicates are judged on."""
+    """Per record its ``fields`` joined by newlines, after a conversation's earlier user turns and before
+    a pair's rejected answer: the text near-duplicates are judged on."""
     columns = [frame[field].fillna("").astype(str).tolist() for field in fields]
-    return ["\n".join(parts) for parts in zip(*columns)]
+    joined = ["\n".join(parts) for parts in zip(*columns)]
+    joined = [f"{turns}\n{text}" if turns else text for turns, text in zip(turn_texts(frame, ("user",)), joined)]
+    if "rejected_response" in frame:  # a pair is the same pair only with the same rejected answer too
+        joined = [f"{text}\n{rejected}" if rejected else text
+                  for text, rejected in zip(joined, frame["rejected_response"].fillna("").tolist())]
+    return joined
 
 
 def sign_records(records: pd.DataFrame, settings: DedupConfig, shard: int = 0, workers: int = 1) -> DedupBatch:
     """The batch rows of ``records`` (one shard, or a whole batch held in memory), in their order."""
-    keys = record_keys(records, settings.fields)
+    keys = record_keys(records, settings.fields, settings.compared_roles)
     shingles, signatures = sign_texts(joined_texts(records, settings.near_duplicates.fields), spec_of(settings),
                                       worker_count(workers))
     reasons = pd.Series([None] * len(records), dtype=object)

@@ -14,12 +14,13 @@ dedup, the history match, conflict detection and the history rows all read the r
 from __future__ import annotations
 
 import hashlib
+import json
 from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
-from curation_assets.core.records import normalize_text
+from curation_assets.core.records import NO_TURNS, normalize_text
 from curation_assets.core.text import ascii_keys
 from curation_assets.core.text.tokens import words
 
@@ -65,15 +66,44 @@ def _digests(normalized: dict[str, list[bytes]], fields: Sequence[str]) -> list[
     return [hashlib.sha256(b"\x1f".join(parts)).hexdigest()[:24] for parts in zip(*(normalized[field] for field in fields))]
 
 
-def record_keys(frame: pd.DataFrame, exact_fields: Sequence[str]) -> pd.DataFrame:
-    """``KEY_COLUMNS`` per record of ``frame``, indexed by record id."""
+def turn_texts(frame: pd.DataFrame, roles: Sequence[str] | None) -> list[str]:
+    """Per record, its earlier turns' texts of ``roles`` (None: every turn) joined by blank lines; "" when none."""
+    if "earlier_turns" not in frame:
+        return [""] * len(frame)
+    return ["" if turns == NO_TURNS else "\n\n".join(turn["content"] for turn in json.loads(turns)
+                                                     if roles is None or turn["role"] in roles)
+            for turns in frame["earlier_turns"].fillna(NO_TURNS)]
+
+
+def _with_more(keys: list[str], normalized: dict[str, list[bytes]], fields: Sequence[str], more: list[str]) -> list[str]:
+    """A record with more texts (earlier turns, a rejected answer) has them in its key too; a single-turn
+    record's key is its fields' alone, as it always was, so dedup_history's earlier keys still match."""
+    for row in [row for row, text in enumerate(more) if text]:
+        parts = [normalized[field][row] for field in fields] + [normalize_text(more[row]).encode("utf-8")]
+        keys[row] = hashlib.sha256(b"\x1f".join(parts)).hexdigest()[:24]
+    return keys
+
+
+def record_keys(frame: pd.DataFrame, exact_fields: Sequence[str], compared_roles: Sequence[str] | None = ("user",)) -> pd.DataFrame:
+    """``KEY_COLUMNS`` per record of ``frame``, indexed by record id.
+
+    The content key also covers the earlier turns of ``compared_roles`` and a pair's rejected answer;
+    the prompt key covers every earlier turn (the same conversation so far) and marks a pair with its
+    rejected answer, so conflicts are found between supervised answers to one conversation only.
+    """
     normalized = {field: _normalized(frame[field].fillna("").astype(str).tolist())
                   for field in dict.fromkeys([*exact_fields, *PROMPT_FIELDS])}
     response_keys, response_tokens = _response_keys(frame["response"].fillna("").astype(str).tolist())
+    rejected = (frame["rejected_response"].fillna("").astype(str).tolist() if "rejected_response" in frame
+                else [""] * len(frame))
+    compared = [f"{turns}\x1e{answer}" if turns or answer else ""
+                for turns, answer in zip(turn_texts(frame, compared_roles), rejected)]
+    prefix = [f"{turns}\x1e{answer}" if turns or answer else ""
+              for turns, answer in zip(turn_texts(frame, None), rejected)]
     return pd.DataFrame(
         {
-            "content_key": _digests(normalized, exact_fields),
-            "prompt_key": _digests(normalized, PROMPT_FIELDS),
+            "content_key": _with_more(_digests(normalized, exact_fields), normalized, exact_fields, compared),
+            "prompt_key": _with_more(_digests(normalized, PROMPT_FIELDS), normalized, PROMPT_FIELDS, prefix),
             "response_key": response_keys,
             "response_tokens": response_tokens,
         },

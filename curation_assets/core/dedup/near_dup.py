@@ -106,7 +106,9 @@ class UniverseShingles:
             batch_size = len(self._locations)
             own, earlier = missing[missing < batch_size], missing[missing >= batch_size] - batch_size
             fields = self._settings.fields
-            texts = joined_texts(self._texts.columns(self._locations.iloc[own], fields), fields) if len(own) else []
+            # A conversation's earlier turns and a pair's rejected answer are part of its text (joined_texts).
+            read = [*fields, "earlier_turns", "rejected_response"]
+            texts = joined_texts(self._texts.columns(self._locations.iloc[own], read), fields) if len(own) else []
             texts += joined_texts(self._history.iloc[earlier], fields) if len(earlier) else []
             shingles = shingle_hashes(texts, self._settings.shingle_kind, self._settings.shingle_size)
             return_free_memory()  # the shards' buffers and the whole texts, read for these shingles

@@ -94,6 +94,13 @@ class DedupConfig(Strict):
     """
 
     fields: list[TextField] = ["instruction", "input", "response"]
+    # Which of a conversation's earlier turns exact dedup compares besides the final exchange: "user"
+    # (two chats asking the same things with the same final answer are one), "all", or "none".
+    compared_turns: Literal["user", "all", "none"] = "user"
     near_duplicates: NearDuplicatesConfig = NearDuplicatesConfig()
     conflicts: ConflictsConfig = ConflictsConfig()
     repetition: RepetitionConfig = RepetitionConfig()
+
+    @property
+    def compared_roles(self) -> tuple[str, ...] | None:
+        return {"user": ("user",), "all": None, "none": ()}[self.compared_turns]

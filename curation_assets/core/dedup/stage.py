@@ -102,7 +102,7 @@ def _earlier_records(records: pd.DataFrame, settings: DedupConfig, history: pd.D
     if len(stale):
         spec = spec_of(near_settings)
         signatures = sign_texts(joined_texts(stale, near_settings.fields), spec, worker_count(near_settings.workers))[1]
-        redone = history_rows(stale, signatures, record_keys(stale, settings.fields), current)
+        redone = history_rows(stale, signatures, record_keys(stale, settings.fields, settings.compared_roles), current)
     return EarlierRecords(source, current, records["record_id"], redone), redone
 
 

@@ -17,12 +17,12 @@ from typing import Iterable
 import pandas as pd
 import pyarrow.parquet as pq
 
-from curation_assets.core.export.formats import training_examples, write_jsonl_atomically, write_parquet_atomically
+from curation_assets.core.export.formats import as_export_rows, exported, training_examples, write_jsonl_atomically, write_parquet_atomically
 from curation_assets.core.files import file_sha256
 from curation_assets.core.export.manifest import read_back
 from curation_assets.core.export.settings import ExportConfig
 
-EXPORT_COLUMNS = ("record_id", "source", "instruction", "input", "response")
+EXPORT_COLUMNS = ("record_id", "source", "instruction", "input", "response", "rejected_response", "earlier_turns")
 PARQUET_FOLDER = "data"
 
 
@@ -122,19 +122,21 @@ def write_file(planned: PlannedFile, rows: Iterable[pd.DataFrame], output_dir: P
     path = output_dir / planned.name
     frame = pd.concat(list(rows), ignore_index=True) if planned.slices else pd.DataFrame(columns=list(EXPORT_COLUMNS))
     examples = training_examples(frame, settings.format, settings.system_prompt)
+    # The planned records less those the format leaves out (a preference file holds the pairs only).
+    records = planned.records - (int((~exported(as_export_rows(frame), settings.format)).sum()) if len(frame) else 0)
     write_jsonl_atomically((json.dumps(example, ensure_ascii=False) + "\n" for example in examples), path)
     contents = read_back(path)
-    problems = {} if contents.lines == planned.records and not contents.invalid else {
-        "lines": contents.lines, "records": planned.records, "invalid": contents.invalid[:5]}
+    problems = {} if contents.lines == records and not contents.invalid else {
+        "lines": contents.lines, "records": records, "invalid": contents.invalid[:5]}
     parquet_sha256 = None
     if settings.parquet:
         parquet_path = output_dir / parquet_name(planned.name)
         write_parquet_atomically(examples, settings.format, parquet_path)
         rows = pq.ParquetFile(parquet_path).metadata.num_rows
-        if rows != planned.records:
-            problems["parquet_rows"] = {"rows": rows, "records": planned.records}
+        if rows != records:
+            problems["parquet_rows"] = {"rows": rows, "records": records}
         parquet_sha256 = file_sha256(parquet_path)
-    return WrittenFile(planned.split, planned.name, planned.records, contents.sha256, problems, parquet_sha256)
+    return WrittenFile(planned.split, planned.name, records, contents.sha256, problems, parquet_sha256)
 
 
 def remove_stale_files(output_dir: Path, splits: Iterable[str], current: set[str],

@@ -1,5 +1,6 @@
-"""Training-file formats (OpenAI chat / TRL conversational, ShareGPT, Alpaca, TRL prompt-completion), as
-JSON lines and as Parquet with the same columns.
+"""Training-file formats (OpenAI chat / TRL conversational, ShareGPT, Alpaca, TRL prompt-completion, TRL
+preference), as JSON lines and as Parquet with the same columns. A conversation's earlier turns are in
+every format's example (as turns, as Alpaca's history, or as the prompt's transcript).
 
 Output is byte-stable: records in record-id order, keys in a fixed order, UTF-8, ``\\n`` endings.
 """
@@ -15,30 +16,71 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from curation_assets.core.load.conversations import read_turns
+from curation_assets.core.records import SINGLE_TURN_DEFAULTS
+
 
 def _user_text(instruction: str, input_: str) -> str:
     return instruction if not input_ else f"{instruction}\n\n{input_}"
 
 
-def chat_example(instruction: str, input_: str, response: str, system_prompt: str | None) -> dict[str, Any]:
-    messages = [{"role": "system", "content": system_prompt}] if system_prompt else []
-    messages += [{"role": "user", "content": _user_text(instruction, input_)}, {"role": "assistant", "content": response}]
-    return {"messages": messages}
+def conversation_turns(row, system_prompt: str | None) -> list[dict[str, str]]:
+    """The record as the turns a chat model sees: a system prompt (the record's own, else the configured
+    one), the earlier turns, the final user turn; the answer is not included."""
+    earlier = [{"role": turn["role"], "content": turn["content"]} for turn in read_turns(row.earlier_turns)]
+    if system_prompt and not (earlier and earlier[0]["role"] == "system"):
+        earlier = [{"role": "system", "content": system_prompt}, *earlier]
+    return [*earlier, {"role": "user", "content": _user_text(row.instruction, row.input)}]
 
 
-def sharegpt_example(instruction: str, input_: str, response: str, system_prompt: str | None) -> dict[str, Any]:
-    turns = [{"from": "system", "value": system_prompt}] if system_prompt else []
-    turns += [{"from": "human", "value": _user_text(instruction, input_)}, {"from": "gpt", "value": response}]
-    return {"conversations": turns}
+def chat_example(row, system_prompt: str | None) -> dict[str, Any]:
+    return {"messages": [*conversation_turns(row, system_prompt), {"role": "assistant", "content": row.response}]}
 
 
-def alpaca_example(instruction: str, input_: str, response: str) -> dict[str, Any]:
-    return {"instruction": instruction, "input": input_, "output": response}
+SHAREGPT_ROLES = {"system": "system", "user": "human", "assistant": "gpt", "tool": "tool"}
 
 
-def prompt_completion_example(instruction: str, input_: str, response: str) -> dict[str, Any]:
-    """TRL's standard prompt-completion layout."""
-    return {"prompt": _user_text(instruction, input_), "completion": response}
+def sharegpt_example(row, system_prompt: str | None) -> dict[str, Any]:
+    turns = [*conversation_turns(row, system_prompt), {"role": "assistant", "content": row.response}]
+    return {"conversations": [{"from": SHAREGPT_ROLES[turn["role"]], "value": turn["content"]} for turn in turns]}
+
+
+def alpaca_example(row, system_prompt: str | None) -> dict[str, Any]:
+    """Alpaca with LLaMA-Factory's ``system`` and ``history`` (earlier [prompt, answer] pairs); a tool turn
+    is part of the next prompt, as the model reads it there."""
+    turns = conversation_turns(row, system_prompt)
+    system = turns[0]["content"] if turns[0]["role"] == "system" else ""
+    history: list[list[str]] = []
+    prompt: list[str] = []
+    for turn in turns[1 if system else 0:-1]:
+        if turn["role"] == "assistant":
+            history.append(["\n\n".join(prompt), turn["content"]])
+            prompt = []
+        else:
+            prompt.append(turn["content"] if turn["role"] == "user" else f"[{turn['role']}] {turn['content']}")
+    instruction = row.instruction if not prompt else "\n\n".join([*prompt, row.instruction])
+    return {"instruction": instruction, "input": row.input, "output": row.response, "system": system,
+            "history": history}
+
+
+_SPEAKERS = {"system": "System", "user": "User", "assistant": "Assistant", "tool": "Tool"}
+
+
+def prompt_completion_example(row, system_prompt: str | None) -> dict[str, Any]:
+    """TRL's standard prompt-completion layout; a conversation's prompt is its transcript so far, each
+    turn led by its speaker, ending with ``Assistant:``."""
+    turns = read_turns(row.earlier_turns)
+    if not turns:
+        return {"prompt": _user_text(row.instruction, row.input), "completion": row.response}
+    transcript = [f"{_SPEAKERS[turn['role']]}: {turn['content']}" for turn in conversation_turns(row, None)]
+    return {"prompt": "\n\n".join([*transcript, "Assistant:"]), "completion": row.response}
+
+
+def preference_example(row, system_prompt: str | None) -> dict[str, Any]:
+    """TRL's conversational preference layout (DPOTrainer, RewardTrainer): prompt turns, chosen and rejected answers."""
+    return {"prompt": conversation_turns(row, system_prompt),
+            "chosen": [{"role": "assistant", "content": row.response}],
+            "rejected": [{"role": "assistant", "content": row.rejected_response}]}
 
 
 # Every format's Arrow schema (the Parquet files and the Hugging Face dataset): id and source first.
@@ -48,31 +90,43 @@ _LINEAGE = [("id", pa.string()), ("source", pa.string())]
 FORMAT_SCHEMAS = {
     "openai_chat": pa.schema([*_LINEAGE, ("messages", pa.list_(_TURN))]),
     "sharegpt": pa.schema([*_LINEAGE, ("conversations", pa.list_(_SHAREGPT_TURN))]),
-    "alpaca": pa.schema([*_LINEAGE, ("instruction", pa.string()), ("input", pa.string()), ("output", pa.string())]),
+    "alpaca": pa.schema([*_LINEAGE, ("instruction", pa.string()), ("input", pa.string()), ("output", pa.string()),
+                         ("system", pa.string()), ("history", pa.list_(pa.list_(pa.string())))]),
     "prompt_completion": pa.schema([*_LINEAGE, ("prompt", pa.string()), ("completion", pa.string())]),
+    "preference": pa.schema([*_LINEAGE, ("prompt", pa.list_(_TURN)), ("chosen", pa.list_(_TURN)),
+                             ("rejected", pa.list_(_TURN))]),
 }
 EXPORT_FORMATS = tuple(FORMAT_SCHEMAS)
+_EXAMPLES = {"openai_chat": chat_example, "sharegpt": sharegpt_example, "alpaca": alpaca_example,
+             "prompt_completion": prompt_completion_example, "preference": preference_example}
+
+
+def exported(frame: pd.DataFrame, format_: str) -> pd.Series:
+    """Which records ``format_`` exports: a preference format the pairs only; the others every record
+    (a pair as its prompt and chosen answer)."""
+    if format_ == "preference":
+        return frame["rejected_response"].fillna("") != ""
+    return pd.Series(True, index=frame.index)
 
 
 def training_example(row, format_: str, system_prompt: str | None = None) -> dict[str, Any]:
     """One record as ``format_``'s example, led by its ``id`` (the record id) and ``source``, so every
     exported example traces back to the warehouse and its source file."""
-    if format_ == "openai_chat":
-        body = chat_example(row.instruction, row.input, row.response, system_prompt)
-    elif format_ == "sharegpt":
-        body = sharegpt_example(row.instruction, row.input, row.response, system_prompt)
-    elif format_ == "alpaca":
-        body = alpaca_example(row.instruction, row.input, row.response)
-    elif format_ == "prompt_completion":
-        body = prompt_completion_example(row.instruction, row.input, row.response)
-    else:
+    if format_ not in _EXAMPLES:
         raise ValueError(f"unknown export format {format_!r}; known: {', '.join(EXPORT_FORMATS)}")
-    return {"id": row.record_id, "source": row.source, **body}
+    return {"id": row.record_id, "source": row.source, **_EXAMPLES[format_](row, system_prompt)}
 
 
 def training_examples(frame: pd.DataFrame, format_: str, system_prompt: str | None = None) -> list[dict[str, Any]]:
-    ordered = frame.sort_values("record_id", kind="mergesort")
+    frame = as_export_rows(frame)
+    ordered = frame[exported(frame, format_)].sort_values("record_id", kind="mergesort")
     return [training_example(row, format_, system_prompt) for row in ordered.itertuples(index=False)]
+
+
+def as_export_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows read for export, with the conversation and preference columns a single-turn frame may lack."""
+    return frame.assign(**{column: frame[column].fillna(value) if column in frame else value
+                           for column, value in SINGLE_TURN_DEFAULTS.items()})
 
 
 def training_lines(frame: pd.DataFrame, format_: str, system_prompt: str | None = None) -> Iterable[str]:

@@ -11,11 +11,13 @@ from curation_assets.core.settings import Strict
 
 class ExportConfig(Strict):
     output_dir: str = "curation_data/exports"
-    format: Literal["openai_chat", "sharegpt", "alpaca", "prompt_completion"] = Field(
+    format: Literal["openai_chat", "sharegpt", "alpaca", "prompt_completion", "preference"] = Field(
         default="openai_chat",
         description="openai_chat (messages: TRL conversational, axolotl chat_template), sharegpt "
-                    "(conversations from/value), alpaca (instruction/input/output), prompt_completion (TRL); "
-                    "every example also carries id (the record id) and source.")
+                    "(conversations from/value), alpaca (instruction/input/output/system/history), "
+                    "prompt_completion (TRL), preference (TRL prompt/chosen/rejected: the pairs only; the other "
+                    "formats export a pair as its prompt and chosen answer); every example also carries id "
+                    "(the record id) and source.")
     parquet: bool = Field(
         default=True,
         description="Also write each file as Parquet under data/, with a README.md dataset card whose YAML "

@@ -26,11 +26,12 @@ from typing import Any, Iterator
 import numpy as np
 import pandas as pd
 
+from curation_assets.core.load.conversations import TurnProblem, conversation, parse_turns, preference_pair, turns_json
 from curation_assets.core.load.hf_disk import HfDiskError, hf_disk_table
-from curation_assets.core.load.settings import FileSource
+from curation_assets.core.load.settings import FieldMapping, FileSource
 from curation_assets.core.settings import FileFormat
 from curation_assets.core.records import (
-    TEXT_FIELDS,
+    NO_TURNS,
     cut_to,
     over_long_fields,
     as_records,
@@ -401,10 +402,7 @@ def _require_columns(source: FileSource, columns: list[str], where: str) -> None
 
 
 def _mapped_fields(source: FileSource) -> Iterator[tuple[str, str]]:
-    for target in TEXT_FIELDS:
-        field_path = getattr(source.fields, target)
-        if field_path is not None:
-            yield target, field_path
+    yield from source.fields.mapped().items()
 
 
 def _lookup(value: Any, field_path: str) -> Any:
@@ -435,6 +433,44 @@ def _as_text(value: Any) -> str | None:
     if isinstance(value, (int, float)):
         return str(value)
     return None
+
+
+def _excerpt_of(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= _EXCERPT_CHARS else text[: _EXCERPT_CHARS - 1] + "…"
+
+
+def _texts_of(raw_values: dict[str, Any], paths: dict[str, str]) -> dict[str, str]:
+    """Single-turn parts as text; a value that is not text is a ``non_text_field`` problem naming its field."""
+    texts, wrong_type = {}, []
+    for target, raw_value in raw_values.items():
+        text = _as_text(raw_value)
+        if text is None:
+            wrong_type.append(f"{paths[target]} is {raw_value!r}" if isinstance(raw_value, float)
+                              else f"{paths[target]} is {type(raw_value).__name__}")
+        else:
+            texts[target] = text
+    if wrong_type:
+        raise TurnProblem("non_text_field", "; ".join(wrong_type))
+    return texts
+
+
+def _record_parts(fields: FieldMapping, raw_values: dict[str, Any]) -> tuple[dict[str, str], list[dict]]:
+    """A record's texts (instruction, input, response, rejected_response) and its earlier turns."""
+    paths = fields.mapped()
+    if fields.shape == "single_turn":
+        texts = _texts_of(raw_values, paths)
+        return {"input": "", **texts, "rejected_response": ""}, []
+    system = _texts_of({"system": raw_values["system"]}, paths)["system"] if "system" in raw_values else ""
+    if fields.shape == "conversation":
+        talk, rejected_response = conversation(parse_turns(raw_values["conversation"])), ""
+    else:
+        pair = preference_pair(raw_values.get("instruction"), raw_values["chosen"], raw_values["rejected"])
+        talk, rejected_response = pair.conversation, pair.rejected_response
+    turns = talk.earlier_turns
+    if system.strip() and not (turns and turns[0]["role"] == "system"):
+        turns = [{"role": "system", "content": system}, *turns]
+    return {**talk.texts(), "input": "", "rejected_response": rejected_response}, turns
 
 
 def _lone_surrogate(texts: dict[str, str]) -> str | None:
@@ -510,6 +546,7 @@ class _RecordBuilder:
             "instruction": texts.get("instruction"),
             "input": texts.get("input"),
             "response": texts.get("response"),
+            "rejected_response": texts.get("rejected_response", ""),
             "kind": self.source.kind,
             "lineage": self._lineage(position, item_index, extra),
         }
@@ -532,40 +569,46 @@ class _RecordBuilder:
                     rejected.append(self._rejection(item.position, item_index, *problem, raw_text=item.raw_text))
                     continue
                 self.parsed_records += 1
-                texts: dict[str, str] = {"input": ""}
-                missing, wrong_type = [], []
+                raw_values, missing = {}, []
                 for target, field_path in _mapped_fields(source):
                     raw_value = _lookup(value, field_path)
                     if raw_value is _MISSING:
                         missing.append(field_path)
-                        continue
-                    self.seen_fields[field_path] += 1
-                    text = _as_text(raw_value)
-                    if text is None:
-                        wrong_type.append(f"{field_path} is {raw_value!r}" if isinstance(raw_value, float)
-                                          else f"{field_path} is {type(raw_value).__name__}")
                     else:
-                        texts[target] = text
-                surrogate = _lone_surrogate(texts)
+                        self.seen_fields[field_path] += 1
+                        raw_values[target] = raw_value
+                if missing:
+                    readable = {target: text for target, raw_value in raw_values.items()
+                                if (text := _as_text(raw_value)) is not None}  # kept for the reviewer
+                    rejected.append(self._rejection(item.position, item_index, "missing_field",
+                                                    f"mapped field(s) {', '.join(missing)} not in record", readable))
+                    continue
+                try:
+                    texts, turns = _record_parts(source.fields, raw_values)
+                except TurnProblem as problem:
+                    readable = {target: text for target, raw_value in raw_values.items()
+                                if (text := _as_text(raw_value)) is not None}  # kept for the reviewer
+                    rejected.append(self._rejection(item.position, item_index, problem.reason, str(problem),
+                                                    readable, raw_text=_excerpt_of(value)))
+                    continue
+                all_texts = {**texts, **{f"turn {number}": turn["content"] for number, turn in enumerate(turns, 1)}}
+                surrogate = _lone_surrogate(all_texts)
                 if surrogate is not None:
                     rejected.append(self._rejection(item.position, item_index, "invalid_unicode", surrogate,
                                                     _printable(texts)))
-                elif missing:
-                    rejected.append(self._rejection(item.position, item_index, "missing_field",
-                                                    f"mapped field(s) {', '.join(missing)} not in record", texts))
-                elif wrong_type:
-                    rejected.append(self._rejection(item.position, item_index, "non_text_field",
-                                                    "; ".join(wrong_type), texts))
-                elif too_long := over_long_fields(texts, source.max_field_chars):
+                elif too_long := over_long_fields(all_texts, source.max_field_chars):
                     rejected.append(self._rejection(item.position, item_index, "too_long", too_long,
                                                     cut_to(texts, source.max_field_chars)))
                 else:
+                    earlier_turns = turns_json(turns) if turns else NO_TURNS
                     kept.append({
                         "record_id": record_id(source.name, item.position, item_index, texts["instruction"],
-                                               texts["input"], texts["response"]),
+                                               texts["input"], texts["response"],
+                                               texts["rejected_response"], earlier_turns),
                         "source": source.name,
                         "source_position": item.position,
                         **texts,
+                        "earlier_turns": earlier_turns,
                         "kind": source.kind,
                         "lineage": self._lineage(item.position, item_index),
                     })

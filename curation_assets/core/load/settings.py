@@ -5,7 +5,7 @@ from __future__ import annotations
 import codecs
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from curation_assets.core.settings import FileFormat, Kind, PiiAction, Strict, identifier
 
@@ -14,15 +14,59 @@ INBOX_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv":
 
 
 class FieldMapping(Strict):
-    """Which field of a source record becomes instruction / input / response.
+    """Which fields of a source record become the record's parts, in one of three shapes.
 
-    Values are field names; a dotted name (``instances.output``) reads inside the element
-    produced by ``explode``. ``input`` may be omitted when the source has none.
+    - single turn: ``instruction``, ``response`` and optionally ``input``;
+    - a conversation: ``conversation``, a list of turns (OpenAI ``role``/``content`` or ShareGPT
+      ``from``/``value``) ending with a user turn and the assistant's answer, or an HH transcript;
+    - a preference pair: ``chosen`` and ``rejected`` answers, with the prompt in ``instruction`` (a
+      string or turns) or, without it, inside chosen and rejected as whole conversations.
+
+    ``system`` names an optional field holding a system prompt put before the turns. Values are field
+    names; a dotted name (``instances.output``) reads inside the element produced by ``explode``, and a
+    whole number indexes a list (``messages.-1.content``: the last turn's text).
     """
 
-    instruction: str
+    instruction: str | None = None
     input: str | None = None
-    response: str
+    response: str | None = None
+    conversation: str | None = None
+    system: str | None = None
+    chosen: str | None = None
+    rejected: str | None = None
+
+    @model_validator(mode="after")
+    def _one_shape(self) -> "FieldMapping":
+        if self.chosen is not None or self.rejected is not None:
+            if self.chosen is None or self.rejected is None:
+                raise ValueError("a preference source maps both 'chosen' and 'rejected'")
+            extra = [name for name in ("response", "input", "conversation") if getattr(self, name) is not None]
+            if extra:
+                raise ValueError(f"a preference source maps chosen and rejected, and its prompt as 'instruction' "
+                                 f"(or none: the pair holds whole conversations); not {', '.join(extra)}")
+        elif self.conversation is not None:
+            extra = [name for name in ("instruction", "input", "response") if getattr(self, name) is not None]
+            if extra:
+                raise ValueError(f"a conversation source maps 'conversation' (the turns), not {', '.join(extra)}: "
+                                 "the final user turn and answer come from the turns")
+        else:
+            missing = [name for name in ("instruction", "response") if getattr(self, name) is None]
+            if missing:
+                raise ValueError(f"map {' and '.join(missing)} (single-turn records), or 'conversation' "
+                                 "(turns), or 'chosen' and 'rejected' (preference pairs)")
+        if self.system is not None and self.chosen is None and self.conversation is None:
+            raise ValueError("'system' goes with 'conversation' or a preference pair")
+        return self
+
+    @property
+    def shape(self) -> str:
+        if self.chosen is not None:
+            return "preference"
+        return "conversation" if self.conversation is not None else "single_turn"
+
+    def mapped(self) -> dict[str, str]:
+        """Every mapped part and the field path it is read from."""
+        return {name: path for name, path in self.model_dump().items() if path is not None}
 
 
 class RecordOrigin(Strict):

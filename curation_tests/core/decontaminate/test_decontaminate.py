@@ -98,3 +98,22 @@ def test_csv_and_json_benchmarks_are_read(tmp_path):
     json_path.write_text(json.dumps([{"q": "A?", "choices": ["x", "y"]}]), encoding="utf-8")
     texts = read_benchmark(BenchmarkConfig(name="j", path=str(json_path), format="json", fields=["choices"]), json_path)
     assert texts[0].text == "x\ny"
+
+
+def test_every_turn_of_a_conversation_and_a_rejected_answer_are_compared(make_records, index):
+    from curation_assets.core.load.conversations import turns_json
+
+    frame = make_records(
+        dict(instruction="Thanks, and what about June?", response="I cannot say.",
+             earlier_turns=turns_json([{"role": "user", "content": QUESTION}, {"role": "assistant", "content": "72"}])),
+        dict(instruction="Tell me something.", response="Birds sing at dawn.", rejected_response=QUESTION.upper()),
+        dict(instruction="Tell me more.", response="Cats sleep a lot.",
+             earlier_turns=turns_json([{"role": "user", "content": "Hello there"}, {"role": "assistant", "content": "Hi"}])),
+    )
+    result = decontaminate(frame, index, DecontaminateConfig())
+
+    rejected = result.rejected.set_index("source_position")
+    assert sorted(rejected.index) == [0, 1]
+    assert "in earlier turn 1 (user)" in rejected.loc[0, "detail"]
+    assert "in rejected_response" in rejected.loc[1, "detail"]
+    assert result.kept["source_position"].tolist() == [2]

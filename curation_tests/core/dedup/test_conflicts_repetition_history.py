@@ -203,3 +203,33 @@ def test_passes_run_in_order_and_every_record_leaves_once(make_records):
     assert reasons == ["conflicting_response", "exact_duplicate", "near_duplicate", "repetition"]
     ids = list(outcome.result.kept["record_id"]) + list(outcome.result.rejected["record_id"])
     assert sorted(ids) == sorted(records["record_id"])
+
+
+def test_conversations_compare_their_user_turns_and_pairs_their_rejected_answer(make_records):
+    from curation_assets.core.load.conversations import turns_json
+
+    def chat(*turns: str) -> str:
+        return turns_json([{"role": role, "content": text} for role, text in zip(("user", "assistant") * 3, turns)])
+
+    records = make_records(
+        dict(index=1, instruction="And in winter?", response="Cold.", earlier_turns=chat("Weather in Oslo?", "Mild.")),
+        # the same user turns and final answer, another earlier assistant turn: an exact duplicate
+        dict(index=2, instruction="And in winter?", response="Cold.", earlier_turns=chat("Weather in Oslo?", "Nice.")),
+        # other earlier user turns: another conversation, kept
+        dict(index=3, instruction="And in winter?", response="Cold.", earlier_turns=chat("Weather in Rome?", "Warm.")),
+        # the same conversation so far with another final answer: a conflict
+        dict(index=4, instruction="And in winter?", response="Freezing, often below -10.",
+             earlier_turns=chat("Weather in Oslo?", "Mild.")),
+        # preference pairs: the same prompt and chosen answer with other rejected answers are two pairs,
+        # and neither conflicts with a supervised answer to the same prompt
+        dict(index=5, instruction="Capital of France?", response="Paris.", rejected_response="Lyon."),
+        dict(index=6, instruction="Capital of France?", response="Paris.", rejected_response="Nice."),
+        dict(index=7, instruction="Capital of France?", response="Paris is the capital."),
+    )
+    outcome = deduplicate(records, DedupConfig(), _rank)
+    rejected = {record_id[-1:]: reason for record_id, reason in
+                zip(outcome.result.rejected["record_id"], outcome.result.rejected["reason"])}
+    assert rejected == {"2": "exact_duplicate", "1": "conflicting_response"}  # the longer answer kept
+
+    every_turn = deduplicate(records, DedupConfig(compared_turns="all"), _rank)
+    assert "exact_duplicate" not in set(every_turn.result.rejected["reason"])

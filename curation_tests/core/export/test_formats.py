@@ -45,12 +45,12 @@ def test_openai_chat_lines_have_no_system_message_without_a_prompt(export_frame)
         assert [[m["role"] for m in example["messages"]] for example in examples] == [["user", "assistant"]] * 2
 
 
-def test_alpaca_lines_have_id_source_instruction_input_output_in_that_order(export_frame):
+def test_alpaca_lines_have_id_source_instruction_input_output_system_history_in_that_order(export_frame):
     lines = list(training_lines(export_frame, "alpaca"))
     record_id = export_frame["record_id"].iloc[0]
     assert lines[1] == (f'{{"id": "{record_id}", "source": "alpha", "instruction": "Translate to French.", '
-                        '"input": "Good morning", "output": "Bonjour"}\n')
-    assert list(json.loads(lines[0])) == ["id", "source", "instruction", "input", "output"]
+                        '"input": "Good morning", "output": "Bonjour", "system": "", "history": []}\n')
+    assert list(json.loads(lines[0])) == ["id", "source", "instruction", "input", "output", "system", "history"]
 
 
 def test_sharegpt_and_prompt_completion_layouts(export_frame):
@@ -90,3 +90,36 @@ def test_training_files_are_byte_identical_regardless_of_input_row_order(make_re
 def test_unknown_export_format_is_an_error(export_frame):
     with pytest.raises(ValueError, match="unknown export format 'vicuna'"):
         list(training_lines(export_frame, "vicuna"))
+
+
+def test_a_conversation_and_a_pair_in_every_format(make_records):
+    from curation_assets.core.load.conversations import turns_json
+
+    earlier = turns_json([{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"},
+                          {"role": "assistant", "content": "Hello."}, {"role": "tool", "content": "22C"}])
+    frame = make_records(
+        dict(index=1, instruction="Weather?", response="Warm, 22C.", earlier_turns=earlier),
+        dict(index=2, instruction="2+2?", response="4", rejected_response="5"),
+    )
+    examples = {format_: [json.loads(line) for line in training_lines(frame, format_, system_prompt="Default.")]
+                for format_ in ("openai_chat", "sharegpt", "alpaca", "prompt_completion", "preference")}
+
+    chat, pair = examples["openai_chat"]
+    assert chat["messages"] == [
+        {"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"},
+        {"role": "assistant", "content": "Hello."}, {"role": "tool", "content": "22C"},
+        {"role": "user", "content": "Weather?"}, {"role": "assistant", "content": "Warm, 22C."}]
+    assert pair["messages"][-1] == {"role": "assistant", "content": "4"}  # SFT formats train on the chosen answer
+    assert [turn["from"] for turn in examples["sharegpt"][0]["conversations"]] == [
+        "system", "human", "gpt", "tool", "human", "gpt"]
+    alpaca = examples["alpaca"][0]
+    assert (alpaca["system"], alpaca["history"], alpaca["instruction"]) == (
+        "Be brief.", [["Hi", "Hello."]], "[tool] 22C\n\nWeather?")
+    assert examples["alpaca"][1]["system"] == "Default."
+    assert examples["prompt_completion"][0]["prompt"] == (
+        "System: Be brief.\n\nUser: Hi\n\nAssistant: Hello.\n\nTool: 22C\n\nUser: Weather?\n\nAssistant:")
+    # the preference format holds the pairs only, in TRL's conversational layout
+    assert examples["preference"] == [{
+        "id": frame["record_id"].iloc[1], "source": "alpha",
+        "prompt": [{"role": "system", "content": "Default."}, {"role": "user", "content": "2+2?"}],
+        "chosen": [{"role": "assistant", "content": "4"}], "rejected": [{"role": "assistant", "content": "5"}]}]
