@@ -59,7 +59,11 @@ def default_reply(body: dict) -> tuple[str, str]:
         k = int(user.split("returns x plus ", 1)[1].split(".", 1)[0])
         return json.dumps({"solution": f"def add_k(x):\n    return x + {k}\n"}), "stop"
     topic = " ".join(user.split()[:8])
-    return f"Here is a careful and complete answer to the request about {topic}: it depends on the details given.", "stop"
+    # Sampling with another seed gives another answer (a preference batch draws several per prompt).
+    endings = ("it depends on the details given.", "the details given decide it, so check them first.",
+               "start from the details given and work through them in order.",
+               "the answer follows from the details given, one step at a time.")
+    return f"Here is a careful and complete answer to the request about {topic}: {endings[body.get('seed', 0) % 4]}", "stop"
 
 
 class ChatServer:

@@ -6,12 +6,15 @@ Each split is written as numbered files of ``export.records_per_file`` records
 each file by a worker reading only the shard rows it holds; the manifest lists every file with its
 records and SHA-256."""
 
+import shutil
+
 import dagster as dg
 
 from curation_assets.config import PipelineConfig
 from curation_assets.core.export.dataset_card import dataset_card
 from curation_assets.core.export.files import (data_files_glob, listing, parquet_files_glob, parquet_name, plan_files,
                                                remove_stale_files)
+from curation_assets.core.export.hf_dataset import HF_DATASET_FOLDER, write_hf_dataset
 from curation_assets.core.export.manifest import build_manifest, earlier_split_names, write_manifest
 from curation_assets.core.files import write_text_atomically
 from curation_assets.defs.resources import WarehouseResource
@@ -59,7 +62,9 @@ def definitions(config: PipelineConfig) -> dg.Definitions:
             planned = [file for split in SPLITS for file in plan_files(
                 names[split], shard_rows(store.shards, tables[split]), settings.records_per_file)]
             written = write_export_files(planned, output_dir, settings, store.shards.root_uri, config.engine.workers)
-            by_source = {names[split]: records_by_source(store.shards, tables[split]) for split in SPLITS}
+            # A preference export holds the pairs only: what the manifest, card and check count.
+            by_source = {names[split]: records_by_source(store.shards, tables[split], settings.format == "preference")
+                         for split in SPLITS}
         # An earlier export under other split names (its manifest says which) leaves no file behind.
         earlier = earlier_split_names(output_dir / "manifest.json")
         removed = remove_stale_files(output_dir, sorted({*SPLITS, *exported, *earlier}),
@@ -77,6 +82,13 @@ def definitions(config: PipelineConfig) -> dg.Definitions:
             parquet_path=parquet_name,
         )
         write_manifest(manifest, output_dir / "manifest.json")
+        hf_rows = None
+        if settings.hf_dataset:
+            hf_rows = write_hf_dataset(
+                {name: [output_dir / parquet_name(file.name) for file in written if file.split == name] for name in exported},
+                settings.format, output_dir / HF_DATASET_FOLDER)
+        elif (output_dir / HF_DATASET_FOLDER).exists():  # an earlier run's folder would no longer match the files
+            shutil.rmtree(output_dir / HF_DATASET_FOLDER)
         mix = store.read_frame(sql("read_mix_report")).to_dict("records") if store.read_frame(
             sql("table_exists"), {"table": "mix_report"})["present"].iloc[0] else []
         card = dataset_card(manifest, config.report.title, list(config.clean.language.allowed), mix,
@@ -89,6 +101,8 @@ def definitions(config: PipelineConfig) -> dg.Definitions:
             records, in_table = manifest["splits"][name]["records"], sum(by_source[name].values())
             if records != in_table:
                 problems[name] = {"exported": records, "records": in_table}
+            if hf_rows is not None and hf_rows[name] != in_table:
+                problems[f"{HF_DATASET_FOLDER}/{name}"] = {"rows": hf_rows[name], "records": in_table}
         return dg.MaterializeResult(
             metadata={
                 "output_dir": dg.MetadataValue.path(str(output_dir)),
@@ -97,6 +111,7 @@ def definitions(config: PipelineConfig) -> dg.Definitions:
                 "files": len(written),
                 "stale_files_removed": dg.MetadataValue.json(removed),
                 "format": settings.format,
+                **({"hf_dataset": dg.MetadataValue.path(str(output_dir / HF_DATASET_FOLDER))} if hf_rows else {}),
                 "manifest": dg.MetadataValue.json(manifest),
                 "dagster/row_count": len(table),
             },

@@ -196,8 +196,10 @@ def reconcile_files(store: ShardStore, entered: list[str], kept: list[str], reje
         )
 
 
-def records_by_source(store: ShardStore, files: list[str]) -> dict[str, int]:
+def records_by_source(store: ShardStore, files: list[str], pairs_only: bool = False) -> dict[str, int]:
+    """Records per source in ``files``; ``pairs_only``: the preference pairs only (a rejected answer)."""
+    where = "WHERE rejected_response <> ''" if pairs_only else ""
     with store.connect_duckdb() as connection:
-        rows = connection.execute("SELECT source, count(*) FROM read_parquet($files) GROUP BY ALL ORDER BY ALL",
+        rows = connection.execute(f"SELECT source, count(*) FROM read_parquet($files) {where} GROUP BY ALL ORDER BY ALL",
                                   {"files": files}).fetchall()
     return {str(source): int(count) for source, count in rows}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from curation_assets.core.settings import Strict
 
@@ -22,6 +22,11 @@ class ExportConfig(Strict):
         default=True,
         description="Also write each file as Parquet under data/, with a README.md dataset card whose YAML "
                     "front matter makes the export folder a Hugging Face dataset (load_dataset(folder)).")
+    hf_dataset: bool = Field(
+        default=False,
+        description="Also write hf_dataset/, a Hugging Face dataset folder (DatasetDict.save_to_disk) that "
+                    "datasets.load_from_disk reads; needs parquet: true and the datasets library "
+                    "(pip install 'curation[hf]'); each split is built in memory.")
     system_prompt: str | None = None
     split_names: dict[str, str] = Field(
         default_factory=lambda: {"train": "train", "eval": "eval"},
@@ -31,6 +36,12 @@ class ExportConfig(Strict):
         default=100_000, ge=1,
         description="Records per exported file (train-00000-of-00003.jsonl, ...): the files depend on this "
                     "and the records only, not on how the warehouse shards the tables.")
+
+    @model_validator(mode="after")
+    def _hf_dataset_from_parquet(self) -> "ExportConfig":
+        if self.hf_dataset and not self.parquet:
+            raise ValueError("hf_dataset is built from the Parquet files: set parquet: true too")
+        return self
 
     @field_validator("split_names")
     @classmethod

@@ -42,6 +42,7 @@ from curation_assets.core.records import (
 )
 
 STAGE = "load"
+OPTIONAL_PARTS = ("system",)  # a conversation without a system prompt is whole
 _MISSING = object()
 _EXCERPT_CHARS = 300
 _BOM = "\ufeff"
@@ -573,7 +574,8 @@ class _RecordBuilder:
                 for target, field_path in _mapped_fields(source):
                     raw_value = _lookup(value, field_path)
                     if raw_value is _MISSING:
-                        missing.append(field_path)
+                        if target not in OPTIONAL_PARTS:
+                            missing.append(field_path)
                     else:
                         self.seen_fields[field_path] += 1
                         raw_values[target] = raw_value

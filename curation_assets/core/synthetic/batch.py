@@ -36,7 +36,7 @@ class BatchResult:
 def _frames(batch: BatchConfig, rows: list[dict], rejected: list[dict], planned: int, notes: dict) -> BatchResult:
     fitting = []
     for row in rows:
-        texts = {name: row[name] for name in ("instruction", "input", "response")}
+        texts = {name: row.get(name, "") for name in ("instruction", "input", "response", "rejected_response")}
         too_long = over_long_fields(texts, batch.max_field_chars)
         if too_long is None:
             fitting.append(row)
@@ -53,11 +53,12 @@ def _frames(batch: BatchConfig, rows: list[dict], rejected: list[dict], planned:
     return BatchResult(records, rejections, planned, notes)
 
 
-def _row(batch: BatchConfig, position: int, instruction: str, input_: str, response: str, lineage: dict) -> dict:
+def _row(batch: BatchConfig, position: int, instruction: str, input_: str, response: str, lineage: dict,
+         rejected_response: str = "") -> dict:
     return {
-        "record_id": record_id(batch.name, position, None, instruction, input_, response),
+        "record_id": record_id(batch.name, position, None, instruction, input_, response, rejected_response),
         "source_position": position, "instruction": instruction, "input": input_, "response": response,
-        "lineage": lineage,
+        "rejected_response": rejected_response, "lineage": lineage,
     }
 
 
@@ -126,6 +127,7 @@ def llm_batch(batch: BatchConfig, model: str, seeds: pd.DataFrame | None, comple
             rejected.append(_rejection(batch, item.position, reason, detail, lineage,
                                        item.instruction or None, item.input or None, item.response or None))
             continue
-        rows.append(_row(batch, item.position, item.instruction, item.input, item.response, lineage))
+        rows.append(_row(batch, item.position, item.instruction, item.input, item.response, lineage,
+                         item.rejected_response))
     notes = {"planned": len(items)}
     return _frames(batch, rows, rejected, len(items), notes)

@@ -19,6 +19,7 @@ from curation_assets.core.synthetic.chat import ChatOutcome, ChatRequest
 from curation_assets.core.synthetic.json_reply import json_object
 from curation_assets.core.synthetic.novelty import NoveltyFilter
 from curation_assets.core.synthetic.prompts import load_template
+from curation_assets.core.verify.judge import judge_request, parse_judgement
 
 Complete = Callable[[list[ChatRequest]], list[ChatOutcome]]
 SELF_INSTRUCT_EXAMPLES = 3
@@ -47,6 +48,7 @@ class LLMItem:
     finish_reasons: list[str] = field(default_factory=list)
     problem: tuple[str, str] | None = None  # (reason, detail) when the item yields no record
     extra: dict = field(default_factory=dict)
+    rejected_response: str = ""  # a preference pair's dispreferred answer
 
 
 def _sampling(batch: BatchConfig, position: int, phase: int = 0) -> dict:
@@ -176,11 +178,66 @@ def code_exercises(batch: BatchConfig, model: str, seeds: pd.DataFrame, complete
     return items
 
 
+def preference_pairs(batch: BatchConfig, model: str, seeds: pd.DataFrame, complete: Complete) -> list[LLMItem]:
+    """Per seed prompt, ``batch.candidates`` answers, each scored by the judge's rubric: the best scored
+    is chosen, the worst rejected; a pair whose scores differ by less than ``batch.min_margin`` is no
+    preference (``tie``, ``low_margin``), and one whose answers the judge could not score is dropped."""
+    answer_template, rubric = load_template(batch.template_id), load_template(batch.judge_template)
+    eligible = seeds["instruction"].fillna("").str.strip().ne("")
+    rows = _seed_rows(seeds, batch.count, batch.seed, eligible)
+    items = [LLMItem(position, [row.record_id], instruction=row.instruction, input=row.input or "",
+                     templates=[{**answer_template.lineage(), "role": "candidate"}, {**rubric.lineage(), "role": "judge"}])
+             for position, row in enumerate(rows.itertuples(index=False))]
+    answers: list[list[str]] = [[] for _ in items]
+    for candidate in range(batch.candidates):
+        pending = [item for item in items if item.problem is None]
+        requests = [ChatRequest.of(model, answer_template.render(
+            instruction=item.instruction, input_block=f"\nInput:\n{item.input}" if item.input else ""),
+            **_sampling(batch, item.position, phase=candidate)) for item in pending]
+        for item, outcome in zip(pending, complete(requests)):
+            if _record_outcome(item, outcome):
+                answers[item.position].append((outcome.content or "").strip())
+    pending = [item for item in items if item.problem is None]
+    requests = [judge_request(rubric, model, _sampling(batch, item.position, phase=100 + number), item.instruction,
+                              item.input, answer)
+                for item in pending for number, answer in enumerate(answers[item.position])]
+    outcomes = iter(complete(requests))
+    for item in pending:
+        scored = []
+        for number, answer in enumerate(answers[item.position]):
+            outcome = next(outcomes)
+            judgement = parse_judgement(outcome.content) if _record_outcome(item, outcome) else None
+            scored.append({"candidate": number, "score": judgement.score if judgement else None,
+                           "rationale": judgement.rationale if judgement else None, "request": outcome.key})
+        item.extra["candidates"] = scored
+        if item.problem is not None:
+            continue
+        if any(entry["score"] is None for entry in scored):
+            item.problem = ("unjudged", "the judge's reply for a candidate was not a 1-5 score")
+            continue
+        best = max(scored, key=lambda entry: (entry["score"], -entry["candidate"]))
+        worst = min(scored, key=lambda entry: (entry["score"], entry["candidate"]))
+        margin = best["score"] - worst["score"]
+        scores = ", ".join(str(entry["score"]) for entry in scored)
+        if margin == 0:
+            item.problem = ("tie", f"every candidate scored {best['score']} ({scores}): no preference")
+        elif margin < batch.min_margin:
+            item.problem = ("low_margin", f"scores {scores}: margin {margin} < {batch.min_margin}")
+        elif answers[item.position][best["candidate"]] == answers[item.position][worst["candidate"]]:
+            item.problem = ("chosen_equals_rejected", "the best and worst scored answers are the same text")
+        else:
+            item.response = answers[item.position][best["candidate"]]
+            item.rejected_response = answers[item.position][worst["candidate"]]
+            item.extra.update(chosen_candidate=best["candidate"], rejected_candidate=worst["candidate"])
+    return items
+
+
 LLM_TASKS: dict[str, Callable[[BatchConfig, str, pd.DataFrame, Complete], list[LLMItem]]] = {
     "self_instruct": self_instruct,
     "response": respond_to_unanswered,
     "paraphrase": paraphrase,
     "code": code_exercises,
+    "preference": preference_pairs,
 }
 
 

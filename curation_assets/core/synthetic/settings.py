@@ -15,15 +15,16 @@ from curation_assets.llm.settings import SamplingConfig
 DATED_BATCH = re.compile(r"^(?P<batch>[a-z][a-z0-9_]*)_(?P<day>\d{8})$")
 
 RULE_TASKS = ("invoice_extraction", "form_extraction", "arithmetic", "python_function")
-LLM_TASKS = ("self_instruct", "response", "paraphrase", "code")
+LLM_TASKS = ("self_instruct", "response", "paraphrase", "code", "preference")
 TRANSFORM_TASKS = ("augment",)
 # Tasks that draw their seed records from a configured source.
-SOURCE_TASKS = ("self_instruct", "response", "paraphrase", "augment")
+SOURCE_TASKS = ("self_instruct", "response", "paraphrase", "augment", "preference")
 DEFAULT_TEMPLATES = {
     "self_instruct": "self_instruct_v1",
     "response": "response_v1",
     "paraphrase": "paraphrase_v1",
     "code": "code_v1",
+    "preference": "response_v1",
 }
 
 
@@ -39,6 +40,11 @@ class BatchConfig(Strict):
     template: str | None = Field(default=None, description="Prompt template id (LLM tasks); default per task.")
     from_source: str | None = Field(default=None, description="The source whose records seed the task.")
     transform: Literal["typos", "casing", "gender_swap"] | None = None
+    # preference: answers drawn per prompt, each scored by the judge's rubric (1-5); the best and the
+    # worst become a pair when their scores differ by at least min_margin (else: tie / low_margin).
+    candidates: int = Field(default=2, ge=2, le=8)
+    min_margin: int = Field(default=1, ge=1, le=4)
+    judge_template: str = "judge_rubric_v1"
     sampling: SamplingConfig = SamplingConfig()
     # A generated record with a longer instruction, input or response is rejected (``too_long``), as
     # a loaded one is: a runaway reply fails its record, not the batch's checks.
