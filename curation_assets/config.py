@@ -27,6 +27,7 @@ from curation_assets.core.catalog import SourceCatalog
 from curation_assets.core.load.settings import FileSource, InboxConfig, SourceConfig
 from curation_assets.core.mix.settings import MixConfig
 from curation_assets.core.report.settings import ReportConfig
+from curation_assets.core.report.tokenizer import is_tokenizer_path, tokenizer_problem
 from curation_assets.core.settings import Strict
 from curation_assets.core.split.settings import SplitConfig
 from curation_assets.core.synthetic.settings import SyntheticConfig
@@ -104,6 +105,14 @@ class PipelineConfig(Strict):
     base_dir: str = "."
 
     @model_validator(mode="after")
+    def _tokenizer_exists(self) -> "PipelineConfig":
+        if is_tokenizer_path(self.report.tokenizer):
+            problem = tokenizer_problem(str(self.resolve(self.report.tokenizer)))
+            if problem is not None:
+                raise ValueError(f"report.tokenizer: {problem}")
+        return self
+
+    @model_validator(mode="after")
     def _unique_source_names(self) -> "PipelineConfig":
         names = [source.name for source in self.sources]
         reserved = sorted(set(names) & RESERVED_SOURCE_NAMES)
@@ -133,6 +142,12 @@ class PipelineConfig(Strict):
     def resolve(self, path: str) -> Path:
         """A path from the config, relative to the config file's folder."""
         return Path(path) if Path(path).is_absolute() else Path(self.base_dir) / path
+
+    def report_settings(self) -> ReportConfig:
+        """The report settings with a tokenizer path resolved against the config file's folder."""
+        if not is_tokenizer_path(self.report.tokenizer):
+            return self.report
+        return self.report.model_copy(update={"tokenizer": str(self.resolve(self.report.tokenizer).absolute())})
 
     def warehouse_path(self) -> Path:
         return Path(os.environ.get(WAREHOUSE_ENV) or self.warehouse.path).absolute()

@@ -64,3 +64,24 @@ def rid(index: int) -> str:
 
 def ids(frame) -> list[str]:
     return sorted(frame["record_id"])
+
+
+CHAT_TEMPLATE = ("{{ bos_token }}{% for message in messages %}<|{{ message['role'] }}|>\n{{ message['content'] }}"
+                 "{{ eos_token }}\n{% endfor %}")
+
+
+def tiny_tokenizer(folder: Path, texts: list[str]) -> Path:
+    """A word-level Hugging Face tokenizer trained on ``texts``, saved with a chat template: a target model's
+    tokenizer for tests, made here so nothing downloads."""
+    import json
+
+    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+
+    tokenizer = Tokenizer(models.WordLevel(unk_token="[UNK]"))
+    tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
+    tokenizer.train_from_iterator(texts, trainers.WordLevelTrainer(special_tokens=["[UNK]", "<s>", "</s>"]))
+    folder.mkdir(parents=True, exist_ok=True)
+    tokenizer.save(str(folder / "tokenizer.json"))
+    (folder / "tokenizer_config.json").write_text(json.dumps(
+        {"chat_template": CHAT_TEMPLATE, "bos_token": "<s>", "eos_token": {"content": "</s>"}}), encoding="utf-8")
+    return folder

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from llm_server import ChatServer
-from support import demo_config_dict, materialize_config, query
+from support import demo_config_dict, materialize_config, query, tiny_tokenizer
 
 pytestmark = [pytest.mark.slow]
 
@@ -92,6 +92,9 @@ def graph(tmp_path_factory):
     config.pop("inbox", None)
     config["export"].update(parquet=True, hf_dataset=True, split_names={"eval": "validation"})
     config["split"] = {"eval_fraction": 0.25, "seed": 0}
+    # The target model's tokenizer (made here: nothing downloads) and its max_seq_length
+    tokenizer = tiny_tokenizer(folder / "tiny-model", [text for talk in _conversations(1, 40) for _, text in talk])
+    config["report"] = {"tokenizer": str(tokenizer), "max_tokens": 120, "ladder_sizes": [10, "all"]}
     warehouse, exports = folder / "warehouse.duckdb", folder / "exports"
     with pytest.MonkeyPatch.context() as patch, ChatServer() as server:
         patch.setenv("CURATION_WAREHOUSE", str(warehouse))
@@ -115,7 +118,7 @@ def graph(tmp_path_factory):
                     "validation": str(exports / "data" / "validation-*.parquet")}),
                 "from_disk": datasets.load_from_disk(str(exports / "hf_dataset")),
             }
-    return {"warehouse": warehouse, "results": results,
+    return {"warehouse": warehouse, "results": results, "card": (exports / "data_card.html").read_text(encoding="utf-8"),
             "files": {"sharegpt_chats": sharegpt, "openai_chats": openai_chats, "hh_pairs": preferences}}
 
 
@@ -191,3 +194,11 @@ def test_every_format_loads_with_the_trainers_layouts_and_ids_trace_to_source_li
                          "openai_chats": lambda: line["messages"][-1]["content"],
                          "hh_pairs": lambda: line["chosen"].rsplit("Assistant: ", 1)[1]}[source]()
                 assert final == response
+
+
+def test_the_card_shows_conversations_and_lengths_in_the_target_models_tokens(graph):
+    card = graph["card"]
+    assert "Conversations and preference pairs" in card
+    assert "longer than max_tokens 120" in card
+    flagged = query(graph["warehouse"], "SELECT size, over_max_tokens FROM main.ladder ORDER BY size")
+    assert flagged[-1][1] > 0  # the rung of every train record counts those over the limit

@@ -1,1 +1,1 @@
-SELECT size, records, path, sha256, by_source FROM main.ladder ORDER BY size;
+SELECT size, records, path, sha256, by_source, over_max_tokens, dropped_by_source FROM main.ladder ORDER BY size;

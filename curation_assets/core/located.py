@@ -32,4 +32,5 @@ class FrameTexts:
         self._records = records.reset_index(drop=True)
 
     def columns(self, locations: pd.DataFrame, fields: Sequence[str]) -> pd.DataFrame:
-        return self._records.iloc[locations["shard_row"].to_numpy()].loc[:, list(fields)].reset_index(drop=True)
+        present = [field for field in fields if field in self._records]  # a frame of some columns only
+        return self._records.iloc[locations["shard_row"].to_numpy()].loc[:, present].reset_index(drop=True)

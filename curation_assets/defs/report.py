@@ -10,7 +10,7 @@ from curation_assets.config import PipelineConfig
 from curation_assets.core.report import card as data_cards
 from curation_assets.core.report.data_card import render_data_card
 from curation_assets.core.report.ladders import (ladder_candidates, ladder_order, ladder_problems, rung_sizes,
-                                                 whole_rung_problems, write_ladder)
+                                                 whole_rung_problems, write_ladder, LengthLimit)
 from curation_assets.core.report.split_profile import finish, merge_parts, sample_rate
 from curation_assets.defs.load import raw_table
 from curation_assets.defs.publishing import metadata_table
@@ -57,7 +57,7 @@ def funnel(store: Warehouse, examples: int) -> list[dict]:
 
 def split_profile(store: Warehouse, split: str, config: PipelineConfig) -> dict:
     """One split's data-card profile: each shard profiled on the worker pool, the parts merged."""
-    settings = config.report
+    settings = config.report_settings()
     rate = sample_rate(row_count(store, split), settings.profile_sample)
     with store.reading(split) as files:
         tasks = [ProfileTask(part, file, store.shards.root_uri, settings, rate) for part, file in enumerate(files)]
@@ -84,7 +84,10 @@ def write_train_ladder(store: Warehouse, config: PipelineConfig, folder) -> tupl
         held = {size: ordered.head(size) for size in rung_sizes(settings.ladder_sizes, total) if size <= len(ordered)}
         rungs = {size: held.get(size, lambda: sorted_batches(store.shards, files))
                  for size in rung_sizes(settings.ladder_sizes, total)}
-        table = write_ladder(rungs, folder, config.export)
+        report = config.report_settings()
+        limit = (LengthLimit(report.tokenizer, report.max_tokens, report.over_max_tokens)
+                 if report.max_tokens is not None else None)
+        table = write_ladder(rungs, folder, config.export, limit)
     return table, ladder_problems(held, source_counts) + whole_rung_problems(table, source_counts)
 
 

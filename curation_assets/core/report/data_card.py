@@ -67,6 +67,28 @@ def _coverage(profile: dict) -> str:
             "openings, odd characters, outliers, repeats) covers all records, merged exactly from per-shard profiles.")
 
 
+def _example_tokens(example: dict) -> str:
+    values = example["percentiles"]
+    over = ("" if example["max_tokens"] is None else
+            f"; {example['over_max_tokens']:,} ({example['share_over_max_tokens']:.1%}) longer than max_tokens "
+            f"{example['max_tokens']:,}")
+    return (f"<p>Whole training examples (every turn and the answer, as the tokenizer's chat template renders them, "
+            f"when it has one): median {values['p50']:g} tokens, p95 {values['p95']:g}, max {values['p100']:g}"
+            f"{escape(over)}.</p>")
+
+
+def _conversations(conversations: dict) -> str:
+    if not conversations["multi_turn_records"] and not conversations["preference_pairs"]:
+        return ""
+    turns, tokens = conversations["turns_per_record"], conversations["earlier_turn_tokens"]
+    return ("<h3>Conversations and preference pairs</h3>"
+            + _table(["multi-turn records", "preference pairs", "turns per record (median / p95 / max)",
+                      "tokens per earlier turn (median / p95)"],
+                     [[conversations["multi_turn_records"], conversations["preference_pairs"],
+                       f"{turns.get('p50', 0):g} / {turns.get('p95', 0):g} / {turns.get('p100', 0):g}",
+                       f"{tokens.get('p50', 0):g} / {tokens.get('p95', 0):g}"]]))
+
+
 def _split_section(name: str, profile: dict, samples: list[dict]) -> str:
     verb_object = profile["verb_object"]
     odd = profile["odd_characters"]
@@ -75,6 +97,7 @@ def _split_section(name: str, profile: dict, samples: list[dict]) -> str:
     html = [f"<h2>Split: {escape(name)} ({profile['records']:,} records)</h2>",
             f"<p class='muted'>{escape(_coverage(profile))}</p>",
             "<h3>Lengths (characters and cl100k tokens)</h3>", _lengths_table(profile["lengths"]),
+            _conversations(profile["conversations"]), _example_tokens(profile["example_tokens"]),
             "<div class='grid'><div><h3>Language mix</h3>",
             _table(["language", "records"], [[k, v] for k, v in profile["language_mix"].items()]),
             "</div><div><h3>Script mix</h3>",
@@ -144,7 +167,9 @@ def render_data_card(card: dict, plots: dict[str, bytes]) -> str:
     for split, profile in card["splits"].items():
         html.append(_split_section(split, profile, card["samples"].get(split, [])))
     html.append("<h2>Dataset-size ladder</h2>")
-    html.append(_table(["rung", "records", "file"], [[r["size"], r["records"], r["file"]] for r in card["ladder"]]))
+    html.append(_table(["rung", "records", "file", "over max_tokens"],
+                       [[r["size"], r["records"], r["file"], "" if r.get("over_max_tokens") is None else r["over_max_tokens"]]
+                        for r in card["ladder"]]))
     html.append("<h2>Row counts per table</h2>")
     html.append(_table(["table", "records"], [[k, v] for k, v in card["table_rows"].items()]))
     html.append(f"<details><summary>Machine-readable card</summary><pre>{escape(json.dumps(card['summary'], indent=1))}</pre></details>")

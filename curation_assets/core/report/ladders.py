@@ -11,16 +11,18 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
+import numpy as np
 import pandas as pd
 
 from curation_assets.core.export.formats import training_lines, write_jsonl_atomically
 from curation_assets.core.files import file_sha256
 from curation_assets.core.export.settings import ExportConfig
 
-LISTING_COLUMNS = ["size", "records", "path", "sha256", "by_source"]
+LISTING_COLUMNS = ["size", "records", "path", "sha256", "by_source", "over_max_tokens", "dropped_by_source"]
 
 
 def unit_hash(record_id: str, salt: object) -> float:
@@ -103,20 +105,42 @@ def ladder_problems(rungs: dict[int, pd.DataFrame], source_counts: dict[str, int
 
 def whole_rung_problems(listing: pd.DataFrame, source_counts: dict[str, int]) -> list[str]:
     """The rung of every train record, written without holding it: it must count train's records per
-    source exactly (then it contains every other rung and keeps the mix)."""
+    source exactly (then it contains every other rung and keeps the mix); records dropped for their
+    length (``over_max_tokens: drop``) are counted in ``dropped_by_source``."""
     total = sum(source_counts.values())
     whole = listing[listing["size"] == total]
-    return [f"rung {row.size} does not hold every train record" for row in whole.itertuples()
-            if json.loads(row.by_source) != {source: int(n) for source, n in sorted(source_counts.items())}]
+    problems = []
+    for row in whole.itertuples():
+        seen = Counter(json.loads(row.by_source)) + Counter(json.loads(getattr(row, "dropped_by_source", None) or "{}"))
+        if dict(sorted(seen.items())) != {source: int(n) for source, n in sorted(source_counts.items())}:
+            problems.append(f"rung {row.size} does not hold every train record")
+    return problems
 
 
 # A rung: its records as one frame, or a function that streams them in record-id order in chunks.
 Rung = pd.DataFrame | Callable[[], Iterable[pd.DataFrame]]
 
 
-def write_ladder(rungs: dict[int, Rung], folder: Path, export: ExportConfig) -> pd.DataFrame:
+@dataclass(frozen=True)
+class LengthLimit:
+    """Records whose whole training example is longer than ``max_tokens`` (``tokenizer``'s tokens):
+    counted in each rung (``flag``), or also left out of its file (``drop``)."""
+
+    tokenizer: str
+    max_tokens: int
+    action: str = "flag"
+
+    def over(self, chunk: pd.DataFrame) -> np.ndarray:
+        from curation_assets.core.report.split_profile import example_tokens
+
+        return example_tokens(chunk, self.tokenizer) > self.max_tokens
+
+
+def write_ladder(rungs: dict[int, Rung], folder: Path, export: ExportConfig,
+                 limit: LengthLimit | None = None) -> pd.DataFrame:
     """Each rung as ``train_<size>.jsonl`` in the export format (files of earlier ladders removed);
-    the listing: one row per rung with its file's path, sha256 and records per source."""
+    the listing: one row per rung with its file's path, sha256, records per source and the records
+    over ``limit`` (flagged, or dropped and counted per source in ``dropped_by_source``)."""
     folder.mkdir(parents=True, exist_ok=True)
     for stale in folder.glob("train_*.jsonl"):
         stale.unlink()
@@ -124,14 +148,25 @@ def write_ladder(rungs: dict[int, Rung], folder: Path, export: ExportConfig) -> 
     for size, rung in rungs.items():
         path = folder / f"train_{size}.jsonl"
         by_source: Counter = Counter()
+        dropped: Counter = Counter()
+        over_count = [0]
 
         def lines(chunks: Iterable[pd.DataFrame]) -> Iterator[str]:
             for chunk in chunks:
+                if limit is not None and len(chunk):
+                    over = limit.over(chunk)
+                    over_count[0] += int(over.sum())
+                    if limit.action == "drop":
+                        dropped.update(chunk["source"][over].value_counts().to_dict())
+                        chunk = chunk[~over]
                 by_source.update(chunk["source"].value_counts().to_dict())
                 yield from training_lines(chunk, export.format, export.system_prompt)
 
         write_jsonl_atomically(lines([rung] if isinstance(rung, pd.DataFrame) else rung()), path)
         listing.append({"size": size, "records": sum(by_source.values()), "path": str(path),
                         "sha256": file_sha256(path),
-                        "by_source": json.dumps({str(k): int(v) for k, v in sorted(by_source.items())}, sort_keys=True)})
-    return pd.DataFrame(listing, columns=LISTING_COLUMNS)
+                        "by_source": json.dumps({str(k): int(v) for k, v in sorted(by_source.items())}, sort_keys=True),
+                        "over_max_tokens": over_count[0] if limit is not None else None,
+                        "dropped_by_source": json.dumps({str(k): int(v) for k, v in sorted(dropped.items())},
+                                                        sort_keys=True)})
+    return pd.DataFrame(listing, columns=LISTING_COLUMNS).astype({"over_max_tokens": "Int64"})

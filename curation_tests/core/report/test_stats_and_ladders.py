@@ -63,7 +63,7 @@ def test_token_counts_use_a_real_offline_tokenizer():
 
 def test_unknown_tokenizer_is_a_clear_error():
     with pytest.raises(ValueError, match="not available offline"):
-        stats.model_tokenizer("no_such_encoding")
+        stats.token_counts(pd.Series(["text"]), "no_such_encoding")
 
 
 def test_ladder_rungs_are_prefixes_that_keep_the_source_mix():
