@@ -259,6 +259,7 @@ stage's output is a table in a DuckDB warehouse; every dropped record is kept wi
   curation run --sample 1000        a quick trial on the first 1,000 records of each source
   curation report                   the last run's row counts, drop funnel and mix
   curation sql "SELECT ..."         query the warehouse
+  curation hf-download ID FOLDER    snapshot a Hugging Face dataset for a source (format: hf_disk)
 
 The config is --config, else $CURATION_CONFIG, else the built-in demo. Exit codes: 0 done,
 1 a step failed (its line says why), 2 the config or an input is wrong (nothing ran)."""
@@ -301,6 +302,16 @@ def main(argv: list[str] | None = None) -> int:
                                                  "over their shards, wherever they are stored).")
     sql_parser.add_argument("statement", help="e.g. \"SELECT stage, reason, count(*) FROM rejections GROUP BY ALL\"")
     sql_parser.add_argument("--config", help=config_help)
+    hub_parser = commands.add_parser(
+        "hf-download", help="snapshot a Hugging Face dataset into a folder a source reads (format: hf_disk)",
+        description="Download a Hugging Face dataset (a Hub id, online; or a local folder of data files) once, "
+                    "into FOLDER as save_to_disk writes it; a source then reads it offline with format: hf_disk "
+                    "(and split: for a dataset of several splits). Needs pip install 'curation[hf]'.")
+    hub_parser.add_argument("dataset", help="e.g. HuggingFaceH4/ultrachat_200k")
+    hub_parser.add_argument("folder", help="where the snapshot goes (replaced whole)")
+    hub_parser.add_argument("--split", help="one split only, e.g. train_sft")
+    hub_parser.add_argument("--name", help="the dataset's configuration, when it has several")
+    hub_parser.add_argument("--revision", help="a branch, tag or commit, to pin the snapshot")
     arguments = parser.parse_args(argv)
     try:
         if arguments.command == "run":
@@ -313,12 +324,25 @@ def main(argv: list[str] | None = None) -> int:
             return report(arguments.config)
         if arguments.command == "sql":
             return query(arguments.config, arguments.statement)
+        if arguments.command == "hf-download":
+            return hf_download(arguments.dataset, arguments.folder, arguments.split, arguments.name, arguments.revision)
     except ConfigError as error:
         if getattr(arguments, "verbose", False):
             raise
         print(f"curation: {error}", file=sys.stderr)
         return CONFIG_ERROR_EXIT
     return 2
+
+
+def hf_download(dataset: str, folder: str, split: str | None, name: str | None, revision: str | None) -> int:
+    from curation_assets.hub import HubError, download_dataset
+
+    try:
+        rows = download_dataset(dataset, Path(folder), split, name, revision)
+    except HubError as error:
+        raise ConfigError(str(error)) from error
+    print(f"{dataset} → {folder}: " + ", ".join(f"{split_name} {count:,} rows" for split_name, count in rows.items()))
+    return 0
 
 
 def package_version() -> str:

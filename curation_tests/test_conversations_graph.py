@@ -90,7 +90,8 @@ def graph(tmp_path_factory):
     config["mix"] = {"max_synthetic_fraction": 0.9, "domain_targets": {"general": 1.0}}
     config["clean"] = {"language": {"allowed": ["en"]}}
     config.pop("inbox", None)
-    config["export"].update(parquet=True, hf_dataset=True, split_names={"eval": "validation"})
+    config["export"].update(parquet=True, hf_dataset=True, split_names={"eval": "validation"},
+                            hub={"repo_id": "someone/chats", "token_env": "CURATION_TEST_NO_HF_TOKEN"})
     config["split"] = {"eval_fraction": 0.25, "seed": 0}
     # The target model's tokenizer (made here: nothing downloads) and its max_seq_length
     tokenizer = tiny_tokenizer(folder / "tiny-model", [text for talk in _conversations(1, 40) for _, text in talk])
@@ -111,6 +112,7 @@ def graph(tmp_path_factory):
             results[format_] = {
                 "success": result.success,
                 "failed_checks": [e.check_name for e in result.get_asset_check_evaluations() if not e.passed],
+                "hub": result.asset_materializations_for_node("exports")[0].metadata["hub"].value,
                 "jsonl": datasets.load_dataset("json", data_files={
                     "train": str(exports / "train-*.jsonl"), "validation": str(exports / "validation-*.jsonl")}),
                 "parquet": datasets.load_dataset("parquet", data_files={
@@ -125,6 +127,8 @@ def graph(tmp_path_factory):
 def test_every_run_succeeds_with_every_check_passing(graph):
     for format_, result in graph["results"].items():
         assert (format_, result["success"], result["failed_checks"]) == (format_, True, [])
+        # export.hub is configured, its token variable is not set: nothing is sent, and the metadata says so
+        assert result["hub"] == "not pushed to someone/chats: $CURATION_TEST_NO_HF_TOKEN is not set"
 
 
 def test_malformed_conversations_and_pairs_are_rejected_with_their_reasons(graph):
@@ -151,6 +155,12 @@ def test_conversations_and_pairs_from_files_and_the_judge_reach_both_splits(grap
         assert len(scores) == 3 and all(entry["request"] for entry in lineage["candidates"])
         assert scores[lineage["chosen_candidate"]] > scores[lineage["rejected_candidate"]]
         assert lineage["seed_record_ids"]
+        # both candidates' answers and the judge's replies are in the LLM cache under the lineage's keys
+        keys = [entry["request"] for entry in lineage["candidates"]]
+        assert set(lineage["request_keys"]) >= set(keys)
+        (cached,), = query(graph["warehouse"], "SELECT count(DISTINCT request_key) FROM llm_cache "
+                                               "WHERE list_contains(?, request_key)", [lineage["request_keys"]])
+        assert cached == len(set(lineage["request_keys"])) == 6  # 3 answers, 3 judgements
     synthetic = dict(query(graph["warehouse"], "SELECT reason, count(*) FROM rejections WHERE source = 'judged_pairs' "
                                                "AND stage = 'synthetic' GROUP BY ALL"))
     assert set(synthetic) <= {"tie", "low_margin", "unjudged"} and synthetic.get("tie", 0) > 0

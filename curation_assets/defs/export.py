@@ -18,6 +18,7 @@ from curation_assets.core.export.hf_dataset import HF_DATASET_FOLDER, write_hf_d
 from curation_assets.core.export.manifest import build_manifest, earlier_split_names, write_manifest
 from curation_assets.core.files import write_text_atomically
 from curation_assets.defs.resources import WarehouseResource
+from curation_assets.hub import push_export
 from curation_assets.defs.split import EVAL_KEY, TRAIN_KEY
 from curation_assets.engine.export_files import shard_rows, write_export_files
 from curation_assets.engine.shard_stage import records_by_source
@@ -95,6 +96,10 @@ def definitions(config: PipelineConfig) -> dg.Definitions:
                             store.read_frame(sql("rejection_funnel"), {"examples": 0}).to_dict("records"))
         write_text_atomically(card, output_dir / "README.md")
         table = listing(written, output_dir, settings.format)
+        hub = None
+        if settings.hub is not None:
+            hub = push_export(output_dir, settings.hub.repo_id, settings.hub.token_env, settings.hub.private).detail
+            context.log.info(hub)
         store.replace_table("exports", table)
         problems = {file.name: file.problems for file in written if file.problems}
         for name in exported:
@@ -112,6 +117,7 @@ def definitions(config: PipelineConfig) -> dg.Definitions:
                 "stale_files_removed": dg.MetadataValue.json(removed),
                 "format": settings.format,
                 **({"hf_dataset": dg.MetadataValue.path(str(output_dir / HF_DATASET_FOLDER))} if hf_rows else {}),
+                **({"hub": hub} if hub else {}),
                 "manifest": dg.MetadataValue.json(manifest),
                 "dagster/row_count": len(table),
             },

@@ -10,7 +10,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from curation_assets.core.records import empty_rejections
+from curation_assets.core.records import RECORD_COLUMNS, empty_rejections
 from curation_assets.storage.warehouse import Warehouse
 from record_frames import TABLES_PER_WORKER, publish_tables, rejection_rows, rejections, records
 
@@ -132,6 +132,6 @@ def test_parallel_processes_publishing_to_one_file_all_succeed(tmp_path):
     assert set(counts) - {"rejections"} == expected_tables
     for worker in range(WORKERS):
         for table in range(TABLES_PER_WORKER):
-            assert Warehouse(path).read_records(f"worker_{worker}_table_{table}").shape == (3 + table, 8)
+            assert Warehouse(path).read_records(f"worker_{worker}_table_{table}").shape == (3 + table, len(RECORD_COLUMNS))
     assert rejected == (WORKERS * TABLES_PER_WORKER, WORKERS * TABLES_PER_WORKER)
     assert not Path(str(path) + ".wal").exists()  # every writer closed cleanly

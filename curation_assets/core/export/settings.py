@@ -9,6 +9,15 @@ from pydantic import Field, field_validator, model_validator
 
 from curation_assets.core.settings import Strict
 
+class HubConfig(Strict):
+    """Where each export is pushed on the Hugging Face Hub, when the token's variable is set."""
+
+    repo_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$",
+                         description="owner/name of a dataset repository (created when missing)")
+    token_env: str = "HF_TOKEN"
+    private: bool = True
+
+
 class ExportConfig(Strict):
     output_dir: str = "curation_data/exports"
     format: Literal["openai_chat", "sharegpt", "alpaca", "prompt_completion", "preference"] = Field(
@@ -32,6 +41,10 @@ class ExportConfig(Strict):
         default_factory=lambda: {"train": "train", "eval": "eval"},
         description="The exported name of each split (files, manifest, dataset card): e.g. "
                     "{train: train, eval: validation} or {eval: test}; the warehouse tables keep theirs.")
+    hub: HubConfig | None = Field(
+        default=None,
+        description="Push each export (files, Parquet, manifest, README.md card) to this Hub dataset repository "
+                    "when $token_env is set; without it nothing is sent and the metadata says so.")
     records_per_file: int = Field(
         default=100_000, ge=1,
         description="Records per exported file (train-00000-of-00003.jsonl, ...): the files depend on this "
