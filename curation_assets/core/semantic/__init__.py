@@ -1,0 +1,1 @@
+"""Semantic views of records: embeddings, per-record domains, topic clusters, semantic duplicates."""
