@@ -47,12 +47,12 @@ def test_ladder_rungs_are_nested_and_keep_the_source_mix(demo_run):
 def test_data_card_is_self_contained_with_plots_funnel_and_samples(demo_run):
     _, folder = demo_run
     html = (folder / "exports" / "data_card.html").read_text(encoding="utf-8")
-    assert html.count("data:image/png;base64,") == 6
+    assert html.count("data:image/png;base64,") == 7  # six plots and the topic map
     assert "src=\"http" not in html and "<script" not in html  # nothing to fetch: it opens offline
     for text in ("proprietary (demo user logs)", "malformed_json", "exact_duplicate", "empty_response",
-                 "Split: train", "Split: eval", "synthetic %"):
+                 "Split: train", "Split: eval", "synthetic %", "Topic coverage"):
         assert text in html, text
-    assert len(list((folder / "exports" / "plots").glob("*.png"))) == 6
+    assert len(list((folder / "exports" / "plots").glob("*.png"))) == 7
 
 
 def test_shared_data_report_has_real_statistics(shared_data_run):

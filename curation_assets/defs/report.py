@@ -8,6 +8,8 @@ import pandas as pd
 
 from curation_assets.config import PipelineConfig
 from curation_assets.core.report import card as data_cards
+from curation_assets.core.report import plots
+from curation_assets.core.report.coverage import topic_coverage
 from curation_assets.core.report.data_card import render_data_card
 from curation_assets.core.report.ladders import (ladder_candidates, ladder_order, ladder_problems, rung_sizes,
                                                  whole_rung_problems, write_ladder, LengthLimit)
@@ -89,6 +91,17 @@ def write_train_ladder(store: Warehouse, config: PipelineConfig, folder) -> tupl
                  if report.max_tokens is not None else None)
         table = write_ladder(rungs, folder, config.export, limit)
     return table, ladder_problems(held, source_counts) + whole_rung_problems(table, source_counts)
+
+
+def split_sample(store: Warehouse, split: str, size: int, seed: int) -> pd.DataFrame:
+    """At most ``size`` records of a split, chosen by a seeded hash of their ids (the same records every
+    run), in record-id order."""
+    with store.reading(split) as files:
+        if not files:
+            return pd.DataFrame(columns=["record_id", "kind", "instruction", "input", "response"])
+        with store.shards.connect_duckdb() as connection:
+            return connection.execute(sql("sample_split"), {"files": files, "salt": f":{seed}", "size": size}).df().sort_values(
+                    "record_id", kind="mergesort").reset_index(drop=True)
 
 
 def _png_markdown(png: bytes, alt: str) -> dg.MetadataValue:
@@ -174,7 +187,12 @@ def definitions(config: PipelineConfig) -> dg.Definitions:
         card = data_cards.build_card(config, profiles, drop_funnel, table_rows, loaded,
                                      inbox_loaded=table_rows.get(INBOX_TABLE, 0) if config.inbox is not None else 0,
                                      ladder_rows=store.read_frame(sql("read_ladder")))
+        coverage = topic_coverage({name: split_sample(store, name, settings.coverage_sample, settings.ladder_seed)
+                                   for name in ("train", "eval")}, settings.topic_clusters, settings.ladder_seed)
+        card["coverage"] = {key: value for key, value in coverage.items() if key != "map"}
         figures = data_cards.card_figures(profiles, drop_funnel, config)
+        if "map" in coverage:
+            figures["topic_map"] = plots.topic_map(coverage["map"], coverage["labels"])
         html = render_data_card(card, figures)
         card_path = data_cards.write_card(html, figures, config.output_dir())
         missing = data_cards.missing_sections(html)

@@ -19,8 +19,8 @@ from curation_assets.core.report.split_profile import profile_frame
 if TYPE_CHECKING:
     from curation_assets.config import PipelineConfig
 
-REQUIRED_SECTIONS = ("Sources and licenses", "Real and synthetic mix", "Drop funnel", "Split: train", "Split: eval",
-                     "Sample records", "Dataset-size ladder")
+REQUIRED_SECTIONS = ("Sources and licenses", "Real and synthetic mix", "Drop funnel", "Topic coverage", "Split: train",
+                     "Split: eval", "Sample records", "Dataset-size ladder")
 INLINE_PNG = "data:image/png;base64,"
 _QUANTILES = ("p0", "p5", "p25", "p50", "p75", "p95", "p100")
 _PROFILED_FIELDS = ("instruction", "input", "response")

@@ -77,6 +77,23 @@ def _example_tokens(example: dict) -> str:
             f"{escape(over)}.</p>")
 
 
+def _coverage_section(coverage: dict) -> str:
+    """Topics (clusters of the records' embeddings) and how many sampled records of each split and kind
+    fall in each: what the data covers, and what only synthetic records cover."""
+    if "rows" not in coverage:
+        return f"<h2>Topic coverage</h2><p class='muted'>{escape(coverage['note'])}</p>"
+    sampled = ", ".join(f"{split} {count:,}" for split, count in coverage["sampled"].items())
+    note = (f"{coverage['clusters']} topics (k-means over TF-IDF + SVD embeddings, {escape(coverage['embedder'])}) "
+            f"on a seeded sample of records: {sampled}" + (
+                f"; {coverage['requested_clusters']} were asked for, the sample allows fewer"
+                if coverage["clusters"] < coverage["requested_clusters"] else "") + ". The map is among the plots.")
+    splits = list(coverage["sampled"])
+    header = ["topic (most characteristic words)"] + [f"{split} {kind}" for split in splits for kind in ("real", "synthetic")]
+    rows = [[row["label"]] + [row[f"{split}_{kind}"] for split in splits for kind in ("real", "synthetic")]
+            for row in coverage["rows"]]
+    return f"<h2>Topic coverage</h2><p class='muted'>{note}</p>" + _table(header, rows)
+
+
 def _conversations(conversations: dict) -> str:
     if not conversations["multi_turn_records"] and not conversations["preference_pairs"]:
         return ""
@@ -164,6 +181,7 @@ def render_data_card(card: dict, plots: dict[str, bytes]) -> str:
     html.append("<h2>Plots</h2><div class='grid'>")
     html.extend(_image(png, name) for name, png in plots.items())
     html.append("</div>")
+    html.append(_coverage_section(card.get("coverage") or {"note": "not computed"}))
     for split, profile in card["splits"].items():
         html.append(_split_section(split, profile, card["samples"].get(split, [])))
     html.append("<h2>Dataset-size ladder</h2>")

@@ -81,3 +81,32 @@ def source_mix(by_source_and_kind: dict[str, dict[tuple[str, str], int]], title:
     axis.set_title(title)
     axis.legend()
     return _png(figure)
+
+
+def topic_map(points: dict[str, dict], labels: dict[int, str]) -> bytes:
+    """One panel per split: each sampled record at its place on train's first two principal axes,
+    coloured by topic cluster, real as dots and synthetic as crosses; each cluster's label at its centre."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(1, len(points), figsize=(6.0 * len(points), 4.6), dpi=100, squeeze=False)
+    colours = plt.get_cmap("tab20")
+    for axis, (split, shown) in zip(axes[0], points.items()):
+        xy = np.asarray(shown["xy"], dtype=float).reshape(-1, 2)
+        clusters = np.asarray(shown["cluster"], dtype=int)
+        kinds = np.asarray(shown["kind"], dtype=object)
+        for kind, marker in (("real", "o"), ("synthetic", "x")):
+            mask = kinds == kind
+            if mask.any():
+                axis.scatter(xy[mask, 0], xy[mask, 1], c=[colours(c % 20) for c in clusters[mask]], marker=marker,
+                             s=10, alpha=0.6, linewidths=0.8, label=kind)
+        for cluster in np.unique(clusters):
+            centre = xy[clusters == cluster].mean(axis=0)
+            axis.annotate(labels.get(int(cluster), str(cluster)), centre, fontsize=7, ha="center")
+        axis.set_title(f"Topics: {split} ({len(xy):,} records shown)")
+        axis.set_xticks([])
+        axis.set_yticks([])
+        axis.legend(loc="lower right", fontsize=7)
+    return _png(figure)

@@ -33,4 +33,7 @@ class ReportConfig(Strict):
     profile_sample: int = Field(default=50_000, ge=1)
     histogram_bins: int = Field(default=30, ge=5)
     ladder_sizes: list[int | Literal["all"]] = [100, 1000, 10000, "all"]
+    topic_clusters: int = Field(default=12, ge=2, le=200, description="Topics on the data card's coverage table and map.")
+    coverage_sample: int = Field(
+        default=5000, ge=10, description="Records per split (a seeded sample) embedded and clustered for the coverage.")
     ladder_seed: int = 0
