@@ -89,7 +89,13 @@ def _turn(value: Any, number: int) -> dict[str, Any]:
 
 
 def parse_turns(value: Any) -> list[dict[str, Any]]:
-    """A list of turn objects (OpenAI or ShareGPT keys), or an HH transcript, as canonical turns."""
+    """A list of turn objects (OpenAI or ShareGPT keys), the same as JSON text (a CSV cell), or an HH
+    transcript, as canonical turns."""
+    if isinstance(value, str) and value.lstrip().startswith("["):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise TurnProblem("not_a_conversation", "text starting with '[' that is not a JSON list of turns") from None
     if isinstance(value, str):
         return hh_turns(value)
     if not isinstance(value, list):

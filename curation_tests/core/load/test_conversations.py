@@ -3,6 +3,7 @@ conversation quarantined with its own reason."""
 
 from __future__ import annotations
 
+import csv
 import json
 
 import pytest
@@ -168,3 +169,15 @@ def test_a_pair_and_a_conversation_differing_only_in_turns_get_different_ids(tmp
 def test_a_mapping_mixing_shapes_is_a_config_error(fields, message):
     with pytest.raises(ValidationError, match=message):
         FieldMapping(**fields)
+
+
+def test_turns_stored_as_json_text_in_a_csv_cell_load(tmp_path):
+    path = tmp_path / "chats.csv"
+    turns = json.dumps([{"role": "user", "content": "Hi, a question"}, {"role": "assistant", "content": "Ask away."}])
+    broken = '[{"role": "user"'
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows([["messages"], [turns], [broken]])
+    loaded = load_source(source_config(path, "csv", {"conversation": "messages"}), path)
+    assert_balanced(loaded)
+    assert loaded.records[["instruction", "response"]].values.tolist() == [["Hi, a question", "Ask away."]]
+    assert loaded.rejections["reason"].tolist() == ["not_a_conversation"]
