@@ -126,6 +126,14 @@ class PipelineConfig(Strict):
         clashing = sorted({name for name in batch_names if batch_names.count(name) > 1 or name in names})
         if clashing:
             raise ValueError(f"batch names must be unique and differ from source names; repeated: {', '.join(clashing)}")
+        if self.mix.record_domains is not None:
+            unknown = [name for name in self.mix.record_domains.trained_on if name not in [*names, *batch_names]]
+            if unknown:
+                raise ValueError(f"mix.record_domains.trained_on: {', '.join(unknown)} not a configured source or batch")
+            domains = {self.catalog().domain_of(name) for name in self.mix.record_domains.trained_on}
+            if len(domains) < 2:
+                raise ValueError(f"mix.record_domains.trained_on: its sources are all of domain {domains.pop()!r}; "
+                                 "the classifier needs sources of two domains or more")
         for batch in self.synthetic.batches:
             if batch.from_source is not None and batch.from_source not in names:
                 raise ValueError(f"batch {batch.name!r}: from_source {batch.from_source!r} is not a configured source")

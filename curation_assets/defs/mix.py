@@ -7,6 +7,7 @@ from curation_assets.config import PipelineConfig
 from curation_assets.core.mix import mix
 from curation_assets.defs.publishing import metadata_table
 from curation_assets.defs.stage_asset import Decision, DecisionInput, stage_asset
+from curation_assets.engine.record_domains import classify_records
 from curation_assets.storage.sql_files import sql
 
 
@@ -16,12 +17,29 @@ def _report_table(report) -> dg.MetadataValue:
          int(row.synthetic_admitted), int(row.synthetic_available)] for row in report.itertuples(index=False)])
 
 
-def _write_report(report):
+def _write_report(report, record_domains=None):
     def write(connection, kept=None) -> None:
         connection.register("staged_report", report)
         connection.execute(sql("publish_mix_report"))
+        if record_domains is not None:  # each record's domain, how it was decided (mix.record_domains)
+            connection.register("staged", record_domains)
+            connection.execute(sql("publish_frame", table="record_domains"))
 
     return write
+
+
+def _domain_metadata(record_domains, model) -> dict:
+    changed = record_domains[record_domains["domain"] != record_domains["source_domain"]]
+    moves = changed.groupby(["source", "source_domain", "domain"]).size().reset_index(name="records")
+    return {
+        "domain_classifier": dg.MetadataValue.json({
+            "embedder": model.embedder.fingerprint, "trained_on": list(model.trained_on),
+            "held_out_accuracy": model.held_out.get("accuracy"), "held_out_records": model.held_out.get("records"),
+            "per_domain": model.held_out.get("per_domain", {})}),
+        "records_given_another_domain": metadata_table(
+            ["source", "source domain", "record domain", "records"],
+            [[row.source, row.source_domain, row.domain, int(row.records)] for row in moves.itertuples(index=False)]),
+    }
 
 
 def definitions(config: PipelineConfig) -> dg.Definitions:
@@ -29,14 +47,21 @@ def definitions(config: PipelineConfig) -> dg.Definitions:
 
     def decide(shards: DecisionInput) -> Decision:
         records = shards.read_columns(mix.MIX_COLUMNS)
-        dropped, report = mix.mix_decisions(records, config.mix, catalog.domain_of, catalog.source_rank)
+        domains, domain_metadata, record_domains = None, {}, None
+        if config.mix.record_domains is not None:
+            record_domains, model = classify_records(shards.groups, config, shards.shards_uri, shards.shared_scratch,
+                                                     shards.workers)
+            domains = records["record_id"].map(record_domains.set_index("record_id")["domain"])
+            domain_metadata = _domain_metadata(record_domains, model)
+        dropped, report = mix.mix_decisions(records, config.mix, catalog.domain_of, catalog.source_rank, domains)
         kept = len(records) - len(dropped)
         synthetic = int((records["kind"] == "synthetic").sum()) - len(dropped)
         return Decision(records.loc[:, ["record_id", "shard", "shard_row"]], dropped, metadata={
             "synthetic_fraction": round(synthetic / kept, 4) if kept else 0.0,
             "max_synthetic_fraction": config.mix.max_synthetic_fraction,
             "achieved_vs_target": _report_table(report),
-        }, side_tables=_write_report(report))
+            **domain_metadata,
+        }, side_tables=_write_report(report, record_domains))
 
     mixed = stage_asset(
         config,

@@ -28,6 +28,8 @@ SIDE_TABLES = {
                      "deduplicated against them.",
     "mix_report": "Per domain: achieved vs target share, real records, synthetic admitted of available.",
     "llm_cache": "Every LLM request and reply (keyed by request), so re-runs replay instead of calling again.",
+    "record_domains": "Each combined record's domain for the mix caps (mix.record_domains): its source's, the "
+                      "classifier's prediction and confidence, and the one used.",
 }
 def _record_columns(names) -> list[tuple[str, str, str]]:
     """Record columns as the warehouse types them, described once (core/records.py)."""
@@ -71,6 +73,14 @@ COLUMNS = {  # (name, type, description) of each side table's columns, as sql/cr
         ("synthetic_admitted", "BIGINT", "Synthetic records kept."),
         ("records", "BIGINT", "Records kept in the domain."),
     ],
+    "record_domains": [
+        *_record_columns(("record_id", "source")),
+        ("source_domain", "VARCHAR", "The domain its source is configured with."),
+        ("predicted_domain", "VARCHAR", "The nearest domain centroid of its embedding."),
+        ("confidence", "FLOAT", "The predicted domain's similarity less the runner-up's."),
+        ("domain", "VARCHAR", "The domain the mix counted it in: trained-on sources keep theirs; others take "
+                              "the prediction at min_confidence or above."),
+    ],
     "llm_cache": [
         ("request_key", "VARCHAR", "Hash of model, messages and sampling: the cache key."),
         ("model", "VARCHAR", "The model asked."), ("request", "VARCHAR", "The request (JSON)."),
@@ -84,16 +94,17 @@ PRODUCERS = {
     "conflicts": ("deduplicated",),
     "dedup_history": ("deduplicated",),
     "mix_report": ("mixed",),
+    "record_domains": ("mixed",),
     "llm_cache": ("synthetic_batches", "verified_synthetic"),
 }
 
 
-def side_table_specs(asset_keys: set[str], uses_llm: bool) -> list[dg.AssetSpec]:
+def side_table_specs(asset_keys: set[str], uses_llm: bool, record_domains: bool = False) -> list[dg.AssetSpec]:
     """A spec per side table whose producers are in the graph (``asset_keys``); ``llm_cache`` only
-    where an LLM endpoint is configured."""
+    where an LLM endpoint is configured, ``record_domains`` only where mix.record_domains is."""
     specs = []
     for table, description in SIDE_TABLES.items():
-        if table == "llm_cache" and not uses_llm:
+        if (table == "llm_cache" and not uses_llm) or (table == "record_domains" and not record_domains):
             continue
         if table == "rejections":
             producers = sorted(key for key in asset_keys if key.startswith("raw_") or key in REJECTING)
@@ -112,7 +123,7 @@ def written_by(producer: str, uses_llm: bool = False) -> list[str]:
     """The side tables asset ``producer`` writes when it publishes."""
     tables = ["rejections"] if producer.startswith("raw_") or producer in REJECTING else []
     return tables + [table for table, producers in PRODUCERS.items()
-                     if producer in producers and (table != "llm_cache" or uses_llm)]
+                     if producer in producers and (table != "llm_cache" or uses_llm) and table != "record_domains"]
 
 
 def report_side_tables(context: dg.AssetExecutionContext, warehouse, producer: str, uses_llm: bool = False) -> None:

@@ -28,9 +28,9 @@ MIX_COLUMNS = ["record_id", "source", "kind", "source_position"]  # all the mix 
 
 
 def mix_records(records: pd.DataFrame, settings: MixConfig, domain_of: Callable[[str], str],
-                source_rank: Callable[[str], int]) -> tuple[StageResult, pd.DataFrame]:
+                source_rank: Callable[[str], int], domains: pd.Series | None = None) -> tuple[StageResult, pd.DataFrame]:
     """The mix of ``records``: what it keeps and rejects, and the achieved mix against the target."""
-    dropped, report = mix_decisions(records, settings, domain_of, source_rank)
+    dropped, report = mix_decisions(records, settings, domain_of, source_rank, domains)
     excluded = records.index.isin(dropped.index)
     kept = as_records(records[~excluded].sort_values("record_id", kind="mergesort"))
     rejections = as_rejections(records.loc[dropped.index].assign(reason=dropped["reason"], detail=dropped["detail"]),
@@ -39,10 +39,10 @@ def mix_records(records: pd.DataFrame, settings: MixConfig, domain_of: Callable[
 
 
 def mix_decisions(records: pd.DataFrame, settings: MixConfig, domain_of: Callable[[str], str],
-                  source_rank: Callable[[str], int]) -> tuple[pd.DataFrame, pd.DataFrame]:
+                  source_rank: Callable[[str], int], domains: pd.Series | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The records the caps exclude (``records``' rows, ``MIX_COLUMNS`` are enough, with ``reason`` and
-    ``detail``), and the report."""
-    domains = records["source"].map(domain_of)
+    ``detail``), and the report. ``domains``: each record's own domain (``records``' index), else its source's."""
+    domains = records["source"].map(domain_of) if domains is None else domains.reindex(records.index)
     real = records["kind"] != "synthetic"
     counts: Counter = Counter(domains[real])
     targets = settings.domain_targets

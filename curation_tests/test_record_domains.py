@@ -1,0 +1,99 @@
+"""Each record's own domain for the mix caps: a source labelled 'general' that is half math word problems
+is counted by what its records are, learned from sources of one known domain each (real public data)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+from support import demo_config_dict, materialize_config, query
+
+pytestmark = [pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory, shared_data):
+    folder = tmp_path_factory.mktemp("record_domains")
+    math = [json.loads(line) for line in (shared_data / "gsm8k_train.jsonl").read_text(encoding="utf-8").splitlines()]
+    tools = json.loads((shared_data / "gpteacher_toolformer.json").read_text(encoding="utf-8"))
+
+    def write(name: str, rows: list[dict]) -> str:
+        path = folder / f"{name}.jsonl"
+        path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+        return str(path)
+
+    # The support inbox mixes both: 120 math problems and 120 tool-use requests, all labelled general.
+    mixed = [{"q": m["question"], "a": m["answer"]} for m in math[1000:1120]] + [
+        {"q": f"{t['instruction']}\n{t['input']}", "a": t["output"]} for t in tools[3000:3120]]
+    common = {"format": "jsonl", "kind": "real", "license": "MIT"}
+    config = demo_config_dict()
+    config["sources"] = [
+        {"name": "word_problems", "path": write("math", [{"q": m["question"], "a": m["answer"]} for m in math[:400]]),
+         "fields": {"instruction": "q", "response": "a"}, "domain": "math", **common},
+        {"name": "tool_requests", "path": write("tools", [{"q": t["instruction"], "i": t["input"], "a": t["output"]}
+                                                          for t in tools[:400]]),
+         "fields": {"instruction": "q", "input": "i", "response": "a"}, "domain": "general", **common},
+        {"name": "support_inbox", "path": write("mixed", mixed), "fields": {"instruction": "q", "response": "a"},
+         "domain": "general", **common},
+    ]
+    config["synthetic"] = {"batches": [{"name": "py_functions", "task": "python_function", "count": 80, "seed": 4,
+                                        "domain": "code"}]}
+    config["mix"] = {"max_synthetic_fraction": 0.5, "record_domains": {
+        "trained_on": ["word_problems", "tool_requests", "py_functions"], "sample": 2000, "dimensions": 64}}
+    config["decontaminate"] = {"benchmarks": []}
+    config.pop("inbox", None)
+    path = folder / "config.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CURATION_WAREHOUSE", str(folder / "warehouse.duckdb"))
+        patch.setenv("CURATION_OUTPUT_DIR", str(folder / "exports"))
+        patch.setenv("CURATION_INBOX", str(folder / "inbox"))
+        result = materialize_config(path)
+    return result, folder / "warehouse.duckdb"
+
+
+def test_the_mixed_source_is_counted_by_its_records_domains(run):
+    result, warehouse = run
+    assert result.success
+    assert [e.check_name for e in result.get_asset_check_evaluations() if not e.passed] == []
+    # every combined record has its domain row
+    assert query(warehouse, "SELECT count(*) FROM main.combined") == query(warehouse, "SELECT count(*) FROM record_domains")
+    by_origin = dict(((truth, domain), count) for truth, domain, count in query(warehouse, """
+        SELECT CASE WHEN source_position <= 120 THEN 'math' ELSE 'general' END, domain, count(*)
+        FROM record_domains JOIN (SELECT record_id, source_position FROM main.combined) USING (record_id)
+        WHERE source = 'support_inbox' GROUP BY ALL"""))
+    math_right = by_origin.get(("math", "math"), 0) / 120
+    general_right = by_origin.get(("general", "general"), 0) / 120
+    assert math_right >= 0.9 and general_right >= 0.9, by_origin
+    # the trained-on sources keep their configured domain whatever is predicted
+    assert query(warehouse, "SELECT count(*) FROM record_domains WHERE source IN ('word_problems', 'tool_requests', "
+                            "'py_functions') AND domain <> source_domain") == [(0,)]
+    # the mix report counts the support inbox's math problems as math
+    real_math = dict(query(warehouse, "SELECT domain, real_records FROM mix_report"))["math"]
+    assert real_math >= 400 + 108
+
+
+def test_the_held_out_accuracy_is_reported_with_the_run(run):
+    result, _ = run
+    [materialization] = [m for m in result.asset_materializations_for_node("mixed") if m.asset_key.path == ["mixed"]]
+    classifier = materialization.metadata["domain_classifier"].value
+    assert classifier["trained_on"] == ["word_problems", "tool_requests", "py_functions"]
+    assert classifier["held_out_accuracy"] >= 0.9 and classifier["held_out_records"] > 50
+    assert classifier["embedder"].startswith("tfidf-svd-64d-")
+    moves = materialization.metadata["records_given_another_domain"].value.records
+    assert any(row.data["source"] == "support_inbox" and row.data["record domain"] == "math" for row in moves)
+
+
+def test_trained_on_sources_must_exist_and_span_two_domains(tmp_path):
+    from curation_assets.config import ConfigError, load_config
+
+    config = demo_config_dict()
+    for trained_on, message in ((["nope"], "nope not a configured source"),
+                                (["support_logs", "faq_export"], "all of domain 'general'")):
+        config["mix"]["record_domains"] = {"trained_on": trained_on}
+        path = tmp_path / "config.yaml"
+        path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+        with pytest.raises(ConfigError, match=message):
+            load_config(path)
