@@ -27,6 +27,7 @@ from curation_assets.core.catalog import SourceCatalog
 from curation_assets.core.load.settings import FileSource, InboxConfig, SourceConfig
 from curation_assets.core.mix.settings import MixConfig
 from curation_assets.core.report.settings import ReportConfig
+from curation_assets.core.select.settings import SelectionConfig
 from curation_assets.core.report.tokenizer import is_tokenizer_path, tokenizer_problem
 from curation_assets.core.settings import Strict
 from curation_assets.core.split.settings import SplitConfig
@@ -101,6 +102,7 @@ class PipelineConfig(Strict):
     export: ExportConfig = ExportConfig()
     checks: ChecksConfig = ChecksConfig()
     report: ReportConfig = ReportConfig()
+    selection: SelectionConfig | None = None
     # Where relative source paths resolve; set by the loader, not by users.
     base_dir: str = "."
 

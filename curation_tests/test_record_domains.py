@@ -1,5 +1,6 @@
 """Each record's own domain for the mix caps: a source labelled 'general' that is half math word problems
-is counted by what its records are, learned from sources of one known domain each (real public data)."""
+is counted by what its records are, learned from sources of one known domain each (real public data);
+then the best records for a budget, meeting per-domain targets."""
 
 from __future__ import annotations
 
@@ -43,6 +44,8 @@ def run(tmp_path_factory, shared_data):
     config["mix"] = {"max_synthetic_fraction": 0.5, "record_domains": {
         "trained_on": ["word_problems", "tool_requests", "py_functions"], "sample": 2000, "dimensions": 64}}
     config["decontaminate"] = {"benchmarks": []}
+    config["selection"] = {"budget": 100, "domain_targets": {"math": 0.5, "general": 0.3, "code": 0.2},
+                           "clusters": 8, "max_cluster_share": 0.3}
     config.pop("inbox", None)
     path = folder / "config.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
@@ -51,6 +54,10 @@ def run(tmp_path_factory, shared_data):
         patch.setenv("CURATION_OUTPUT_DIR", str(folder / "exports"))
         patch.setenv("CURATION_INBOX", str(folder / "inbox"))
         result = materialize_config(path)
+        first = query(folder / "warehouse.duckdb", "SELECT * FROM selection ORDER BY record_id")
+        again = materialize_config(path, selection=["selection"])
+        second = query(folder / "warehouse.duckdb", "SELECT * FROM selection ORDER BY record_id")
+    assert again.success and first == second  # the same train and seed: the same selection
     return result, folder / "warehouse.duckdb"
 
 
@@ -97,3 +104,30 @@ def test_trained_on_sources_must_exist_and_span_two_domains(tmp_path):
         path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
         with pytest.raises(ConfigError, match=message):
             load_config(path)
+
+
+def test_the_selection_meets_its_domain_targets_and_says_why_each_record_was_left_out(run):
+    result, warehouse = run
+    [materialization] = [m for m in result.asset_materializations_for_node("selection") if m.asset_key.path == ["selection"]]
+    assert materialization.metadata["selected"].value == 100
+    shares = dict(query(warehouse, "SELECT domain, count(*) / 100 FROM selection WHERE selected GROUP BY ALL"))
+    for domain, target in {"math": 0.5, "general": 0.3, "code": 0.2}.items():
+        assert abs(shares[domain] - target) <= 0.02, shares
+    assert query(warehouse, "SELECT count(*) FROM selection") == query(warehouse, "SELECT count(*) FROM main.train")
+    reasons = {reason for (reason,) in query(warehouse, "SELECT DISTINCT reason FROM selection WHERE NOT selected")}
+    assert reasons and reasons <= {"below_quota", "cluster_cap", "over_budget"}
+    lines = (warehouse.parent / "exports" / "selected" / "train-selected.jsonl").read_text(encoding="utf-8").splitlines()
+    assert sorted(json.loads(line)["id"] for line in lines) == [
+        record_id for (record_id,) in query(warehouse, "SELECT record_id FROM selection WHERE selected ORDER BY 1")]
+
+
+def test_a_domain_short_of_its_target_gives_all_it_has_and_the_others_are_held_to_the_rest():
+    from curation_assets.defs.select import target_misses
+
+    targets = {"math": 0.5, "general": 0.3, "code": 0.2}
+    # code has 10 records of the 20 its share asks for: math and general share the other 90 as 5:3
+    assert target_misses(targets, {"math": 0.5625, "general": 0.3375, "code": 0.1}, {"code": 10, "math": 99,
+                                                                                      "general": 99}, 100) == {}
+    assert target_misses(targets, {"math": 0.6, "general": 0.3, "code": 0.1}, {"code": 10, "math": 99, "general": 99},
+                         100) == {"math": {"target": 0.5, "expected": 0.5625, "achieved": 0.6},
+                                  "general": {"target": 0.3, "expected": 0.3375, "achieved": 0.3}}

@@ -1,0 +1,1 @@
+"""Selection: the best subset of train for a budget, under coverage constraints."""

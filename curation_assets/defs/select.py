@@ -1,0 +1,123 @@
+"""selection: the best ``selection.budget`` records of train by quality score, under per-domain targets
+and per-topic caps (``core/select``), as a table (every train record: selected, or why not) and a
+training file in the export format."""
+
+
+import json
+
+import dagster as dg
+import numpy as np
+import pandas as pd
+
+from curation_assets.config import PipelineConfig
+from curation_assets.core.export.formats import training_lines, write_jsonl_atomically
+from curation_assets.core.select.selection import quality_scores, select
+from curation_assets.core.semantic.clusters import fit_clusters
+from curation_assets.core.semantic.embed import fit_embedder, record_texts
+from curation_assets.core.semantic.record_domains import sample_of
+from curation_assets.defs.publishing import metadata_table
+from curation_assets.defs.resources import WarehouseResource
+from curation_assets.defs.split import GROUP, TRAIN_KEY
+from curation_assets.storage.sql_files import sql
+
+SELECTION_KEY = dg.AssetKey("selection")
+TARGETS_CHECK = "domain_shares_meet_targets"
+TOLERANCE = 0.02  # a domain's share of the selection may miss its target by at most 2 points
+SELECTED_FILE = "selected/train-selected.jsonl"
+
+
+def judge_scores(lineages: pd.Series) -> pd.Series:
+    """The verify judge's 1-5 score from each record's lineage; NaN for a record never judged."""
+    def score(lineage: str):
+        judged = (json.loads(lineage).get("verification") or {}).get("judge") or {}
+        return judged.get("score", np.nan)
+    return lineages.map(score).astype(float)
+
+
+def target_misses(targets: dict[str, float], achieved: dict[str, float], available: dict[str, int],
+                  selected: int) -> dict[str, dict]:
+    """Targeted domains whose share of the selection is more than ``TOLERANCE`` off. A domain with fewer
+    records than its target asks gives all it has; the others are held to their targets rescaled to the
+    share that is left."""
+    short = {domain for domain, share in targets.items() if share > 0 and available.get(domain, 0) < share * selected}
+    left = 1.0 - sum(achieved.get(domain, 0.0) for domain in short)
+    rest = sum(share for domain, share in targets.items() if domain not in short)
+    misses = {}
+    for domain, share in targets.items():
+        if share <= 0 or domain in short or not rest:
+            continue
+        expected = share / rest * left
+        if abs(achieved.get(domain, 0.0) - expected) > TOLERANCE:
+            misses[domain] = {"target": round(share, 4), "expected": round(expected, 4),
+                              "achieved": achieved.get(domain, 0.0)}
+    return misses
+
+
+def _texts(frame: pd.DataFrame) -> list[str]:
+    return record_texts(frame["instruction"].fillna("").tolist(), frame["input"].fillna("").tolist(),
+                        frame["response"].fillna("").tolist())
+
+
+def definitions(config: PipelineConfig) -> dg.Definitions:
+    settings = config.selection
+    if settings is None:
+        return dg.Definitions()
+
+    @dg.asset(
+        key=SELECTION_KEY,
+        deps=[TRAIN_KEY],
+        group_name=GROUP,
+        kinds={"duckdb", "json"},
+        description=(f"The best {settings.budget:,} records of train by quality score (judge, length, real, "
+                     f"unrepeated words), meeting per-domain targets, at most {settings.max_cluster_share:.0%} of a "
+                     f"domain's picks from one topic; table selection says why each other record was left out; "
+                     f"{SELECTED_FILE} in the export format."),
+        code_version=config.stage_version(settings),
+        check_specs=[dg.AssetCheckSpec(TARGETS_CHECK, asset=SELECTION_KEY, blocking=True,
+                                       description=f"Each targeted domain with enough records is within "
+                                                   f"{TOLERANCE:.0%} of its target share of the selection.")],
+    )
+    def selection(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+        store = warehouse.get()
+        train = store.read_frame(sql("read_train_for_selection"))
+        catalog = config.catalog()
+        domains = train["source"].map(catalog.domain_of)
+        if config.mix.record_domains is not None and store.read_frame(
+                sql("table_exists"), {"table": "record_domains"})["present"].iloc[0]:
+            decided = store.read_frame("SELECT record_id, domain FROM main.record_domains").set_index("record_id")["domain"]
+            domains = train["record_id"].map(decided).fillna(domains)
+        sample = sample_of(train, settings.sample, settings.seed)
+        if len(sample) >= 3:
+            embedder = fit_embedder(_texts(sample), 64, settings.seed)
+            clusters = fit_clusters([embedder.embed(_texts(sample))], settings.clusters, settings.seed)
+            assigned = clusters.assign(embedder.embed(_texts(train)))
+        else:
+            assigned = np.zeros(len(train), dtype=np.int32)
+        scores = quality_scores(train, judge_scores(train["lineage"]), settings)
+        targets = settings.domain_targets or config.mix.domain_targets
+        chosen = select(train, domains, assigned, scores, settings, targets)
+        store.replace_table("selection", chosen.rows)
+        picked = train.set_index("record_id").loc[chosen.rows.loc[chosen.rows["selected"], "record_id"]].reset_index()
+        path = config.output_dir() / SELECTED_FILE
+        path.parent.mkdir(parents=True, exist_ok=True)
+        written = write_jsonl_atomically(training_lines(picked, config.export.format, config.export.system_prompt), path)
+        achieved = chosen.achieved()
+        misses = target_misses(chosen.targets, achieved, domains.value_counts().to_dict(),
+                               int(chosen.rows["selected"].sum()))
+        reasons = chosen.rows["reason"].value_counts().to_dict()
+        return dg.MaterializeResult(
+            metadata={
+                "budget": settings.budget, "selected": int(chosen.rows["selected"].sum()), "file": str(path),
+                "records_written": written,
+                "domains": metadata_table(["domain", "target", "quota", "achieved", "available"], [
+                    [domain, round(chosen.targets.get(domain, 0.0), 4), chosen.quotas[domain], achieved.get(domain, 0.0),
+                     int((domains == domain).sum())] for domain in sorted(chosen.quotas)]),
+                "left_out": dg.MetadataValue.json({str(k): int(v) for k, v in sorted(reasons.items())}),
+                "notes": dg.MetadataValue.json(chosen.notes),
+                "dagster/row_count": len(chosen.rows),
+            },
+            check_results=[dg.AssetCheckResult(check_name=TARGETS_CHECK, passed=not misses,
+                                               metadata={"misses": dg.MetadataValue.json(misses)})],
+        )
+
+    return dg.Definitions(assets=[selection])
