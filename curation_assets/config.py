@@ -128,6 +128,8 @@ class PipelineConfig(Strict):
         clashing = sorted({name for name in batch_names if batch_names.count(name) > 1 or name in names})
         if clashing:
             raise ValueError(f"batch names must be unique and differ from source names; repeated: {', '.join(clashing)}")
+        if self.report.ladder_from == "selection" and self.selection is None:
+            raise ValueError("report.ladder_from: selection needs a `selection:` section (its budget and weights)")
         if self.mix.record_domains is not None:
             unknown = [name for name in self.mix.record_domains.trained_on if name not in [*names, *batch_names]]
             if unknown:

@@ -46,6 +46,7 @@ def run(tmp_path_factory, shared_data):
     config["decontaminate"] = {"benchmarks": []}
     config["selection"] = {"budget": 100, "domain_targets": {"math": 0.5, "general": 0.3, "code": 0.2},
                            "clusters": 8, "max_cluster_share": 0.3}
+    config["report"] = {"ladder_from": "selection", "ladder_sizes": [10, 50, "all"]}
     config.pop("inbox", None)
     path = folder / "config.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
@@ -131,3 +132,23 @@ def test_a_domain_short_of_its_target_gives_all_it_has_and_the_others_are_held_t
     assert target_misses(targets, {"math": 0.6, "general": 0.3, "code": 0.1}, {"code": 10, "math": 99, "general": 99},
                          100) == {"math": {"target": 0.5, "expected": 0.5625, "achieved": 0.6},
                                   "general": {"target": 0.3, "expected": 0.3375, "achieved": 0.3}}
+
+
+def test_the_ladder_is_built_from_the_selection_best_first(run):
+    _, warehouse = run
+    assert query(warehouse, "SELECT size, records FROM main.ladder ORDER BY size") == [(10, 10), (50, 50), (100, 100)]
+    best_ten = [record_id for (record_id,) in query(warehouse, "SELECT record_id FROM selection WHERE selected "
+                                                               "ORDER BY rank LIMIT 10")]
+    rung = (warehouse.parent / "exports" / "ladder" / "train_10.jsonl").read_text(encoding="utf-8").splitlines()
+    assert sorted(json.loads(line)["id"] for line in rung) == sorted(best_ten)
+
+
+def test_a_selection_ladder_needs_a_selection(tmp_path):
+    from curation_assets.config import ConfigError, load_config
+
+    config = demo_config_dict()
+    config["report"] = {"ladder_from": "selection"}
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    with pytest.raises(ConfigError, match="ladder_from: selection needs a `selection:` section"):
+        load_config(path)

@@ -68,10 +68,33 @@ def split_profile(store: Warehouse, split: str, config: PipelineConfig) -> dict:
         return finish(merged, settings, lambda positions: read_positions(store.shards, files, positions))
 
 
+def write_selection_ladder(store: Warehouse, config: PipelineConfig, folder) -> tuple[pd.DataFrame, list[str]]:
+    """Rungs from the selection: rung n holds its n best records (by rank), so each rung holds the one
+    before it; the largest rung is every selected record."""
+    settings = config.report_settings()
+    chosen = store.read_frame(sql("read_selection_ranked"))
+    records = store.read_frame(sql("read_train_for_selection")).set_index("record_id").loc[chosen["record_id"]]
+    records = records.reset_index()
+    sizes = rung_sizes(settings.ladder_sizes, len(records))
+    limit = (LengthLimit(settings.tokenizer, settings.max_tokens, settings.over_max_tokens)
+             if settings.max_tokens is not None else None)
+    rungs = {size: records.head(size) for size in sizes}
+    table = write_ladder(rungs, folder, config.export, limit)
+    problems, previous = [], set()
+    for size, rung in rungs.items():
+        ids = set(rung["record_id"])
+        if not previous <= ids:
+            problems.append(f"rung {size} does not contain the previous rung")
+        previous = ids
+    return table, problems
+
+
 def write_train_ladder(store: Warehouse, config: PipelineConfig, folder) -> tuple[pd.DataFrame, list[str]]:
     """The ladder's files and listing, and what breaks its promise. Holds only each source's
     candidates for the rungs smaller than train (see ``ladder_candidates``); the rung of every
     record streams from the shards in record-id order."""
+    if config.report.ladder_from == "selection":
+        return write_selection_ladder(store, config, folder)
     settings = config.report
     limit = max((int(size) for size in settings.ladder_sizes if size != "all"), default=0)
     with store.reading("train") as files:
@@ -145,10 +168,12 @@ def definitions(config: PipelineConfig) -> dg.Definitions:
 
     @dg.asset(
         key=LADDER_KEY,
-        deps=[TRAIN_KEY],
+        deps=[TRAIN_KEY, *([dg.AssetKey("selection")] if settings.ladder_from == "selection" else [])],
         group_name=GROUP,
         kinds={"duckdb", "json"},
-        description=(f"Nested subsets of train of sizes {settings.ladder_sizes}, each keeping the source mix, "
+        description=(f"Nested subsets of train of sizes {settings.ladder_sizes}, "
+                     + ("the selection's best records first (rung n: its n best), " if settings.ladder_from == "selection"
+                        else "each keeping the source mix, ") +
                      "for the 'performance against dataset size' experiment."),
         code_version=config.stage_version(settings, config.export),
         check_specs=[dg.AssetCheckSpec("rungs_nested_with_source_mix", asset=LADDER_KEY, blocking=True)],

@@ -37,3 +37,7 @@ class ReportConfig(Strict):
     coverage_sample: int = Field(
         default=5000, ge=10, description="Records per split (a seeded sample) embedded and clustered for the coverage.")
     ladder_seed: int = 0
+    ladder_from: Literal["random", "selection"] = Field(
+        default="random",
+        description="random: rungs are seeded random subsets of train keeping the source mix; selection: the "
+                    "selection's best records first (rung n = its n best), which needs `selection:` configured.")
