@@ -155,6 +155,11 @@ class PipelineConfig(Strict):
         """A path from the config, relative to the config file's folder."""
         return Path(path) if Path(path).is_absolute() else Path(self.base_dir) / path
 
+    def optional_side_tables(self) -> frozenset[str]:
+        """The side tables this config's settings write (defs/side_tables.py OPTIONAL)."""
+        return frozenset({*(["record_domains"] if self.mix.record_domains is not None else []),
+                          *(["semantic_duplicates"] if self.dedup.semantic.threshold is not None else [])})
+
     def report_settings(self) -> ReportConfig:
         """The report settings with a tokenizer path resolved against the config file's folder."""
         if not is_tokenizer_path(self.report.tokenizer):

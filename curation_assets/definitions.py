@@ -98,7 +98,7 @@ def build_definitions(config: PipelineConfig) -> dg.Definitions:
               for asset in domains.assets]
     produced = {key.to_user_string() for asset in assets for key in asset.keys}
     return dg.Definitions(
-        assets=[*assets, *(owned(spec, config) for spec in side_table_specs(produced, config.has_llm_endpoint(), config.mix.record_domains is not None))],
+        assets=[*assets, *(owned(spec, config) for spec in side_table_specs(produced, config.has_llm_endpoint(), config.optional_side_tables()))],
         sensors=[*domains.sensors, automation_sensor()],
         schedules=domains.schedules,
         jobs=jobs(config, assets),

@@ -152,3 +152,4 @@ def test_a_selection_ladder_needs_a_selection(tmp_path):
     path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     with pytest.raises(ConfigError, match="ladder_from: selection needs a `selection:` section"):
         load_config(path)
+

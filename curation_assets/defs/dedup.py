@@ -24,6 +24,8 @@ from curation_assets.defs.stage_asset import Decision, DecisionInput, stage_asse
 from curation_assets.engine.band_shuffle import BandShuffle, ShuffledIndex, SignAndShuffle
 from curation_assets.engine.decided_stage import map_shards
 from curation_assets.engine.pool import worker_count
+from curation_assets.engine.semantic_dedup import semantic_pass
+from curation_assets.core.rules import excerpt
 from curation_assets.storage.shards import Version, file_list_literal
 from curation_assets.storage.sql_files import sql
 from curation_assets.storage.dedup_history import WarehouseHistory
@@ -33,7 +35,22 @@ NEAR_DUPLICATE_CHECK = "no_near_duplicates_kept"
 CONFLICT_REASONS = (SAME_PROMPT, SAME_RESPONSE)
 
 
-def _write_side_tables(decision: DedupDecision, spill_files: list):
+def _semantic_metadata(semantic, rows: pd.DataFrame, shards: DecisionInput) -> dict:
+    if semantic is None:
+        return {"semantic_duplicates": dg.MetadataValue.json({"enabled": False})}
+    shown = {a for a, _, _ in semantic.near_threshold} | {b for _, b, _ in semantic.near_threshold}
+    located = rows[rows["record_id"].isin(shown)]
+    texts = dict(zip(located["record_id"], shards.texts().columns(located, ["instruction"])["instruction"])) if shown else {}
+    lines = [f"| {cosine:.3f} | {excerpt(texts.get(a, ''))} | {excerpt(texts.get(b, ''))} |"
+             for a, b, cosine in semantic.near_threshold]
+    return {
+        "semantic_duplicates": dg.MetadataValue.json(semantic.stats),
+        "semantic_pairs_nearest_the_threshold": dg.MetadataValue.md(
+            "| cosine | one | the other |\n|---|---|---|\n" + "\n".join(lines) if lines else "No pair near the threshold."),
+    }
+
+
+def _write_side_tables(decision: DedupDecision, spill_files: list, semantic_pairs: pd.DataFrame | None = None):
     """What the publish transaction writes beside the records: only the small tables are held (the
     batch's keys and signatures are read from the spill files), so the decision is freed before the
     records are split and published."""
@@ -43,6 +60,9 @@ def _write_side_tables(decision: DedupDecision, spill_files: list):
     signed = f"read_parquet({file_list_literal([str(path) for path in spill_files])})"
 
     def write(connection, kept: Version) -> None:
+        if semantic_pairs is not None:  # dedup.semantic: each record dropped and the one kept in its place
+            connection.register("staged", semantic_pairs)
+            connection.execute(sql("publish_frame", table="semantic_duplicates"))
         connection.register("staged_clusters", clusters)
         connection.register("staged_conflicts", conflicts)
         scope = [f"SELECT record_id FROM {signed}"] if spill_files else []
@@ -139,10 +159,19 @@ def definitions(config: PipelineConfig) -> dg.Definitions:
         history = WarehouseHistory(shards.warehouse) if near.incremental else None
         decision = dedup_stage.decide(batch, shards.texts(), config.dedup, config.catalog().source_rank, history,
                                       lap=shards.clock.lap, index_factory=shuffled_index)
-        return Decision(batch.rows.loc[:, ["record_id", "shard", "shard_row"]],
-                        decision.rejected.loc[:, ["record_id", "reason", "detail"]],
-                        metadata=_metadata(decision), checks=[_near_duplicate_check(decision)],
-                        side_tables=_write_side_tables(decision, list(batch.signatures.files.values())))
+        rejected = decision.rejected.loc[:, ["record_id", "reason", "detail"]]
+        semantic = None
+        if config.dedup.semantic.threshold is not None:
+            kept_ids = set(batch.rows["record_id"]) - set(rejected["record_id"])
+            semantic = semantic_pass(shards.groups, config, shards.shards_uri, shards.shared_scratch, shards.workers,
+                                     kept_ids, config.catalog().source_rank)
+            rejected = pd.concat([rejected, semantic.rejected], ignore_index=True)
+            shards.clock.lap("semantic")
+        return Decision(batch.rows.loc[:, ["record_id", "shard", "shard_row"]], rejected,
+                        metadata={**_metadata(decision), **_semantic_metadata(semantic, batch.rows, shards)},
+                        checks=[_near_duplicate_check(decision)],
+                        side_tables=_write_side_tables(decision, list(batch.signatures.files.values()),
+                                                       semantic.pairs if semantic is not None else None))
 
     deduplicated = stage_asset(
         config,

@@ -28,6 +28,8 @@ SIDE_TABLES = {
                      "deduplicated against them.",
     "mix_report": "Per domain: achieved vs target share, real records, synthetic admitted of available.",
     "llm_cache": "Every LLM request and reply (keyed by request), so re-runs replay instead of calling again.",
+    "semantic_duplicates": "Records dedup.semantic dropped as semantic duplicates, each with the record kept in "
+                           "its place and their cosine similarity.",
     "record_domains": "Each combined record's domain for the mix caps (mix.record_domains): its source's, the "
                       "classifier's prediction and confidence, and the one used.",
 }
@@ -73,6 +75,10 @@ COLUMNS = {  # (name, type, description) of each side table's columns, as sql/cr
         ("synthetic_admitted", "BIGINT", "Synthetic records kept."),
         ("records", "BIGINT", "Records kept in the domain."),
     ],
+    "semantic_duplicates": [
+        ("record_id", "VARCHAR", "The record dropped."), ("kept_id", "VARCHAR", "The record kept in its place."),
+        ("cosine", "DOUBLE", "Their embeddings' cosine similarity."),
+    ],
     "record_domains": [
         *_record_columns(("record_id", "source")),
         ("source_domain", "VARCHAR", "The domain its source is configured with."),
@@ -89,22 +95,25 @@ COLUMNS = {  # (name, type, description) of each side table's columns, as sql/cr
         ("received_at", "VARCHAR", "When (UTC)."), ("run_id", "VARCHAR", "The Dagster run that asked."),
     ],
 }
+# Written only when their settings are on (mix.record_domains, dedup.semantic.threshold).
+OPTIONAL = frozenset({"record_domains", "semantic_duplicates"})
 PRODUCERS = {
     "duplicate_clusters": ("deduplicated",),
     "conflicts": ("deduplicated",),
     "dedup_history": ("deduplicated",),
     "mix_report": ("mixed",),
     "record_domains": ("mixed",),
+    "semantic_duplicates": ("deduplicated",),
     "llm_cache": ("synthetic_batches", "verified_synthetic"),
 }
 
 
-def side_table_specs(asset_keys: set[str], uses_llm: bool, record_domains: bool = False) -> list[dg.AssetSpec]:
+def side_table_specs(asset_keys: set[str], uses_llm: bool, optional: frozenset[str] = frozenset()) -> list[dg.AssetSpec]:
     """A spec per side table whose producers are in the graph (``asset_keys``); ``llm_cache`` only
-    where an LLM endpoint is configured, ``record_domains`` only where mix.record_domains is."""
+    where an LLM endpoint is configured, the ``OPTIONAL`` ones only when named in ``optional``."""
     specs = []
     for table, description in SIDE_TABLES.items():
-        if (table == "llm_cache" and not uses_llm) or (table == "record_domains" and not record_domains):
+        if (table == "llm_cache" and not uses_llm) or (table in OPTIONAL and table not in optional):
             continue
         if table == "rejections":
             producers = sorted(key for key in asset_keys if key.startswith("raw_") or key in REJECTING)
@@ -123,7 +132,7 @@ def written_by(producer: str, uses_llm: bool = False) -> list[str]:
     """The side tables asset ``producer`` writes when it publishes."""
     tables = ["rejections"] if producer.startswith("raw_") or producer in REJECTING else []
     return tables + [table for table, producers in PRODUCERS.items()
-                     if producer in producers and (table != "llm_cache" or uses_llm) and table != "record_domains"]
+                     if producer in producers and (table != "llm_cache" or uses_llm) and table not in OPTIONAL]
 
 
 def report_side_tables(context: dg.AssetExecutionContext, warehouse, producer: str, uses_llm: bool = False) -> None:

@@ -85,6 +85,19 @@ class RepetitionConfig(RepetitionLimits):
     max_duplicate_paragraph_char_fraction: float | None = Field(default=0.2, ge=0.0, le=1.0)
 
 
+class SemanticDedupConfig(Strict):
+    """Semantic duplicates (SemDeDup): records whose embeddings are at least ``threshold`` similar (cosine),
+    compared within each record's ``probe`` nearest topic clusters; off until a threshold is set."""
+
+    threshold: float | None = Field(default=None, gt=0.0, le=1.0,
+                                    description="null: off. TF-IDF + SVD similarity is coarse: 0.9 or above.")
+    clusters: int = Field(default=50, ge=1, le=5000)
+    probe: int = Field(default=2, ge=1, le=10)
+    dimensions: int = Field(default=128, ge=2, le=512)
+    sample: int = Field(default=20_000, ge=10, description="Records the embedder and the clusters are fitted on.")
+    seed: int = 0
+
+
 class DedupConfig(Strict):
     """Exact dedup after normalization (NFKC, casefold, collapsed whitespace), then repetition,
     near-duplicates and conflicts.
@@ -100,6 +113,7 @@ class DedupConfig(Strict):
     near_duplicates: NearDuplicatesConfig = NearDuplicatesConfig()
     conflicts: ConflictsConfig = ConflictsConfig()
     repetition: RepetitionConfig = RepetitionConfig()
+    semantic: SemanticDedupConfig = SemanticDedupConfig()
 
     @property
     def compared_roles(self) -> tuple[str, ...] | None:

@@ -15,28 +15,7 @@ from curation_assets.core.semantic.domains import DomainError, accuracy, train_c
 from curation_assets.core.semantic.embed import EmbedderError, fit_embedder, record_texts
 from curation_assets.core.semantic.semantic_dups import nearest_clusters, semantic_duplicates
 from curation_assets.core.synthetic.rule_tasks import python_function
-
-# Each pair says the same thing in other words: few shared word 5-grams, the rare words kept.
-PARAPHRASES = [
-    ("How do I reset the password on my home wifi router? Hold the reset button on the back of the router for "
-     "ten seconds, then log in with the default admin password printed on its label and choose a new one.",
-     "My home router's wifi password is forgotten; what is the way to reset it? Press and keep holding the "
-     "router's small reset button roughly ten seconds, sign in with the admin password from the label and pick "
-     "a new one."),
-    ("Explain why volcanoes erupt. Magma below the crust is lighter than the rock around it, so it rises; gas "
-     "dissolved in the magma expands as pressure drops, and when the pressure beats the rock above, the volcano "
-     "erupts.",
-     "Why do volcanoes erupt? Because magma under the crust is less dense than surrounding rock it rises, its "
-     "dissolved gas expands while the pressure falls, and once that pressure exceeds the rock on top an "
-     "eruption happens."),
-    ("Give tips for a first marathon. Build weekly mileage slowly over four months, do one long run each "
-     "week, practise drinking and eating gels on those runs, taper for two weeks, and start the race slower "
-     "than feels natural.",
-     "What should a first-time marathon runner do? Increase the weekly mileage gradually across four months, "
-     "run long once a week, rehearse drinking and taking gels while doing it, taper the final two weeks and "
-     "begin the race at a slower pace than feels natural."),
-]
-
+from support import PARAPHRASES
 
 def _self_instruct(shared_data) -> list[str]:
     texts = []

@@ -1,0 +1,64 @@
+"""Semantic dedup in the graph (dedup.semantic.threshold): paraphrases planted among real public data,
+which MinHash keeps, are dropped as semantic_duplicate naming the record kept, and listed in their table."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+import yaml
+
+from support import PARAPHRASES, demo_config_dict, materialize_config, query
+
+pytestmark = [pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory, shared_data):
+    folder = tmp_path_factory.mktemp("semantic_dedup")
+    math = [json.loads(line) for line in (shared_data / "gsm8k_train.jsonl").read_text(encoding="utf-8").splitlines()]
+    rows = [{"q": m["question"], "a": m["answer"]} for m in math[:300]] + [
+        {"q": question, "a": answer} for pair in PARAPHRASES
+        for question, answer in (re.split(r"(?<=[.?]) ", text, maxsplit=1) for text in pair)]
+    path = folder / "logs.jsonl"
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    config = demo_config_dict()
+    config["sources"] = [{"name": "logs", "path": str(path), "format": "jsonl", "kind": "real", "license": "MIT",
+                          "fields": {"instruction": "q", "response": "a"}}]
+    config["synthetic"] = {"batches": []}
+    config["mix"] = {"max_synthetic_fraction": 0.5}
+    config["decontaminate"] = {"benchmarks": []}
+    config["dedup"] = {"semantic": {"threshold": 0.9, "clusters": 8}}
+    config.pop("inbox", None)
+    config_path = folder / "config.yaml"
+    config_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CURATION_WAREHOUSE", str(folder / "warehouse.duckdb"))
+        patch.setenv("CURATION_OUTPUT_DIR", str(folder / "exports"))
+        patch.setenv("CURATION_INBOX", str(folder / "inbox"))
+        result = materialize_config(config_path)
+    return result, folder / "warehouse.duckdb"
+
+
+def test_the_planted_paraphrases_are_semantic_duplicates_of_their_originals(run):
+    result, warehouse = run
+    assert result.success
+    assert [e.check_name for e in result.get_asset_check_evaluations() if not e.passed] == []
+    ids = dict(query(warehouse, "SELECT source_position, record_id FROM raw_logs WHERE source_position > 300"))
+    reasons = dict(query(warehouse, "SELECT record_id, reason || ': ' || detail FROM rejections WHERE stage = 'dedup' "
+                                    "AND source_position > 300"))
+    pairs = query(warehouse, "SELECT record_id, kept_id, cosine FROM semantic_duplicates")
+    for one, other in ((301, 302), (303, 304), (305, 306)):
+        # one of each pair is kept (the longer answer), the other dropped naming it
+        dropped, kept = (ids[one], ids[other]) if ids[one] in reasons else (ids[other], ids[one])
+        assert kept not in reasons
+        assert reasons[dropped].startswith(f"semantic_duplicate: semantic duplicate of {kept} (cosine 0."), reasons
+        assert (dropped, kept) in {(a, b) for a, b, _ in pairs}
+    assert all(cosine >= 0.9 for _, _, cosine in pairs)
+    [materialization] = [m for m in result.asset_materializations_for_node("deduplicated")
+                         if m.asset_key.path == ["deduplicated"]]
+    stats = materialization.metadata["semantic_duplicates"].value
+    assert stats["dropped"] == len(pairs) and stats["threshold"] == 0.9
+    near = materialization.metadata["semantic_pairs_nearest_the_threshold"].value
+    assert near == "No pair near the threshold." or near.startswith("| cosine | one | the other |")
