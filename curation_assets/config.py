@@ -28,6 +28,8 @@ from curation_assets.core.load.settings import FileSource, InboxConfig, SourceCo
 from curation_assets.core.mix.settings import MixConfig
 from curation_assets.core.report.settings import ReportConfig
 from curation_assets.core.select.settings import SelectionConfig
+from curation_assets.core.semantic.embed import embedder_problem
+from curation_assets.core.semantic.settings import EmbedderConfig
 from curation_assets.core.report.tokenizer import is_tokenizer_path, tokenizer_problem
 from curation_assets.core.settings import Strict
 from curation_assets.core.split.settings import SplitConfig
@@ -103,8 +105,16 @@ class PipelineConfig(Strict):
     checks: ChecksConfig = ChecksConfig()
     report: ReportConfig = ReportConfig()
     selection: SelectionConfig | None = None
+    embedder: EmbedderConfig = EmbedderConfig()
     # Where relative source paths resolve; set by the loader, not by users.
     base_dir: str = "."
+
+    @model_validator(mode="after")
+    def _embedder_exists(self) -> "PipelineConfig":
+        problem = embedder_problem(self.embedder_path())
+        if problem is not None:
+            raise ValueError(f"embedder.model_path: {problem}")
+        return self
 
     @model_validator(mode="after")
     def _tokenizer_exists(self) -> "PipelineConfig":
@@ -154,6 +164,11 @@ class PipelineConfig(Strict):
     def resolve(self, path: str) -> Path:
         """A path from the config, relative to the config file's folder."""
         return Path(path) if Path(path).is_absolute() else Path(self.base_dir) / path
+
+    def embedder_path(self) -> str | None:
+        """The sentence-transformers model folder, resolved against the config file's folder; None: TF-IDF + SVD."""
+        path = self.embedder.model_path
+        return None if path is None else str(self.resolve(path).absolute())
 
     def optional_side_tables(self) -> frozenset[str]:
         """The side tables this config's settings write (defs/side_tables.py OPTIONAL)."""

@@ -213,7 +213,8 @@ def definitions(config: PipelineConfig) -> dg.Definitions:
                                      inbox_loaded=table_rows.get(INBOX_TABLE, 0) if config.inbox is not None else 0,
                                      ladder_rows=store.read_frame(sql("read_ladder")))
         coverage = topic_coverage({name: split_sample(store, name, settings.coverage_sample, settings.ladder_seed)
-                                   for name in ("train", "eval")}, settings.topic_clusters, settings.ladder_seed)
+                                   for name in ("train", "eval")}, settings.topic_clusters, settings.ladder_seed,
+                                  model_path=config.embedder_path())
         card["coverage"] = {key: value for key, value in coverage.items() if key != "map"}
         figures = data_cards.card_figures(profiles, drop_funnel, config)
         if "map" in coverage:

@@ -13,7 +13,7 @@ from curation_assets.config import PipelineConfig
 from curation_assets.core.export.formats import training_lines, write_jsonl_atomically
 from curation_assets.core.select.selection import quality_scores, select
 from curation_assets.core.semantic.clusters import fit_clusters
-from curation_assets.core.semantic.embed import fit_embedder, record_texts
+from curation_assets.core.semantic.embed import make_embedder, record_texts
 from curation_assets.core.semantic.record_domains import sample_of
 from curation_assets.defs.publishing import metadata_table
 from curation_assets.defs.resources import WarehouseResource
@@ -88,7 +88,8 @@ def definitions(config: PipelineConfig) -> dg.Definitions:
             domains = train["record_id"].map(decided).fillna(domains)
         sample = sample_of(train, settings.sample, settings.seed)
         if len(sample) >= 3:
-            embedder = fit_embedder(_texts(sample), 64, settings.seed)
+            embedder = make_embedder(_texts(sample), 64, settings.seed, config.embedder_path(),
+                                     config.embedder.batch_size)
             clusters = fit_clusters([embedder.embed(_texts(sample))], settings.clusters, settings.seed)
             assigned = clusters.assign(embedder.embed(_texts(train)))
         else:

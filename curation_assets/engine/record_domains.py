@@ -50,7 +50,8 @@ def classify_records(groups: list[tuple[str, ...]], config: PipelineConfig, shar
     samples = list(map_shards(sample_shard, groups, config, shards_uri, workers, "mixed: sampling for domains"))
     sample = sample_of(pd.concat(samples, ignore_index=True), settings.sample, settings.seed) if samples else (
         pd.DataFrame(columns=TEXT_COLUMNS))
-    model = fit_domain_model(sample, settings.trained_on, catalog.domain_of, settings.dimensions, settings.seed)
+    model = fit_domain_model(sample, settings.trained_on, catalog.domain_of, settings.dimensions, settings.seed,
+                             config.embedder_path())
     store = ShardStore(shards_uri)
     model_uri = f"{scratch_uri.rstrip('/')}/{MODEL_FILE}"
     with store.filesystem.open_output_stream(store.path_of(model_uri)) as stream:

@@ -15,7 +15,7 @@ import pandas as pd
 
 from curation_assets.config import PipelineConfig
 from curation_assets.core.semantic.clusters import Clusters, fit_clusters
-from curation_assets.core.semantic.embed import Embedder, fit_embedder, record_texts
+from curation_assets.core.semantic.embed import Embedder, SentenceTransformerEmbedder, make_embedder, record_texts
 from curation_assets.core.semantic.record_domains import sample_of
 from curation_assets.core.semantic.semantic_dups import nearest_clusters, semantic_duplicates
 from curation_assets.engine.decided_stage import map_shards
@@ -39,7 +39,7 @@ def sample_shard(shard: pd.DataFrame, index: int, config: PipelineConfig) -> pd.
 
 @dataclass(frozen=True)
 class SemanticModel:
-    embedder: Embedder
+    embedder: Embedder | SentenceTransformerEmbedder
     clusters: Clusters
 
 
@@ -80,7 +80,8 @@ def semantic_pass(groups: list[tuple[str, ...]], config: PipelineConfig, shards_
     empty = pd.DataFrame(columns=["record_id", "reason", "detail"])
     if len(sample) < 2:
         return SemanticPass(empty, pd.DataFrame(columns=PAIR_COLUMNS), [], {"compared": 0})
-    embedder = fit_embedder(_texts(sample), settings.dimensions, settings.seed)
+    embedder = make_embedder(_texts(sample), settings.dimensions, settings.seed, config.embedder_path(),
+                             config.embedder.batch_size)
     clusters = fit_clusters([embedder.embed(_texts(sample))], settings.clusters, settings.seed)
     store = ShardStore(shards_uri)
     model_uri = f"{scratch_uri.rstrip('/')}/{MODEL_FILE}"

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from curation_assets.core.semantic.clusters import cluster_labels, fit_clusters
-from curation_assets.core.semantic.embed import fit_embedder, record_texts
+from curation_assets.core.semantic.embed import make_embedder, record_texts
 
 MIN_RECORDS = 3  # fewer records in train's sample: no clusters worth drawing
 MAP_POINTS = 2000  # points per split on the map
@@ -24,13 +24,14 @@ def _texts(frame: pd.DataFrame) -> list[str]:
                         frame["response"].fillna("").tolist())
 
 
-def topic_coverage(samples: dict[str, pd.DataFrame], clusters: int, seed: int, dimensions: int = 64) -> dict:
+def topic_coverage(samples: dict[str, pd.DataFrame], clusters: int, seed: int, dimensions: int = 64,
+                   model_path: str | None = None) -> dict:
     """``samples``: split → its sampled records (train first). The coverage table's rows, the map's points
     and what they rest on; ``{"note": ...}`` alone when train's sample is too small to cluster."""
     train = samples["train"]
     if len(train) < MIN_RECORDS:
         return {"note": f"train holds {len(train)} records: too few to cluster into topics"}
-    embedder = fit_embedder(_texts(train), dimensions, seed)
+    embedder = make_embedder(_texts(train), dimensions, seed, model_path)
     embedded = {split: embedder.embed(_texts(frame)) for split, frame in samples.items()}
     fitted = fit_clusters([embedded["train"]], clusters, seed)
     assigned = {split: fitted.assign(vectors) for split, vectors in embedded.items()}

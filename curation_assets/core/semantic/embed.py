@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -88,3 +89,68 @@ def record_texts(instructions: Sequence[str], inputs: Sequence[str], responses: 
     """The text a record is embedded by: its prompt and answer."""
     return [f"{instruction}\n{input_}\n{response}" if input_ else f"{instruction}\n{response}"
             for instruction, input_, response in zip(instructions, inputs, responses)]
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model read from a local folder: ``embed`` like ``Embedder``'s, rows unit
+    length. Pickled by its path (workers load the model themselves), never by its weights."""
+
+    def __init__(self, model_path: str, batch_size: int = 64) -> None:
+        self.model_path, self.batch_size = model_path, batch_size
+        self._model = None
+
+    def __getstate__(self) -> dict:
+        return {"model_path": self.model_path, "batch_size": self.batch_size}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(state["model_path"], state["batch_size"])
+
+    def _loaded(self):
+        if self._model is None:
+            try:
+                from sentence_transformers import SentenceTransformer
+            except ImportError as error:
+                raise EmbedderError("embedder.model_path names a sentence-transformers model: pip install "
+                                    "sentence-transformers (or set embedder.model_path: null for TF-IDF + SVD)") from error
+            try:
+                self._model = SentenceTransformer(self.model_path, device="cpu", local_files_only=True)
+            except Exception as error:  # the library raises OSError, ValueError, ... for a folder it cannot read
+                raise EmbedderError(f"embedder.model_path {self.model_path}: not a readable sentence-transformers "
+                                    f"model ({type(error).__name__}: {error})") from error
+        return self._model
+
+    @property
+    def dimensions(self) -> int:
+        return int(self._loaded().get_sentence_embedding_dimension())
+
+    @property
+    def fingerprint(self) -> str:
+        return f"sentence-transformers:{Path(self.model_path).name}"
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if not len(texts):
+            return np.zeros((0, self.dimensions), dtype=np.float32)
+        vectors = self._loaded().encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
+                                        convert_to_numpy=True, show_progress_bar=False)
+        return np.asarray(vectors, dtype=np.float32)
+
+
+def embedder_problem(model_path: str | None) -> str | None:
+    """What is wrong with a configured model folder (checked when the config loads), or None."""
+    if model_path is None:
+        return None
+    path = Path(model_path)
+    if not path.is_dir():
+        return f"no model folder at {path} (a sentence-transformers model saved with model.save(folder))"
+    if not any((path / name).exists() for name in ("modules.json", "config.json", "config_sentence_transformers.json")):
+        return f"{path} holds no sentence-transformers model (no modules.json or config.json)"
+    return None
+
+
+def make_embedder(texts: Sequence[str], dimensions: int, seed: int, model_path: str | None = None,
+                  batch_size: int = 64) -> "Embedder | SentenceTransformerEmbedder":
+    """The configured embedder: a sentence-transformers model when ``model_path`` is set (nothing to fit),
+    else TF-IDF + SVD fitted on ``texts``."""
+    if model_path is not None:
+        return SentenceTransformerEmbedder(model_path, batch_size)
+    return fit_embedder(texts, dimensions, seed)

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from curation_assets.core.semantic.domains import DomainClassifier, DomainError, accuracy, train_classifier
-from curation_assets.core.semantic.embed import Embedder, fit_embedder, record_texts
+from curation_assets.core.semantic.embed import Embedder, SentenceTransformerEmbedder, make_embedder, record_texts
 
 TEXT_COLUMNS = ["record_id", "source", "instruction", "input", "response"]
 HELD_OUT = 0.2
@@ -46,7 +46,7 @@ def _texts(frame: pd.DataFrame) -> list[str]:
 
 @dataclass(frozen=True)
 class DomainModel:
-    embedder: Embedder
+    embedder: Embedder | SentenceTransformerEmbedder
     classifier: DomainClassifier
     held_out: dict  # accuracy on the training sources' held-out records
     trained_on: tuple[str, ...]
@@ -64,12 +64,12 @@ class DomainModel:
 
 
 def fit_domain_model(sample: pd.DataFrame, trained_on: list[str], domain_of: Callable[[str], str],
-                     dimensions: int, seed: int) -> DomainModel:
+                     dimensions: int, seed: int, model_path: str | None = None) -> DomainModel:
     """The embedder fitted on the whole sample; the classifier on its trained-on records, measured on a
     held-out fifth of them first, then trained on all of them."""
     if sample.empty:
         raise DomainError("no records to learn domains from")
-    embedder = fit_embedder(_texts(sample), dimensions, seed)
+    embedder = make_embedder(_texts(sample), dimensions, seed, model_path)
     training = sample[sample["source"].isin(trained_on)].reset_index(drop=True)
     labels = training["source"].map(domain_of).to_numpy(dtype=object)
     if len(set(labels)) < 2:

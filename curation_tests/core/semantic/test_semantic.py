@@ -88,3 +88,35 @@ def test_bad_input_gets_clear_errors():
         fit_clusters([np.zeros((0, 4), dtype=np.float32)], 3, 0)
     with pytest.raises(DomainError, match="two domains or more"):
         train_classifier(np.eye(3, dtype=np.float32), ["math"] * 3)
+
+
+def test_an_embedder_path_that_does_not_exist_or_holds_no_model_is_a_config_error(tmp_path):
+    import yaml
+
+    from curation_assets.config import ConfigError, load_config
+    from support import demo_config_dict
+
+    config = demo_config_dict()
+    config["embedder"] = {"model_path": "models/minilm"}
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    with pytest.raises(ConfigError, match="no model folder at .*models/minilm"):
+        load_config(path)
+    (tmp_path / "models" / "minilm").mkdir(parents=True)
+    with pytest.raises(ConfigError, match="holds no sentence-transformers model"):
+        load_config(path)
+    (tmp_path / "models" / "minilm" / "modules.json").write_text("[]", encoding="utf-8")
+    assert load_config(path).embedder_path() == str((tmp_path / "models" / "minilm").absolute())
+
+
+@pytest.mark.skipif(__import__("importlib").util.find_spec("sentence_transformers") is not None,
+                    reason="the library is installed: this is the test of its absence")
+def test_a_model_path_without_the_library_says_what_to_install(tmp_path):
+    import pickle
+
+    from curation_assets.core.semantic.embed import make_embedder
+
+    embedder = make_embedder(["a text"], 8, 0, str(tmp_path))
+    assert pickle.loads(pickle.dumps(embedder)).model_path == str(tmp_path)  # workers get the path, not weights
+    with pytest.raises(EmbedderError, match="pip install sentence-transformers"):
+        embedder.embed(["a text"])
