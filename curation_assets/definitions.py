@@ -22,6 +22,7 @@ from curation_assets.defs import (
     combine,
     decontaminate,
     dedup,
+    embeddings,
     export,
     inbox,
     load,
@@ -40,7 +41,8 @@ from curation_assets.defs.side_tables import side_table_specs
 
 CURATE_JOB = "curate"
 # In graph order: where records come from, then the stages they go through, then what reports on them.
-DOMAINS = (load, inbox, synthetic, verify, combine, mix, dedup, clean, decontaminate, split, export, report, select)
+DOMAINS = (load, inbox, synthetic, verify, combine, mix, dedup, clean, decontaminate, split, export, report, select,
+           embeddings)
 
 # Each step runs in its own process. Forking them from a server that has already imported
 # Dagster, pandas, DuckDB, GX and our definitions saves seconds of imports per step. A run whose

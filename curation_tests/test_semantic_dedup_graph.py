@@ -30,6 +30,7 @@ def run(tmp_path_factory, shared_data):
     config["mix"] = {"max_synthetic_fraction": 0.5}
     config["decontaminate"] = {"benchmarks": []}
     config["dedup"] = {"semantic": {"threshold": 0.9, "clusters": 8}}
+    config["embedder"] = {"store": True, "topics": 6, "dimensions": 32}
     config.pop("inbox", None)
     config_path = folder / "config.yaml"
     config_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
@@ -38,6 +39,8 @@ def run(tmp_path_factory, shared_data):
         patch.setenv("CURATION_OUTPUT_DIR", str(folder / "exports"))
         patch.setenv("CURATION_INBOX", str(folder / "inbox"))
         result = materialize_config(config_path)
+        again = materialize_config(config_path, selection=["embeddings"])
+    assert again.success
     return result, folder / "warehouse.duckdb"
 
 
@@ -62,3 +65,23 @@ def test_the_planted_paraphrases_are_semantic_duplicates_of_their_originals(run)
     assert stats["dropped"] == len(pairs) and stats["threshold"] == 0.9
     near = materialization.metadata["semantic_pairs_nearest_the_threshold"].value
     assert near == "No pair near the threshold." or near.startswith("| cosine | one | the other |")
+
+
+def test_every_train_and_eval_record_has_its_stored_embedding_and_topic(run):
+    _, warehouse = run
+    counts = dict(query(warehouse, "SELECT split, count(*) FROM embeddings GROUP BY ALL"))
+    assert counts == {"train": query(warehouse, "SELECT count(*) FROM main.train")[0][0],
+                      "eval": query(warehouse, "SELECT count(*) FROM main.eval")[0][0]}
+    assert query(warehouse, "SELECT count(*) FROM embeddings e ANTI JOIN main.train t USING (record_id) "
+                            "WHERE e.split = 'train'") == [(0,)]
+    (vector, topic), = query(warehouse, "SELECT embedding, topic FROM embeddings ORDER BY record_id LIMIT 1")
+    assert len(vector) == 32 and 0 <= topic < 6
+    assert abs(sum(value * value for value in vector) - 1.0) < 1e-4  # unit length: a dot product is a cosine
+    # the nearest neighbour of a record is found with DuckDB's array functions
+    (similarity,), = query(warehouse, """
+        SELECT max(list_cosine_similarity(a.embedding, b.embedding)) FROM embeddings a, embeddings b
+        WHERE a.record_id < b.record_id""")
+    assert 0.5 < similarity <= 1.0001
+    # the re-materialization replaced the files: one run's folder, the view reads only it
+    folders = [path for path in (warehouse.parent / "warehouse_shards" / "embeddings").iterdir()]
+    assert len(folders) == 1 and all(path.suffix == ".parquet" for path in folders[0].iterdir())
