@@ -73,7 +73,7 @@ def write_selection_ladder(store: Warehouse, config: PipelineConfig, folder) -> 
     before it; the largest rung is every selected record."""
     settings = config.report_settings()
     chosen = store.read_frame(sql("read_selection_ranked"))
-    records = store.read_frame(sql("read_train_for_selection")).set_index("record_id").loc[chosen["record_id"]]
+    records = store.read_frame(sql("read_selected_records")).set_index("record_id").loc[chosen["record_id"]]
     records = records.reset_index()
     sizes = rung_sizes(settings.ladder_sizes, len(records))
     limit = (LengthLimit(settings.tokenizer, settings.max_tokens, settings.over_max_tokens)

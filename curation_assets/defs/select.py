@@ -3,35 +3,29 @@ and per-topic caps (``core/select``), as a table (every train record: selected, 
 training file in the export format."""
 
 
-import json
+import pickle
 
 import dagster as dg
-import numpy as np
 import pandas as pd
 
 from curation_assets.config import PipelineConfig
 from curation_assets.core.export.formats import training_lines, write_jsonl_atomically
-from curation_assets.core.select.selection import quality_scores, select
+from curation_assets.core.select.selection import select
 from curation_assets.core.semantic.clusters import fit_clusters
 from curation_assets.core.semantic.embed import make_embedder, record_texts
-from curation_assets.core.semantic.record_domains import sample_of
+from curation_assets.defs.report import split_sample
 from curation_assets.defs.publishing import metadata_table
 from curation_assets.defs.resources import WarehouseResource
 from curation_assets.defs.split import GROUP, TRAIN_KEY
+from curation_assets.engine.decided_stage import map_shards
+from curation_assets.engine.selection import SLIM_COLUMNS, ScoreShard
+from curation_assets.engine.semantic_dedup import SemanticModel
 from curation_assets.storage.sql_files import sql
 
 SELECTION_KEY = dg.AssetKey("selection")
 TARGETS_CHECK = "domain_shares_meet_targets"
 TOLERANCE = 0.02  # a domain's share of the selection may miss its target by at most 2 points
 SELECTED_FILE = "selected/train-selected.jsonl"
-
-
-def judge_scores(lineages: pd.Series) -> pd.Series:
-    """The verify judge's 1-5 score from each record's lineage; NaN for a record never judged."""
-    def score(lineage: str):
-        judged = (json.loads(lineage).get("verification") or {}).get("judge") or {}
-        return judged.get("score", np.nan)
-    return lineages.map(score).astype(float)
 
 
 def target_misses(targets: dict[str, float], achieved: dict[str, float], available: dict[str, int],
@@ -79,26 +73,30 @@ def definitions(config: PipelineConfig) -> dg.Definitions:
     )
     def selection(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         store = warehouse.get()
-        train = store.read_frame(sql("read_train_for_selection"))
-        catalog = config.catalog()
-        domains = train["source"].map(catalog.domain_of)
+        shards = store.shards
+        sample = split_sample(store, "train", settings.sample, settings.seed)
+        with shards.scratch_folder("selection") as scratch, store.reading("train") as files:
+            model_uri = None
+            if len(sample) >= 3:
+                embedder = make_embedder(_texts(sample), 64, settings.seed, config.embedder_path(),
+                                         config.embedder.batch_size)
+                clusters = fit_clusters([embedder.embed(_texts(sample))], settings.clusters, settings.seed)
+                model_uri = f"{scratch}/model.pickle"
+                with shards.filesystem.open_output_stream(shards.path_of(model_uri)) as stream:
+                    stream.write(pickle.dumps(SemanticModel(embedder, clusters)))
+            parts = list(map_shards(ScoreShard(shards.root_uri, model_uri), [(f,) for f in files], config,
+                                    shards.root_uri, config.engine.workers, "selection: scoring"))
+        train = (pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=SLIM_COLUMNS)).sort_values(
+            "record_id", kind="mergesort").reset_index(drop=True)
+        domains = train["source"].map(config.catalog().domain_of)
         if config.mix.record_domains is not None and store.read_frame(
                 sql("table_exists"), {"table": "record_domains"})["present"].iloc[0]:
-            decided = store.read_frame("SELECT record_id, domain FROM main.record_domains").set_index("record_id")["domain"]
+            decided = store.read_frame(sql("read_record_domains")).set_index("record_id")["domain"]
             domains = train["record_id"].map(decided).fillna(domains)
-        sample = sample_of(train, settings.sample, settings.seed)
-        if len(sample) >= 3:
-            embedder = make_embedder(_texts(sample), 64, settings.seed, config.embedder_path(),
-                                     config.embedder.batch_size)
-            clusters = fit_clusters([embedder.embed(_texts(sample))], settings.clusters, settings.seed)
-            assigned = clusters.assign(embedder.embed(_texts(train)))
-        else:
-            assigned = np.zeros(len(train), dtype=np.int32)
-        scores = quality_scores(train, judge_scores(train["lineage"]), settings)
         targets = settings.domain_targets or config.mix.domain_targets
-        chosen = select(train, domains, assigned, scores, settings, targets)
+        chosen = select(train, domains, train["cluster"].to_numpy(), train["score"].to_numpy(), settings, targets)
         store.replace_table("selection", chosen.rows)
-        picked = train.set_index("record_id").loc[chosen.rows.loc[chosen.rows["selected"], "record_id"]].reset_index()
+        picked = store.read_frame(sql("read_selected_records"))  # the texts of the picks only
         path = config.output_dir() / SELECTED_FILE
         path.parent.mkdir(parents=True, exist_ok=True)
         written = write_jsonl_atomically(training_lines(picked, config.export.format, config.export.system_prompt), path)
