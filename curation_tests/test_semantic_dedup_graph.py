@@ -29,8 +29,9 @@ def run(tmp_path_factory, shared_data):
     config["synthetic"] = {"batches": []}
     config["mix"] = {"max_synthetic_fraction": 0.5}
     config["decontaminate"] = {"benchmarks": []}
-    config["dedup"] = {"semantic": {"threshold": 0.9, "clusters": 8}}
+    config["dedup"] = {"semantic": {"threshold": 0.9, "clusters": 8, "partitions": 3}}
     config["embedder"] = {"store": True, "topics": 6, "dimensions": 32}
+    config["warehouse"] = {**config.get("warehouse", {}), "shard_records": 100}  # several shards
     config.pop("inbox", None)
     config_path = folder / "config.yaml"
     config_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
@@ -62,7 +63,7 @@ def test_the_planted_paraphrases_are_semantic_duplicates_of_their_originals(run)
     [materialization] = [m for m in result.asset_materializations_for_node("deduplicated")
                          if m.asset_key.path == ["deduplicated"]]
     stats = materialization.metadata["semantic_duplicates"].value
-    assert stats["dropped"] == len(pairs) and stats["threshold"] == 0.9
+    assert stats["dropped"] == len(pairs) and stats["threshold"] == 0.9 and stats["partitions"] == 3
     near = materialization.metadata["semantic_pairs_nearest_the_threshold"].value
     assert near == "No pair near the threshold." or near.startswith("| cosine | one | the other |")
 

@@ -162,9 +162,9 @@ def definitions(config: PipelineConfig) -> dg.Definitions:
         rejected = decision.rejected.loc[:, ["record_id", "reason", "detail"]]
         semantic = None
         if config.dedup.semantic.threshold is not None:
-            kept_ids = set(batch.rows["record_id"]) - set(rejected["record_id"])
+            kept = ~batch.rows["record_id"].isin(rejected["record_id"]).to_numpy()
             semantic = semantic_pass(shards.groups, config, shards.shards_uri, shards.shared_scratch, shards.workers,
-                                     kept_ids, config.catalog().source_rank)
+                                     batch.rows.loc[:, ["record_id", "shard", "shard_row"]], kept)
             rejected = pd.concat([rejected, semantic.rejected], ignore_index=True)
             shards.clock.lap("semantic")
         return Decision(batch.rows.loc[:, ["record_id", "shard", "shard_row"]], rejected,

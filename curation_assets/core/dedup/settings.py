@@ -96,6 +96,8 @@ class SemanticDedupConfig(Strict):
     dimensions: int = Field(default=128, ge=2, le=512)
     sample: int = Field(default=20_000, ge=10, description="Records the embedder and the clusters are fitted on.")
     seed: int = 0
+    partitions: int | None = Field(default=None, ge=1, description="Tasks the clusters are decided in; null: one "
+                                   "per worker, more when a partition's embeddings would pass 256 MB.")
 
 
 class DedupConfig(Strict):

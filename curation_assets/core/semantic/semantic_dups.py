@@ -5,8 +5,9 @@ Paraphrases that share few word sequences pass MinHash (which compares 5-word sh
 rare words and topic, which the embedding sees. A record is compared within each of its ``probe``
 nearest clusters (a pair split across a cluster border is still compared). Within a cluster, records
 are taken best first (the caller's order: real before synthetic, ...) and one is dropped when it is at
-least ``threshold`` similar (cosine) to one already kept, which it names: no chains, a dropped record is
-always close to the one kept in its place. Pairs near the threshold are returned too, for choosing it.
+least ``threshold`` similar (cosine) to one kept there, which it names (always a close record: no chains
+inside a cluster); a record is kept only by its nearest cluster. Pairs near the threshold are returned
+too, for choosing it.
 """
 
 from __future__ import annotations
@@ -31,38 +32,50 @@ def nearest_clusters(embeddings: np.ndarray, centroids: np.ndarray, probe: int) 
     return np.argsort(-scores, axis=1, kind="stable")[:, :probe]
 
 
+def cluster_duplicates(embeddings: np.ndarray, rows: np.ndarray, primary: np.ndarray, threshold: float,
+                       band: float, found: SemanticDuplicates, near: dict) -> None:
+    """One cluster: ``rows`` (ids of its members, best first), their ``embeddings`` and whether the cluster
+    is each one's ``primary`` (nearest). A member at least ``threshold`` similar to a kept one is dropped
+    naming it; a member not dropped is kept here only if this is its primary cluster (elsewhere it is
+    just compared), so each record is kept or dropped as its own cluster decides."""
+    kept_places: list[int] = []
+    for start in range(0, len(rows), BLOCK_ROWS):
+        block = np.arange(start, min(start + BLOCK_ROWS, len(rows)))
+        against_kept = embeddings[block] @ embeddings[kept_places].T if kept_places else np.zeros((len(block), 0))
+        within = embeddings[block] @ embeddings[block].T
+        newly: list[int] = []
+        for offset, place in enumerate(block):
+            row = int(rows[place])
+            similarities = np.concatenate([against_kept[offset], within[offset, newly]])
+            candidates = kept_places + [int(block[other]) for other in newly]
+            for other, similarity in zip(candidates, similarities):
+                if abs(similarity - threshold) <= band:
+                    pair = (min(row, int(rows[other])), max(row, int(rows[other])))
+                    near[pair] = round(float(similarity), 4)
+            best = int(np.argmax(similarities)) if len(similarities) else -1
+            if best >= 0 and similarities[best] >= threshold:
+                if row not in found.dropped or found.dropped[row][1] < similarities[best]:
+                    found.dropped[row] = (int(rows[candidates[best]]), round(float(similarities[best]), 4))
+            elif primary[place]:
+                newly.append(offset)
+        kept_places.extend(int(block[offset]) for offset in newly)
+
+
 def semantic_duplicates(embeddings: np.ndarray, nearest: np.ndarray, preference: np.ndarray, threshold: float,
                         band: float = 0.03, examples: int = 10) -> SemanticDuplicates:
-    """``nearest``: per row its clusters (``nearest_clusters``); ``preference[row]``: lower is kept first."""
+    """``nearest``: per row its clusters, nearest first (``nearest_clusters``); ``preference[row]``: lower is
+    kept first. All in one process: ``engine/semantic_dedup.py`` runs the same per cluster on the workers."""
     found = SemanticDuplicates()
     near: dict[tuple[int, int], float] = {}
     order = np.lexsort((np.arange(len(embeddings)), preference))
     for cluster in np.unique(nearest):
-        in_cluster = np.zeros(len(embeddings), dtype=bool)
-        in_cluster[np.flatnonzero((nearest == cluster).any(axis=1))] = True
-        members = order[in_cluster[order]]  # best first
-        kept: list[int] = []
-        kept_vectors = np.zeros((0, embeddings.shape[1]), dtype=embeddings.dtype)
-        for start in range(0, len(members), BLOCK_ROWS):
-            block = members[start:start + BLOCK_ROWS]
-            against_kept = embeddings[block] @ kept_vectors.T
-            within = embeddings[block] @ embeddings[block].T
-            newly: list[int] = []
-            for place, row in enumerate(block):
-                if row in found.dropped:
-                    continue
-                similarities = np.concatenate([against_kept[place], within[place, newly]])
-                candidates = kept + [block[other] for other in newly]
-                for other, similarity in zip(candidates, similarities):
-                    if abs(similarity - threshold) <= band:
-                        near[(min(row, other), max(row, other))] = round(float(similarity), 4)
-                best = int(np.argmax(similarities)) if len(similarities) else -1
-                if best >= 0 and similarities[best] >= threshold:
-                    found.dropped[int(row)] = (int(candidates[best]), round(float(similarities[best]), 4))
-                else:
-                    newly.append(place)
-            kept.extend(int(block[place]) for place in newly)
-            kept_vectors = np.concatenate([kept_vectors, embeddings[block[newly]]])
-    found.near_threshold = sorted(((a, b, s) for (a, b), s in near.items()),
-                                  key=lambda pair: (abs(pair[2] - threshold), pair[0], pair[1]))[:examples]
+        member = (nearest == cluster).any(axis=1)
+        rows = order[member[order]]
+        cluster_duplicates(embeddings[rows], rows, nearest[rows, 0] == cluster, threshold, band, found, near)
+    found.near_threshold = closest_to_threshold(near, threshold, examples)
     return found
+
+
+def closest_to_threshold(near: dict[tuple, float], threshold: float, examples: int) -> list[tuple]:
+    return sorted(((a, b, s) for (a, b), s in near.items()),
+                  key=lambda pair: (abs(pair[2] - threshold), pair[0], pair[1]))[:examples]
