@@ -31,10 +31,11 @@ def test_data_card_renders_in_chromium_with_every_plot(data_card, tmp_path):
             page.goto(data_card.as_uri())
             assert page.title() == "Data card: curation dataset"
             headings = page.locator("h2").all_inner_texts()
-            assert headings[:4] == ["Sources and licenses", "Real and synthetic mix", "Drop funnel", "Plots"]
+            assert headings[:5] == ["Sources and licenses", "Real and synthetic mix", "Drop funnel", "Plots",
+                                    "Topic coverage"]
             # Every plot decoded into a real picture, not a broken-image icon.
             widths = page.eval_on_selector_all("img", "images => images.map(i => i.complete ? i.naturalWidth : 0)")
-            assert len(widths) == 6 and all(width >= 500 for width in widths)
+            assert len(widths) == 7 and all(width >= 500 for width in widths)  # six plots and the topic map
             page.get_by_text("dedup: exact_duplicate — examples").click()
             assert page.locator("details[open] pre").count() >= 1
             page.screenshot(path=str(screenshot), full_page=True)

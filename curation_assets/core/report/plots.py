@@ -108,5 +108,6 @@ def topic_map(points: dict[str, dict], labels: dict[int, str]) -> bytes:
         axis.set_title(f"Topics: {split} ({len(xy):,} records shown)")
         axis.set_xticks([])
         axis.set_yticks([])
-        axis.legend(loc="lower right", fontsize=7)
+        if len(xy):
+            axis.legend(loc="lower right", fontsize=7)
     return _png(figure)
