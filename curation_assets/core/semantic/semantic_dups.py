@@ -47,15 +47,18 @@ def cluster_duplicates(embeddings: np.ndarray, rows: np.ndarray, primary: np.nda
         for offset, place in enumerate(block):
             row = int(rows[place])
             similarities = np.concatenate([against_kept[offset], within[offset, newly]])
-            candidates = kept_places + [int(block[other]) for other in newly]
-            for other, similarity in zip(candidates, similarities):
-                if abs(similarity - threshold) <= band:
-                    pair = (min(row, int(rows[other])), max(row, int(rows[other])))
-                    near[pair] = round(float(similarity), 4)
-            best = int(np.argmax(similarities)) if len(similarities) else -1
-            if best >= 0 and similarities[best] >= threshold:
+            if not len(similarities):
+                if primary[place]:
+                    newly.append(offset)
+                continue
+            for at in np.flatnonzero(np.abs(similarities - threshold) <= band):  # few: examples for choosing it
+                other = int(rows[kept_places[at] if at < len(kept_places) else block[newly[at - len(kept_places)]]])
+                near[(min(row, other), max(row, other))] = round(float(similarities[at]), 4)
+            best = int(np.argmax(similarities))
+            if similarities[best] >= threshold:
+                kept_place = kept_places[best] if best < len(kept_places) else int(block[newly[best - len(kept_places)]])
                 if row not in found.dropped or found.dropped[row][1] < similarities[best]:
-                    found.dropped[row] = (int(rows[candidates[best]]), round(float(similarities[best]), 4))
+                    found.dropped[row] = (int(rows[kept_place]), round(float(similarities[best]), 4))
             elif primary[place]:
                 newly.append(offset)
         kept_places.extend(int(block[offset]) for offset in newly)
