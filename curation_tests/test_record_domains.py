@@ -58,7 +58,19 @@ def run(tmp_path_factory, shared_data):
         first = query(folder / "warehouse.duckdb", "SELECT * FROM selection ORDER BY record_id")
         again = materialize_config(path, selection=["selection"])
         second = query(folder / "warehouse.duckdb", "SELECT * FROM selection ORDER BY record_id")
+        config["selection"] = {**config["selection"], "budget": None, "budget_tokens": 20_000}
+        tokens_path = folder / "config-tokens.yaml"
+        tokens_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+        by_tokens = materialize_config(tokens_path, selection=["selection"])
+        token_shares = dict(query(folder / "warehouse.duckdb", "SELECT domain, sum(size) FROM selection WHERE selected "
+                                                               "GROUP BY ALL"))
+        materialize_config(path, selection=["selection", "ladder"])  # back to the record budget for the tests below
     assert again.success and first == second  # the same train and seed: the same selection
+    assert by_tokens.success and 19_000 < sum(token_shares.values()) <= 20_000
+    # code's records hold fewer tokens than its 20% asks: all of them, and math and general share the rest 5:3
+    total = sum(token_shares.values())
+    assert token_shares["code"] < 0.2 * total
+    assert abs(token_shares["math"] / (token_shares["math"] + token_shares["general"]) - 5 / 8) <= 0.02, token_shares
     return result, folder / "warehouse.duckdb"
 
 

@@ -56,13 +56,15 @@ def definitions(config: PipelineConfig) -> dg.Definitions:
     settings = config.selection
     if settings is None:
         return dg.Definitions()
+    budget_text = (f"{settings.budget:,} records" if settings.budget is not None
+                   else f"{settings.budget_tokens:,} tokens of records")
 
     @dg.asset(
         key=SELECTION_KEY,
         deps=[TRAIN_KEY],
         group_name=GROUP,
         kinds={"duckdb", "json"},
-        description=(f"The best {settings.budget:,} records of train by quality score (judge, length, real, "
+        description=(f"The best {budget_text} of train by quality score (judge, length, real, "
                      f"unrepeated words), meeting per-domain targets, at most {settings.max_cluster_share:.0%} of a "
                      f"domain's picks from one topic; table selection says why each other record was left out; "
                      f"{SELECTED_FILE} in the export format."),
@@ -94,19 +96,24 @@ def definitions(config: PipelineConfig) -> dg.Definitions:
             decided = store.read_frame(sql("read_record_domains")).set_index("record_id")["domain"]
             domains = train["record_id"].map(decided).fillna(domains)
         targets = settings.domain_targets or config.mix.domain_targets
-        chosen = select(train, domains, train["cluster"].to_numpy(), train["score"].to_numpy(), settings, targets)
+        chosen = select(train, domains, train["cluster"].to_numpy(), train["score"].to_numpy(), settings, targets,
+                        train["tokens"].to_numpy() if settings.budget_tokens is not None else None)
         store.replace_table("selection", chosen.rows)
         picked = store.read_frame(sql("read_selected_records"))  # the texts of the picks only
         path = config.output_dir() / SELECTED_FILE
         path.parent.mkdir(parents=True, exist_ok=True)
         written = write_jsonl_atomically(training_lines(picked, config.export.format, config.export.system_prompt), path)
         achieved = chosen.achieved()
-        misses = target_misses(chosen.targets, achieved, domains.value_counts().to_dict(),
-                               int(chosen.rows["selected"].sum()))
+        sizes = chosen.rows.groupby("domain")["size"].sum()
+        misses = target_misses(chosen.targets, achieved, {str(k): int(v) for k, v in sizes.items()},
+                               int(chosen.rows.loc[chosen.rows["selected"], "size"].sum()))
         reasons = chosen.rows["reason"].value_counts().to_dict()
         return dg.MaterializeResult(
             metadata={
-                "budget": settings.budget, "selected": int(chosen.rows["selected"].sum()), "file": str(path),
+                "budget": budget_text, "selected": int(chosen.rows["selected"].sum()),
+                "selected_tokens" if settings.budget_tokens is not None else "selected_records":
+                    int(chosen.rows.loc[chosen.rows["selected"], "size"].sum()),
+                "file": str(path),
                 "records_written": written,
                 "domains": metadata_table(["domain", "target", "quota", "achieved", "available"], [
                     [domain, round(chosen.targets.get(domain, 0.0), 4), chosen.quotas[domain], achieved.get(domain, 0.0),

@@ -12,12 +12,13 @@ import numpy as np
 import pandas as pd
 
 from curation_assets.config import PipelineConfig
+from curation_assets.core.report.split_profile import example_tokens
 from curation_assets.core.select.selection import quality_scores
 from curation_assets.core.semantic.embed import record_texts
 from curation_assets.engine.semantic_dedup import SemanticModel
 from curation_assets.storage.shards import ShardStore
 
-SLIM_COLUMNS = ["record_id", "source", "kind", "score", "cluster"]
+SLIM_COLUMNS = ["record_id", "source", "kind", "score", "cluster", "tokens"]
 
 
 def judge_scores(lineages: pd.Series) -> pd.Series:
@@ -42,10 +43,13 @@ class ScoreShard:
             clusters = model.clusters.assign(model.embedder.embed(record_texts(
                 shard["instruction"].fillna("").tolist(), shard["input"].fillna("").tolist(),
                 shard["response"].fillna("").tolist())))
+        # A budget in tokens counts whole training examples as the trainer sees them (report.tokenizer).
+        tokens = (example_tokens(shard, config.report_settings().tokenizer) if settings.budget_tokens is not None
+                  else np.ones(len(shard), dtype=np.int64))
         return pd.DataFrame({"record_id": shard["record_id"].to_numpy(), "source": shard["source"].to_numpy(),
                              "kind": shard["kind"].to_numpy(),
                              "score": quality_scores(shard, judge_scores(shard["lineage"]), settings),
-                             "cluster": clusters})
+                             "cluster": clusters, "tokens": tokens})
 
 
 @lru_cache(maxsize=2)

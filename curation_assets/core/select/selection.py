@@ -20,7 +20,7 @@ import pandas as pd
 
 from curation_assets.core.select.settings import SelectionConfig
 
-SELECTION_COLUMNS = ["record_id", "source", "domain", "cluster", "score", "selected", "reason", "rank"]
+SELECTION_COLUMNS = ["record_id", "source", "domain", "cluster", "score", "size", "selected", "reason", "rank"]
 _WORD = re.compile(r"\w+")
 
 
@@ -73,28 +73,35 @@ class Selection:
     notes: list[str]
 
     def achieved(self) -> dict[str, float]:
+        """Each domain's share of the selection, in what the budget counts (records or tokens)."""
         chosen = self.rows[self.rows["selected"]]
-        return {domain: round(float((chosen["domain"] == domain).mean()), 4) if len(chosen) else 0.0
+        total = int(chosen["size"].sum())
+        return {domain: round(float(chosen.loc[chosen["domain"] == domain, "size"].sum()) / total, 4) if total else 0.0
                 for domain in sorted(self.quotas)}
 
 
 def select(records: pd.DataFrame, domains: pd.Series, clusters: np.ndarray, scores: np.ndarray,
-           settings: SelectionConfig, targets: dict[str, float]) -> Selection:
-    """``records``: record_id and source per record; ``domains``, ``clusters``, ``scores`` aligned with it."""
+           settings: SelectionConfig, targets: dict[str, float], tokens: np.ndarray | None = None) -> Selection:
+    """``records``: record_id and source per record; ``domains``, ``clusters``, ``scores`` (and, for a budget
+    in tokens, each record's ``tokens``) aligned with it. Quotas, caps and shares count what the budget
+    counts: records (``size`` 1) or tokens."""
+    size = np.ones(len(records), dtype=np.int64) if tokens is None else np.asarray(tokens, dtype=np.int64)
+    budget, unit = (settings.budget, "records") if tokens is None else (settings.budget_tokens, "tokens")
     frame = pd.DataFrame({"record_id": records["record_id"].to_numpy(), "source": records["source"].to_numpy(),
                           "domain": domains.to_numpy(dtype=object), "cluster": np.asarray(clusters, dtype=np.int32),
-                          "score": scores})
+                          "score": scores, "size": size})
     notes = []
-    available = frame["domain"].value_counts().to_dict()
+    available = {domain: int(total) for domain, total in frame.groupby("domain")["size"].sum().items()}
     if not targets:
-        targets = {domain: count / len(frame) for domain, count in available.items()} if len(frame) else {}
-        notes.append("no domain targets: each domain's share of train")
+        whole = sum(available.values())
+        targets = {domain: total / whole for domain, total in available.items()} if whole else {}
+        notes.append(f"no domain targets: each domain's share of train's {unit}")
     missing = sorted(set(targets) - set(available))
     if missing:
         notes.append(f"no records of target domain(s) {', '.join(missing)}: their share goes to the others")
-    if settings.budget >= len(frame):
-        notes.append(f"budget {settings.budget:,} ≥ train's {len(frame):,} records: every record selected")
-    quotas = domain_quotas(available, targets, settings.budget)
+    if budget >= sum(available.values()):
+        notes.append(f"budget {budget:,} ≥ train's {sum(available.values()):,} {unit}: every record selected")
+    quotas = domain_quotas(available, targets, budget)
     frame["selected"] = False
     frame["reason"] = None
     frame["rank"] = pd.array([pd.NA] * len(frame), dtype="Int64")
@@ -107,21 +114,29 @@ def select(records: pd.DataFrame, domains: pd.Series, clusters: np.ndarray, scor
             continue
         cap = max(1, math.ceil(settings.max_cluster_share * quota))
         per_cluster: dict[int, int] = {}
-        chosen, skipped = [], []
+        chosen, skipped, used = [], [], 0
         for index in ordered:
-            if len(chosen) == quota:
+            if used >= quota:
                 break
-            cluster = int(frame.at[index, "cluster"])
-            if per_cluster.get(cluster, 0) >= cap:
+            cluster, units = int(frame.at[index, "cluster"]), int(frame.at[index, "size"])
+            if used + units > quota:
+                continue  # does not fit what is left of the quota: a smaller record may
+            if per_cluster.get(cluster, 0) and per_cluster[cluster] + units > cap:
                 skipped.append(index)
                 continue
-            per_cluster[cluster] = per_cluster.get(cluster, 0) + 1
+            per_cluster[cluster] = per_cluster.get(cluster, 0) + units
             chosen.append(index)
-        if len(chosen) < quota:  # the caps left the quota short: the best of the skipped fill it
-            refill = skipped[: quota - len(chosen)]
+            used += units
+        refill = []
+        for index in skipped:  # the caps left the quota short: the best of the skipped fill it
+            units = int(frame.at[index, "size"])
+            if used + units <= quota:
+                refill.append(index)
+                used += units
+        if refill:
             chosen.extend(refill)
             notes.append(f"domain {domain!r}: cluster caps relaxed for {len(refill)} record(s) to meet its quota")
-            skipped = skipped[len(refill):]
+            skipped = [index for index in skipped if index not in set(refill)]
         frame.loc[chosen, "selected"] = True
         frame.loc[skipped, "reason"] = "cluster_cap"
         decided = set(chosen) | set(skipped)

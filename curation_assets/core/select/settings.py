@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from curation_assets.core.settings import Strict
 
@@ -21,7 +21,9 @@ class SelectionConfig(Strict):
     """Pick ``budget`` records of train maximizing the quality score, meeting per-domain targets, with at
     most ``max_cluster_share`` of a domain's picks from any one topic cluster."""
 
-    budget: int = Field(ge=1, description="Records to select.")
+    budget: int | None = Field(default=None, ge=1, description="Records to select (or budget_tokens).")
+    budget_tokens: int | None = Field(default=None, ge=1, description="Tokens to select instead: whole training "
+                                      "examples counted with report.tokenizer.")
     weights: QualityWeights = QualityWeights()
     unjudged_score: float = Field(default=0.6, ge=0, le=1)
     target_words: int = Field(default=60, ge=1)
@@ -33,6 +35,12 @@ class SelectionConfig(Strict):
     clusters: int = Field(default=20, ge=2, le=500)
     sample: int = Field(default=20_000, ge=10, description="Records the embedder and the clusters are fitted on.")
     seed: int = 0
+
+    @model_validator(mode="after")
+    def _one_budget(self) -> "SelectionConfig":
+        if (self.budget is None) == (self.budget_tokens is None):
+            raise ValueError("selection needs one budget: budget (records) or budget_tokens")
+        return self
 
     @field_validator("domain_targets")
     @classmethod

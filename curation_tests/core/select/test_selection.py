@@ -66,3 +66,20 @@ def test_quality_scores_weigh_judge_length_kind_and_repetition():
     assert scores[0] > scores[2] > scores[1]  # real and substantive, then judged 5 of 5, then a repeated word
     with pytest.raises(ValueError, match="adding up to 1"):
         SelectionConfig(budget=1, domain_targets={"math": 0.5})
+
+
+def test_a_budget_in_tokens_fills_each_domains_token_quota_without_passing_it():
+    records, domains = _records({"math": 100, "code": 100})
+    rng = np.random.default_rng(1)
+    tokens = rng.integers(20, 400, len(records))
+    settings = SelectionConfig(budget_tokens=5_000, max_cluster_share=1.0)
+    chosen = select(records, domains, np.zeros(len(records), dtype=int), np.round(rng.random(len(records)), 6),
+                    settings, {"math": 0.6, "code": 0.4}, tokens)
+    picked = chosen.rows[chosen.rows["selected"]]
+    assert chosen.quotas == {"math": 3000, "code": 2000}
+    for domain, quota in chosen.quotas.items():
+        used = int(picked.loc[picked["domain"] == domain, "size"].sum())
+        assert quota - 400 < used <= quota  # filled to within one record's tokens, never past it
+    assert abs(chosen.achieved()["math"] - 0.6) <= 0.02
+    with pytest.raises(ValueError, match="one budget"):
+        SelectionConfig(budget=10, budget_tokens=10)
