@@ -165,3 +165,11 @@ def test_a_selection_ladder_needs_a_selection(tmp_path):
     with pytest.raises(ConfigError, match="ladder_from: selection needs a `selection:` section"):
         load_config(path)
 
+
+
+def test_the_record_domains_table_has_the_columns_its_catalog_entry_describes(run):
+    from curation_assets.defs.side_tables import COLUMNS
+
+    _, warehouse = run
+    described = [(name, type_) for name, type_, _ in COLUMNS["record_domains"]]
+    assert described == [(row[0], row[1]) for row in query(warehouse, "DESCRIBE main.record_domains")]

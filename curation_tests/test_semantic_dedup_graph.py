@@ -86,3 +86,11 @@ def test_every_train_and_eval_record_has_its_stored_embedding_and_topic(run):
     # the re-materialization replaced the files: one run's folder, the view reads only it
     folders = [path for path in (warehouse.parent / "warehouse_shards" / "embeddings").iterdir()]
     assert len(folders) == 1 and all(path.suffix == ".parquet" for path in folders[0].iterdir())
+
+
+def test_the_semantic_duplicates_table_has_the_columns_its_catalog_entry_describes(run):
+    from curation_assets.defs.side_tables import COLUMNS
+
+    _, warehouse = run
+    described = [(name, type_) for name, type_, _ in COLUMNS["semantic_duplicates"]]
+    assert described == [(row[0], row[1]) for row in query(warehouse, "DESCRIBE main.semantic_duplicates")]
