@@ -10,7 +10,7 @@ import pyarrow.fs as pafs
 
 from curation_assets.config import PipelineConfig
 from curation_assets.core.semantic.clusters import fit_clusters
-from curation_assets.core.semantic.embed import make_embedder, record_texts
+from curation_assets.core.semantic.embed import frame_texts, make_embedder
 from curation_assets.defs.report import split_sample
 from curation_assets.defs.resources import WarehouseResource
 from curation_assets.defs.split import EVAL_KEY, GROUP, TRAIN_KEY
@@ -41,8 +41,7 @@ def definitions(config: PipelineConfig) -> dg.Definitions:
     def embeddings(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         store = warehouse.get()
         sample = split_sample(store, "train", settings.sample, settings.seed)
-        texts = record_texts(sample["instruction"].fillna("").tolist(), sample["input"].fillna("").tolist(),
-                             sample["response"].fillna("").tolist())
+        texts = frame_texts(sample)
         if len(sample) < 3:
             raise dg.Failure(f"train holds {len(sample)} records: too few to fit the embeddings on")
         embedder = make_embedder(texts, settings.dimensions, settings.seed, config.embedder_path(), settings.batch_size)

@@ -12,7 +12,7 @@ from curation_assets.config import PipelineConfig
 from curation_assets.core.export.formats import training_lines, write_jsonl_atomically
 from curation_assets.core.select.selection import select
 from curation_assets.core.semantic.clusters import fit_clusters
-from curation_assets.core.semantic.embed import make_embedder, record_texts
+from curation_assets.core.semantic.embed import make_embedder, frame_texts
 from curation_assets.defs.report import split_sample
 from curation_assets.defs.publishing import metadata_table
 from curation_assets.defs.resources import WarehouseResource
@@ -47,10 +47,6 @@ def target_misses(targets: dict[str, float], achieved: dict[str, float], availab
     return misses
 
 
-def _texts(frame: pd.DataFrame) -> list[str]:
-    return record_texts(frame["instruction"].fillna("").tolist(), frame["input"].fillna("").tolist(),
-                        frame["response"].fillna("").tolist())
-
 
 def definitions(config: PipelineConfig) -> dg.Definitions:
     settings = config.selection
@@ -80,9 +76,9 @@ def definitions(config: PipelineConfig) -> dg.Definitions:
         with shards.scratch_folder("selection") as scratch, store.reading("train") as files:
             model_uri = None
             if len(sample) >= 3:
-                embedder = make_embedder(_texts(sample), 64, settings.seed, config.embedder_path(),
+                embedder = make_embedder(frame_texts(sample), 64, settings.seed, config.embedder_path(),
                                          config.embedder.batch_size)
-                clusters = fit_clusters([embedder.embed(_texts(sample))], settings.clusters, settings.seed)
+                clusters = fit_clusters([embedder.embed(frame_texts(sample))], settings.clusters, settings.seed)
                 model_uri = f"{scratch}/model.pickle"
                 with shards.filesystem.open_output_stream(shards.path_of(model_uri)) as stream:
                     stream.write(pickle.dumps(SemanticModel(embedder, clusters)))

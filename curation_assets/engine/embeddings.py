@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from curation_assets.config import PipelineConfig
-from curation_assets.core.semantic.embed import record_texts
+from curation_assets.core.semantic.embed import frame_texts
 from curation_assets.engine.semantic_dedup import SemanticModel
 from curation_assets.storage.shards import ShardStore
 
@@ -29,9 +29,7 @@ class EmbedAndWrite:
 
     def __call__(self, shard, index: int, config: PipelineConfig) -> int:
         model = _model(self.shards_uri, self.model_uri)
-        vectors = model.embedder.embed(record_texts(shard["instruction"].fillna("").tolist(),
-                                                    shard["input"].fillna("").tolist(),
-                                                    shard["response"].fillna("").tolist()))
+        vectors = model.embedder.embed(frame_texts(shard))
         dimensions = int(model.clusters.centroids.shape[1])
         vectors = np.asarray(vectors, dtype=np.float32).reshape(-1, dimensions)
         table = pa.table({

@@ -14,7 +14,7 @@ import pandas as pd
 from curation_assets.config import PipelineConfig
 from curation_assets.core.report.split_profile import example_tokens
 from curation_assets.core.select.selection import quality_scores
-from curation_assets.core.semantic.embed import record_texts
+from curation_assets.core.semantic.embed import frame_texts
 from curation_assets.engine.semantic_dedup import SemanticModel
 from curation_assets.storage.shards import ShardStore
 
@@ -40,9 +40,7 @@ class ScoreShard:
             clusters = np.zeros(len(shard), dtype=np.int32)
         else:
             model = _model(self.shards_uri, self.model_uri)
-            clusters = model.clusters.assign(model.embedder.embed(record_texts(
-                shard["instruction"].fillna("").tolist(), shard["input"].fillna("").tolist(),
-                shard["response"].fillna("").tolist())))
+            clusters = model.clusters.assign(model.embedder.embed(frame_texts(shard)))
         # A budget in tokens counts whole training examples as the trainer sees them (report.tokenizer).
         tokens = (example_tokens(shard, config.report_settings().tokenizer) if settings.budget_tokens is not None
                   else np.ones(len(shard), dtype=np.int64))

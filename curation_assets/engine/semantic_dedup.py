@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 
 from curation_assets.config import PipelineConfig
 from curation_assets.core.semantic.clusters import Clusters, fit_clusters
-from curation_assets.core.semantic.embed import Embedder, SentenceTransformerEmbedder, make_embedder, record_texts
+from curation_assets.core.semantic.embed import Embedder, SentenceTransformerEmbedder, make_embedder, frame_texts
 from curation_assets.core.semantic.record_domains import sample_of
 from curation_assets.core.semantic.semantic_dups import (SemanticDuplicates, closest_to_threshold,
                                                          cluster_duplicates, nearest_clusters)
@@ -33,10 +33,6 @@ MODEL_FILE = "semantic_model.pickle"
 COLUMNS = ["record_id", "source", "kind", "instruction", "input", "response"]
 PAIR_COLUMNS = ["record_id", "kept_id", "cosine"]
 
-
-def _texts(frame: pd.DataFrame) -> list[str]:
-    return record_texts(frame["instruction"].fillna("").tolist(), frame["input"].fillna("").tolist(),
-                        frame["response"].fillna("").tolist())
 
 
 def sample_shard(shard: pd.DataFrame, index: int, config: PipelineConfig) -> pd.DataFrame:
@@ -69,7 +65,7 @@ class EmbedAndPartition:
         if records.empty:
             return 0
         model = _model(self.shards_uri, self.model_uri)
-        vectors = model.embedder.embed(_texts(records)).astype(np.float32)
+        vectors = model.embedder.embed(frame_texts(records)).astype(np.float32)
         nearest = nearest_clusters(vectors, model.clusters.centroids, self.probe)
         rank = records["source"].map(config.catalog().source_rank).to_numpy(dtype=np.int64)
         columns = {"record_id": records["record_id"].astype(str).to_numpy(), "synthetic": (records["kind"] != "real").to_numpy(),
@@ -148,9 +144,9 @@ def semantic_pass(groups: list[tuple[str, ...]], config: PipelineConfig, shards_
     empty = pd.DataFrame(columns=["record_id", "reason", "detail"])
     if len(sample) < 2:
         return SemanticPass(empty, pd.DataFrame(columns=PAIR_COLUMNS), [], {"compared": 0})
-    embedder = make_embedder(_texts(sample), settings.dimensions, settings.seed, config.embedder_path(),
+    embedder = make_embedder(frame_texts(sample), settings.dimensions, settings.seed, config.embedder_path(),
                              config.embedder.batch_size)
-    clusters = fit_clusters([embedder.embed(_texts(sample))], settings.clusters, settings.seed)
+    clusters = fit_clusters([embedder.embed(frame_texts(sample))], settings.clusters, settings.seed)
     store = ShardStore(shards_uri)
     folder = f"{scratch_uri.rstrip('/')}/semantic"
     store.filesystem.create_dir(store.path_of(folder), recursive=True)

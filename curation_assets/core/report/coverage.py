@@ -13,15 +13,11 @@ import numpy as np
 import pandas as pd
 
 from curation_assets.core.semantic.clusters import cluster_labels, fit_clusters
-from curation_assets.core.semantic.embed import make_embedder, record_texts
+from curation_assets.core.semantic.embed import make_embedder, frame_texts
 
 MIN_RECORDS = 3  # fewer records in train's sample: no clusters worth drawing
 MAP_POINTS = 2000  # points per split on the map
 
-
-def _texts(frame: pd.DataFrame) -> list[str]:
-    return record_texts(frame["instruction"].fillna("").tolist(), frame["input"].fillna("").tolist(),
-                        frame["response"].fillna("").tolist())
 
 
 def topic_coverage(samples: dict[str, pd.DataFrame], clusters: int, seed: int, dimensions: int = 64,
@@ -31,11 +27,11 @@ def topic_coverage(samples: dict[str, pd.DataFrame], clusters: int, seed: int, d
     train = samples["train"]
     if len(train) < MIN_RECORDS:
         return {"note": f"train holds {len(train)} records: too few to cluster into topics"}
-    embedder = make_embedder(_texts(train), dimensions, seed, model_path)
-    embedded = {split: embedder.embed(_texts(frame)) for split, frame in samples.items()}
+    embedder = make_embedder(frame_texts(train), dimensions, seed, model_path)
+    embedded = {split: embedder.embed(frame_texts(frame)) for split, frame in samples.items()}
     fitted = fit_clusters([embedded["train"]], clusters, seed)
     assigned = {split: fitted.assign(vectors) for split, vectors in embedded.items()}
-    labels = cluster_labels(_texts(train), assigned["train"], fitted.count)
+    labels = cluster_labels(frame_texts(train), assigned["train"], fitted.count)
     rows = []
     for cluster in range(fitted.count):
         row = {"cluster": cluster, "label": labels[cluster]}

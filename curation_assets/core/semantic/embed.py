@@ -85,6 +85,12 @@ def fit_embedder(texts: Sequence[str], dimensions: int, seed: int) -> Embedder:
     return Embedder(idf, components, f"tfidf-svd-{usable}d-{digest}", len(texts))
 
 
+def frame_texts(frame) -> list[str]:
+    """``record_texts`` of a frame of records (instruction, input, response columns)."""
+    return record_texts(frame["instruction"].fillna("").tolist(), frame["input"].fillna("").tolist(),
+                        frame["response"].fillna("").tolist())
+
+
 def record_texts(instructions: Sequence[str], inputs: Sequence[str], responses: Sequence[str]) -> list[str]:
     """The text a record is embedded by: its prompt and answer."""
     return [f"{instruction}\n{input_}\n{response}" if input_ else f"{instruction}\n{response}"

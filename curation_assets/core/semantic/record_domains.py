@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from curation_assets.core.semantic.domains import DomainClassifier, DomainError, accuracy, train_classifier
-from curation_assets.core.semantic.embed import Embedder, SentenceTransformerEmbedder, make_embedder, record_texts
+from curation_assets.core.semantic.embed import Embedder, SentenceTransformerEmbedder, make_embedder, frame_texts
 
 TEXT_COLUMNS = ["record_id", "source", "instruction", "input", "response"]
 HELD_OUT = 0.2
@@ -39,10 +39,6 @@ def sample_of(frame: pd.DataFrame, size: int, seed: int) -> pd.DataFrame:
     return frame.iloc[np.sort(order)].reset_index(drop=True)
 
 
-def _texts(frame: pd.DataFrame) -> list[str]:
-    return record_texts(frame["instruction"].fillna("").tolist(), frame["input"].fillna("").tolist(),
-                        frame["response"].fillna("").tolist())
-
 
 @dataclass(frozen=True)
 class DomainModel:
@@ -54,7 +50,7 @@ class DomainModel:
     def classify(self, frame: pd.DataFrame, domain_of: Callable[[str], str], min_confidence: float) -> pd.DataFrame:
         """``DOMAIN_COLUMNS`` per record of ``frame``: the trained-on sources keep their domain, the others
         take the predicted one at ``min_confidence`` or above."""
-        predicted, confidence = self.classifier.predict(self.embedder.embed(_texts(frame)))
+        predicted, confidence = self.classifier.predict(self.embedder.embed(frame_texts(frame)))
         source_domain = frame["source"].map(domain_of).to_numpy(dtype=object)
         trusted = frame["source"].isin(self.trained_on).to_numpy()
         domain = np.where(trusted | (confidence < min_confidence), source_domain, predicted)
@@ -69,13 +65,13 @@ def fit_domain_model(sample: pd.DataFrame, trained_on: list[str], domain_of: Cal
     held-out fifth of them first, then trained on all of them."""
     if sample.empty:
         raise DomainError("no records to learn domains from")
-    embedder = make_embedder(_texts(sample), dimensions, seed, model_path)
+    embedder = make_embedder(frame_texts(sample), dimensions, seed, model_path)
     training = sample[sample["source"].isin(trained_on)].reset_index(drop=True)
     labels = training["source"].map(domain_of).to_numpy(dtype=object)
     if len(set(labels)) < 2:
         raise DomainError(f"mix.record_domains: the trained_on sources ({', '.join(trained_on)}) hold records of "
                           f"{len(set(labels))} domain(s) in this run; two or more are needed to learn from")
-    embeddings = embedder.embed(_texts(training))
+    embeddings = embedder.embed(frame_texts(training))
     held = (sample_keys(training["record_id"], seed + 1) % 1000) < HELD_OUT * 1000
     held_out = {"accuracy": None, "records": 0}
     if held.any() and len(set(labels[~held])) >= 2:
