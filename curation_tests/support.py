@@ -1,6 +1,8 @@
 """Paths to the repo and the public datasets, and helpers to materialize a config and query the result."""
 
+import json
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
@@ -107,3 +109,40 @@ PARAPHRASES = [
      "run long once a week, rehearse drinking and taking gels while doing it, taper the final two weeks and "
      "begin the race at a slower pace than feels natural."),
 ]
+
+
+def write_jsonl(path: Path, rows: list) -> Path:
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    return path
+
+
+def write_yaml(path: Path, config: dict) -> Path:
+    import yaml
+
+    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    return path
+
+
+@contextmanager
+def warehouse_in(folder: Path):
+    """Warehouse, exports and inbox of the runs inside the block in ``folder``."""
+    import pytest
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CURATION_WAREHOUSE", str(folder / "warehouse.duckdb"))
+        patch.setenv("CURATION_OUTPUT_DIR", str(folder / "exports"))
+        patch.setenv("CURATION_INBOX", str(folder / "inbox"))
+        yield
+
+
+def assert_balanced(loaded) -> None:
+    """Nothing vanishes: every record the file holds is kept or quarantined."""
+    assert loaded.records_in == len(loaded.records) + len(loaded.rejections)
+
+
+def assert_canonical(loaded) -> None:
+    from curation_assets.core.records import RECORD_COLUMNS, RECORD_DTYPES, REJECTION_COLUMNS
+
+    assert tuple(loaded.records.columns) == RECORD_COLUMNS
+    assert {column: str(dtype) for column, dtype in loaded.records.dtypes.items()} == RECORD_DTYPES
+    assert tuple(loaded.rejections.columns) == REJECTION_COLUMNS

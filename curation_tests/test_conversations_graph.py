@@ -10,10 +10,9 @@ import random
 
 import datasets
 import pytest
-import yaml
 
 from llm_server import ChatServer
-from support import demo_config_dict, materialize_config, query, tiny_tokenizer
+from support import demo_config_dict, materialize_config, query, tiny_tokenizer, warehouse_in, write_jsonl, write_yaml
 
 pytestmark = [pytest.mark.slow]
 
@@ -46,15 +45,10 @@ def _conversations(seed: int, count: int) -> list[list[tuple[str, str]]]:
     return talks
 
 
-def _write_jsonl(path, rows):
-    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
-    return path
-
-
 @pytest.fixture(scope="module")
 def graph(tmp_path_factory):
     folder = tmp_path_factory.mktemp("conversations")
-    sharegpt = _write_jsonl(folder / "sharegpt.jsonl", [
+    sharegpt = write_jsonl(folder / "sharegpt.jsonl", [
         {"system": "You are a patient teacher.",
          "conversations": [{"from": {"user": "human", "assistant": "gpt"}[role], "value": text} for role, text in talk]}
         for talk in _conversations(1, 40)
@@ -62,7 +56,7 @@ def graph(tmp_path_factory):
         {"conversations": [{"from": "human", "value": "Hello?"}, {"from": "narrator", "value": "Silence."}]},
         {"conversations": []},
     ])
-    openai_chats = _write_jsonl(folder / "openai.jsonl", [
+    openai_chats = write_jsonl(folder / "openai.jsonl", [
         {"messages": [{"role": role, "content": text} for role, text in talk]} for talk in _conversations(2, 40)
     ] + [{"messages": [{"role": "user", "content": "Is anyone there?"}]}])
     rng = random.Random(3)
@@ -73,7 +67,7 @@ def graph(tmp_path_factory):
         hh.append({"chosen": f"{prefix}\n\nAssistant: {talk[-1][1]}", "rejected": f"{prefix}\n\nAssistant: {worse}"})
     hh.append({"chosen": "\n\nHuman: Say yes.\n\nAssistant: Yes, certainly I will say it.",
                "rejected": "\n\nHuman: Say yes.\n\nAssistant: Yes, certainly I will say it."})
-    preferences = _write_jsonl(folder / "hh.jsonl", hh)
+    preferences = write_jsonl(folder / "hh.jsonl", hh)
 
     config = demo_config_dict()
     common = {"kind": "real", "license": "CC0-1.0 (test)", "domain": "general"}
@@ -97,16 +91,12 @@ def graph(tmp_path_factory):
     tokenizer = tiny_tokenizer(folder / "tiny-model", [text for talk in _conversations(1, 40) for _, text in talk])
     config["report"] = {"tokenizer": str(tokenizer), "max_tokens": 120, "ladder_sizes": [10, "all"]}
     warehouse, exports = folder / "warehouse.duckdb", folder / "exports"
-    with pytest.MonkeyPatch.context() as patch, ChatServer() as server:
-        patch.setenv("CURATION_WAREHOUSE", str(warehouse))
-        patch.setenv("CURATION_OUTPUT_DIR", str(exports))
-        patch.setenv("CURATION_INBOX", str(folder / "inbox"))
+    with warehouse_in(folder), ChatServer() as server:
         config["llm"].update(base_url=server.base_url, model="test-model", api_key_env=None, timeout_seconds=2.0)
         results = {}
         for format_ in ("openai_chat", "sharegpt", "alpaca", "prompt_completion", "preference"):
             config["export"]["format"] = format_
-            path = folder / f"{format_}.yaml"
-            path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+            path = write_yaml(folder / f"{format_}.yaml", config)
             # the whole graph once; then only the exports again, in each other format
             result = materialize_config(path, selection=None if not results else ["exports"])
             results[format_] = {

@@ -7,9 +7,8 @@ from __future__ import annotations
 import json
 
 import pytest
-import yaml
 
-from support import demo_config_dict, materialize_config, query
+from support import demo_config_dict, materialize_config, query, warehouse_in, write_yaml
 
 pytestmark = [pytest.mark.slow]
 
@@ -48,19 +47,14 @@ def run(tmp_path_factory, shared_data):
                            "clusters": 8, "max_cluster_share": 0.3}
     config["report"] = {"ladder_from": "selection", "ladder_sizes": [10, 50, "all"]}
     config.pop("inbox", None)
-    path = folder / "config.yaml"
-    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("CURATION_WAREHOUSE", str(folder / "warehouse.duckdb"))
-        patch.setenv("CURATION_OUTPUT_DIR", str(folder / "exports"))
-        patch.setenv("CURATION_INBOX", str(folder / "inbox"))
+    path = write_yaml(folder / "config.yaml", config)
+    with warehouse_in(folder):
         result = materialize_config(path)
         first = query(folder / "warehouse.duckdb", "SELECT * FROM selection ORDER BY record_id")
         again = materialize_config(path, selection=["selection"])
         second = query(folder / "warehouse.duckdb", "SELECT * FROM selection ORDER BY record_id")
         config["selection"] = {**config["selection"], "budget": None, "budget_tokens": 20_000}
-        tokens_path = folder / "config-tokens.yaml"
-        tokens_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+        tokens_path = write_yaml(folder / "config-tokens.yaml", config)
         by_tokens = materialize_config(tokens_path, selection=["selection"])
         token_shares = dict(query(folder / "warehouse.duckdb", "SELECT domain, sum(size) FROM selection WHERE selected "
                                                                "GROUP BY ALL"))
@@ -113,10 +107,8 @@ def test_trained_on_sources_must_exist_and_span_two_domains(tmp_path):
     for trained_on, message in ((["nope"], "nope not a configured source"),
                                 (["support_logs", "faq_export"], "all of domain 'general'")):
         config["mix"]["record_domains"] = {"trained_on": trained_on}
-        path = tmp_path / "config.yaml"
-        path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
         with pytest.raises(ConfigError, match=message):
-            load_config(path)
+            load_config(write_yaml(tmp_path / "config.yaml", config))
 
 
 def test_the_selection_meets_its_domain_targets_and_says_why_each_record_was_left_out(run):
@@ -160,10 +152,8 @@ def test_a_selection_ladder_needs_a_selection(tmp_path):
 
     config = demo_config_dict()
     config["report"] = {"ladder_from": "selection"}
-    path = tmp_path / "config.yaml"
-    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     with pytest.raises(ConfigError, match="ladder_from: selection needs a `selection:` section"):
-        load_config(path)
+        load_config(write_yaml(tmp_path / "config.yaml", config))
 
 
 

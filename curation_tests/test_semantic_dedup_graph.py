@@ -7,9 +7,8 @@ import json
 import re
 
 import pytest
-import yaml
 
-from support import PARAPHRASES, demo_config_dict, materialize_config, query
+from support import PARAPHRASES, demo_config_dict, materialize_config, query, warehouse_in, write_jsonl, write_yaml
 
 pytestmark = [pytest.mark.slow]
 
@@ -21,8 +20,7 @@ def run(tmp_path_factory, shared_data):
     rows = [{"q": m["question"], "a": m["answer"]} for m in math[:300]] + [
         {"q": question, "a": answer} for pair in PARAPHRASES
         for question, answer in (re.split(r"(?<=[.?]) ", text, maxsplit=1) for text in pair)]
-    path = folder / "logs.jsonl"
-    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    path = write_jsonl(folder / "logs.jsonl", rows)
     config = demo_config_dict()
     config["sources"] = [{"name": "logs", "path": str(path), "format": "jsonl", "kind": "real", "license": "MIT",
                           "fields": {"instruction": "q", "response": "a"}}]
@@ -33,12 +31,8 @@ def run(tmp_path_factory, shared_data):
     config["embedder"] = {"store": True, "topics": 6, "dimensions": 32}
     config["warehouse"] = {**config.get("warehouse", {}), "shard_records": 100}  # several shards
     config.pop("inbox", None)
-    config_path = folder / "config.yaml"
-    config_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("CURATION_WAREHOUSE", str(folder / "warehouse.duckdb"))
-        patch.setenv("CURATION_OUTPUT_DIR", str(folder / "exports"))
-        patch.setenv("CURATION_INBOX", str(folder / "inbox"))
+    config_path = write_yaml(folder / "config.yaml", config)
+    with warehouse_in(folder):
         result = materialize_config(config_path)
         again = materialize_config(config_path, selection=["embeddings"])
     assert again.success

@@ -9,27 +9,15 @@ import json
 import pytest
 from pydantic import ValidationError
 
-from curation_assets.core.load.readers import LoadedSource, load_source
+from curation_assets.core.load.readers import load_source
 from curation_assets.core.load.settings import FieldMapping, SourceConfig
-from curation_assets.core.records import NO_TURNS, RECORD_COLUMNS, REJECTION_COLUMNS
+from curation_assets.core.records import NO_TURNS
+from support import assert_balanced, assert_canonical, write_jsonl
 
 
 def source_config(path, format_: str, fields: dict) -> SourceConfig:
     return SourceConfig(name="chats", path=str(path), format=format_, fields=fields, kind="real", license="CC0-1.0")
 
-
-def write_jsonl(path, rows: list):
-    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
-    return path
-
-
-def assert_balanced(loaded: LoadedSource) -> None:
-    assert loaded.records_in == len(loaded.records) + len(loaded.rejections)
-
-
-def assert_canonical(loaded: LoadedSource) -> None:
-    assert tuple(loaded.records.columns) == RECORD_COLUMNS
-    assert tuple(loaded.rejections.columns) == REJECTION_COLUMNS
 
 OPENAI_CHAT = [
     {"messages": [

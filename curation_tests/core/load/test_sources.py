@@ -10,11 +10,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from support import REPO_ROOT
+from support import REPO_ROOT, assert_balanced, assert_canonical, write_jsonl
 from curation_assets.config import load_config
 from curation_assets.core.load.settings import SourceConfig
-from curation_assets.core.records import RECORD_COLUMNS, RECORD_DTYPES, REJECTION_COLUMNS
-from curation_assets.core.load.readers import LoadedSource, SourceError, load_source, load_source_chunks
+from curation_assets.core.records import REJECTION_COLUMNS
+from curation_assets.core.load.readers import SourceError, load_source, load_source_chunks
 from curation_assets.core.records import as_records, as_rejections
 
 
@@ -29,22 +29,6 @@ def source_config(path: Path, format_: str, fields: dict | None = None, **extra)
         license=extra.pop("license", "CC0-1.0"),
         **extra,
     )
-
-
-def write_jsonl(path: Path, rows: list) -> Path:
-    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
-    return path
-
-
-def assert_balanced(loaded: LoadedSource) -> None:
-    """Nothing vanishes: every record the file holds is kept or quarantined."""
-    assert loaded.records_in == len(loaded.records) + len(loaded.rejections)
-
-
-def assert_canonical(loaded: LoadedSource) -> None:
-    assert tuple(loaded.records.columns) == RECORD_COLUMNS
-    assert {column: str(dtype) for column, dtype in loaded.records.dtypes.items()} == RECORD_DTYPES
-    assert tuple(loaded.rejections.columns) == REJECTION_COLUMNS
 
 
 # --- formats and positions -------------------------------------------------------------------------

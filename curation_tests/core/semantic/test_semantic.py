@@ -91,15 +91,12 @@ def test_bad_input_gets_clear_errors():
 
 
 def test_an_embedder_path_that_does_not_exist_or_holds_no_model_is_a_config_error(tmp_path):
-    import yaml
-
     from curation_assets.config import ConfigError, load_config
-    from support import demo_config_dict
+    from support import demo_config_dict, write_yaml
 
     config = demo_config_dict()
     config["embedder"] = {"model_path": "models/minilm"}
-    path = tmp_path / "config.yaml"
-    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    path = write_yaml(tmp_path / "config.yaml", config)
     with pytest.raises(ConfigError, match="no model folder at .*models/minilm"):
         load_config(path)
     (tmp_path / "models" / "minilm").mkdir(parents=True)
